@@ -1,0 +1,1 @@
+"""Dagster assets: intake -> validation -> sections -> reports, partitioned by year."""

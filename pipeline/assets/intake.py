@@ -1,0 +1,67 @@
+"""Intake assets: who must report this year, and what they handed in."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from pipeline.assets.common import OWNER, frame_table, year_of
+from pipeline.partitions import yearly_partitions
+from pipeline.resources import NianbaoHome
+
+
+@asset(
+    partitions_def=yearly_partitions,
+    group_name="intake",
+    owners=[OWNER],
+    kinds={"python", "parquet"},
+    description="本年度应报送的单位：单位名册（registry/units.csv）中在该年度有效的单位。",
+)
+def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
+    from pipeline.home import write_parquet
+
+    data_home, year = home.home(), year_of(context)
+    units = data_home.units_for_year(year)
+    path = write_parquet(units.astype("string"), data_home.warehouse_dir(year) / "units.parquet")
+    context.log.info(f"{year} 年度应报送单位 {len(units)} 个")
+    return MaterializeResult(
+        metadata={
+            "units": len(units),
+            "path": MetadataValue.path(str(path)),
+            "registry": frame_table(units, ["code", "name", "kind"]),
+        }
+    )
+
+
+@asset(
+    partitions_def=yearly_partitions,
+    deps=[unit_registry],
+    group_name="intake",
+    owners=[OWNER],
+    kinds={"python", "parquet"},
+    description="各单位报送的文件：先按内容哈希存档，再解析为单元格（表、行、列、值及来源位置）。"
+    "未变化的文件不重复解析。",
+)
+def submissions(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
+    from pipeline.home import read_parquet, write_atomic, write_parquet
+    from pipeline.inbox import digest, inbox_state
+    from pipeline.intake import collect
+    from pipeline.messages import messages_frame
+
+    data_home, year = home.home(), year_of(context)
+    state = inbox_state(data_home, year)
+    units = read_parquet(data_home.warehouse_dir(year) / "units.parquet")
+    intake = collect(data_home, year, units, progress=context.log.info)
+    out = data_home.warehouse_dir(year)
+    write_parquet(intake.cells.astype({"year": "int64"}), out / "cells.parquet")
+    write_parquet(intake.files, out / "files.parquet")
+    write_parquet(messages_frame(intake.messages), out / "intake_messages.parquet")
+    write_atomic(out / "inbox.digest", digest(state))
+    in_use = intake.files[intake.files["in_use"]]
+    return MaterializeResult(
+        metadata={
+            "files": len(intake.files),
+            "files_in_use": len(in_use),
+            "cells": len(intake.cells),
+            "file_problems": len(intake.messages),
+            "path": MetadataValue.path(str(out / "cells.parquet")),
+            "files_table": frame_table(intake.files, ["unit", "file", "sha256", "in_use"]),
+        }
+    )

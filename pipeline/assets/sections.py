@@ -1,0 +1,104 @@
+"""Section assets: one per report section, each holding every accepted unit's
+values and the district's sums. Computed in one step (they share one read of the
+accepted cells); each section is still its own asset in the lineage."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
+
+from pipeline.assets.common import OWNER, messages_table, year_of
+from pipeline.assets.validation import validated_submissions
+from pipeline.partitions import yearly_partitions
+from pipeline.resources import NianbaoHome
+
+SECTION_ASSETS = {
+    "proactive": "二、主动公开政府信息情况：各单位数值与全区合计。",
+    "applications": "三、收到和处理政府信息公开申请情况：各单位数值与全区合计。",
+    "review_litigation": "四、政府信息公开行政复议、行政诉讼情况：各单位数值与全区合计。",
+    "indicators": "2019 年以前（旧格式）各单位报送的统计指标与全区合计。",
+    "narrative": "各单位填写的文字部分（总体情况、存在的主要问题及改进情况、其他需要报告的事项）。",
+}
+TABLE_SECTIONS = ("proactive", "applications", "review_litigation", "indicators")
+
+
+def section_asset_for(table_code: str) -> str:
+    """National tables have a section asset each; legacy indicator tables share one."""
+    return table_code if table_code in SECTION_ASSETS else "indicators"
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            key, deps=[validated_submissions], group_name="sections", owners=[OWNER],
+            kinds={"python", "parquet"}, description=description, partitions_def=yearly_partitions,
+        )
+        for key, description in SECTION_ASSETS.items()
+    ],
+    check_specs=[
+        AssetCheckSpec("sums_follow_rules", asset=key, blocking=True,
+                       description="全区合计仍满足本格式的勾稽规则（核对汇总过程）")
+        for key in TABLE_SECTIONS
+    ],
+    partitions_def=yearly_partitions,
+)  # fmt: skip
+def report_sections(context: AssetExecutionContext, home: NianbaoHome):
+    import pandas as pd
+
+    from pipeline.home import read_parquet, write_parquet
+    from pipeline.sections import DISTRICT, all_sections
+    from schemas import format_for_year
+    from schemas.base import NARRATIVE_TABLE
+    from schemas.rules import check_cells
+
+    data_home, year = home.home(), year_of(context)
+    fmt = format_for_year(year, data_home.root)
+    accepted = read_parquet(data_home.warehouse_dir(year) / "accepted.parquet")
+    sections = all_sections(accepted, fmt)
+    out = data_home.warehouse_dir(year) / "sections"
+
+    # Re-check the format's identities on the sums: they hold when they hold per
+    # unit, so a failure here means the aggregation itself went wrong.
+    sums = pd.concat(
+        [frame.assign(table=code) for code, frame in sections.items() if code != NARRATIVE_TABLE],
+        ignore_index=True,
+    )
+    sums = sums[sums["scope"] == DISTRICT].rename(columns={"value": "raw"})
+    sums = sums.assign(unit=DISTRICT, year=year, file="", sheet="", location="")
+    identity_ids = {r.id for r in fmt.rules if r.kind in ("identity", "range")}
+    failures = [m for m in check_cells(sums, fmt).messages if m.rule in identity_ids]
+
+    grouped: dict[str, list] = {key: [] for key in SECTION_ASSETS}
+    for code, frame in sections.items():
+        key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(code)
+        grouped[key].append(frame.assign(table=code))
+    for key, frames in grouped.items():
+        frame = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["scope", "row", "column", "value", "table"])
+        )
+        path = write_parquet(frame.astype("string"), out / f"{key}.parquet")
+        district_cells = int((frame["scope"] == DISTRICT).sum())
+        yield MaterializeResult(
+            asset_key=key,
+            metadata={
+                "tables": sorted(frame["table"].unique().tolist()),
+                "district_cells": district_cells,
+                "unit_rows": int((frame["scope"] != DISTRICT).sum()),
+                "path": str(path),
+            },
+        )
+    for key in TABLE_SECTIONS:
+        tables = {c for c in fmt.tables if section_asset_for(c) == key}
+        mine = [m for m in failures if any(fmt.rule(m.rule).table == t for t in tables)]
+        yield AssetCheckResult(
+            asset_key=key,
+            check_name="sums_follow_rules",
+            passed=not mine,
+            metadata={"failures": len(mine), "failure_table": messages_table(mine)},
+        )

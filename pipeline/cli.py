@@ -1,0 +1,201 @@
+"""The `nianbao` command: build a year, check a file, write a template, make the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
+
+
+def _home(args):
+    from pipeline.home import Home
+
+    return Home.resolve(args.home)
+
+
+def build_year(home, year: int, *, quiet: bool = False) -> bool:
+    """Materialize `year` through Dagster (in process, no UI). True when the report was written."""
+    os.environ["NIANBAO_HOME"] = str(home.root)
+    from dagster import DagsterInstance
+
+    from pipeline.definitions import defs
+
+    job = defs.resolve_job_def("yearly_report")
+    started = time.monotonic()
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(partition_key=str(year), instance=instance, raise_on_error=False)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.step_failure_data:
+                print(f"步骤 {event.step_key} 失败：{event.step_failure_data.error.message}", file=sys.stderr)
+        return False
+    if not quiet:
+        _summary(home, year, time.monotonic() - started)
+    return True
+
+
+def _summary(home, year: int, seconds: float) -> None:
+    import pandas as pd
+
+    status = pd.read_parquet(home.warehouse_dir(year) / "status.parquet")
+    out = home.reports_dir(year)
+    print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
+    for name in ("report.html", "report.md", "validation.html", "status.csv"):
+        print(f"  {out / name}")
+    print(f"  {out / 'units'}/<单位代码>.html|.md")
+    counts = status["status"].value_counts()
+    print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
+    for row in status.itertuples():
+        if row.status != "accepted" or row.warnings:
+            detail = (
+                f"错误 {row.errors} 条，提醒 {row.warnings} 条" if row.status != "missing" else "没有收到文件"
+            )
+            print(f"  {row.name}（{row.unit}）：{STATUS_TEXT[row.status]}，{detail}")
+
+
+def cmd_build(args) -> int:
+    home = _home(args)
+    from schemas import FIRST_YEAR
+
+    if args.year < FIRST_YEAR:
+        print(f"年度 {args.year} 早于 {FIRST_YEAR} 年，没有年度报告。", file=sys.stderr)
+        return 2
+    return 0 if build_year(home, args.year) else 1
+
+
+def check_file(path: Path, unit: str, year: int, home=None) -> list:
+    """Validate one file without handing it in: the same messages a build gives."""
+    import pandas as pd
+
+    from pipeline.ingest.read import read_submission
+    from pipeline.validate import previous_year
+    from schemas import format_for_year
+    from schemas.rules import check_cells
+
+    names = {}
+    if home is not None:
+        registry = home.registry()
+        names = dict(zip(registry["code"], registry["name"]))
+    label = f"{names[unit]}（{unit}）" if unit in names else unit
+    fmt = format_for_year(year, home.root if home else None)
+    parsed = read_submission(path.read_bytes(), name=path.name, fmt=fmt, unit=label, year=year, path=path)
+    messages = list(parsed.problems)
+    if home is not None and unit not in names:
+        from pipeline.messages import Message
+
+        messages.append(
+            Message("ERROR", "F7", unit, path.name, "", "", "单位代码不在单位名册中。请核对单位代码。")
+        )
+    if not parsed.cells.empty:
+        cells = parsed.cells.assign(unit=unit, year=year, file=path.name)
+        previous, previous_format = previous_year(home, year) if home else (None, None)
+        messages += check_cells(
+            pd.DataFrame(cells), fmt, unit_names=names, previous=previous, previous_format=previous_format
+        ).messages
+    return messages
+
+
+def cmd_check(args) -> int:
+    home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"找不到文件：{path}", file=sys.stderr)
+        return 2
+    messages = check_file(path, args.unit, args.year, home)
+    for m in messages:
+        print(m.render())
+    errors = sum(m.severity == "ERROR" for m in messages)
+    warnings = len(messages) - errors
+    print(
+        f"\n检查完成：错误 {errors} 条，提醒 {warnings} 条。"
+        + ("可以报送。" if not errors else "请改正错误后再报送。")
+    )
+    return 1 if errors else 0
+
+
+def cmd_template(args) -> int:
+    from pipeline.ingest.xlsx_template import write_template
+    from pipeline.prefill import prefill_for
+    from schemas import format_for_year
+
+    home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
+    name, prefill = args.unit, None
+    if home is not None:
+        registry = home.registry()
+        names = dict(zip(registry["code"], registry["name"]))
+        if args.unit not in names:
+            print(f"单位代码“{args.unit}”不在单位名册中。", file=sys.stderr)
+            return 2
+        name = names[args.unit]
+        prefill = prefill_for(home, args.unit, args.year)
+    fmt = format_for_year(args.year, home.root if home else None)
+    out = write_template(
+        fmt, Path(args.output), unit_code=args.unit, unit_name=name, year=args.year, prefill=prefill
+    )
+    print(f"已生成 {args.year} 年度报送模板：{out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pipeline.demo import make_demo_homes
+
+    target = Path(args.home or "build/demo").resolve()
+    homes = make_demo_homes(target)
+    for home, years in homes:
+        for year in years:
+            print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
+            if not build_year(home, year):
+                return 1
+    print("\n演示数据目录：")
+    for home, years in homes:
+        print(f"  {home.root}（{'、'.join(str(y) for y in years)} 年度，报告在 reports/<年度>/ 下）")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_home(sp):
+        sp.add_argument("--home", help="数据目录（默认取环境变量 NIANBAO_HOME）")
+        return sp
+
+    b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
+    b.add_argument("--year", type=int, required=True)
+    b.set_defaults(func=cmd_build)
+
+    c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))
+    c.add_argument("file")
+    c.add_argument("--unit", required=True, help="单位代码")
+    c.add_argument("--year", type=int, required=True)
+    c.set_defaults(func=cmd_check)
+
+    t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
+    t.add_argument("--year", type=int, required=True)
+    t.add_argument("--unit", required=True, help="单位代码")
+    t.add_argument("-o", "--output", required=True, help="输出的 .xlsx 文件")
+    t.set_defaults(func=cmd_template)
+
+    d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
+    d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from pipeline.home import HomeError
+
+    try:
+        return args.func(args)
+    except HomeError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The tidy cell model every reader produces, and number normalisation.
+
+A submission is a set of cells (table, row, column, value), each with where it
+came from: file, sheet and cell address for a workbook, "第 N 行" for a CSV line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from pipeline.messages import Message
+
+# Columns of a parsed file's cell frame (before unit/year are attached).
+RAW_CELL_COLUMNS = ["table", "row", "column", "raw", "sheet", "location"]
+# Columns of a submission's cell frame as stored in the warehouse.
+CELL_COLUMNS = ["unit", "year", "table", "row", "column", "raw", "file", "sheet", "location"]
+
+
+@dataclass
+class ParsedFile:
+    """What a reader returns: raw cells, what the file says about itself, and
+    file-level problems (each an ERROR unless stated)."""
+
+    cells: pd.DataFrame  # RAW_CELL_COLUMNS, all strings
+    problems: list[Message] = field(default_factory=list)
+    declared_units: set[str] = field(default_factory=set)
+    declared_years: set[str] = field(default_factory=set)
+
+
+def empty_cells() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in RAW_CELL_COLUMNS})
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """ "1,591", "１５９１", " 12 " -> Decimal; anything else -> None.
+
+    Thousands separators are accepted only in their proper places, so "1,5"
+    is not silently read as 15.
+    """
+    text = raw.strip().translate(_FULL_WIDTH).replace(" ", "")
+    if _GROUPED_NUMBER.fullmatch(text):
+        text = text.replace(",", "")
+    elif not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the patterns above exclude it
+        return None
+
+
+def canonical(number: Decimal) -> str:
+    """Decimal -> the text stored and printed: no exponent, entered precision kept."""
+    if number == number.to_integral_value() and number.as_tuple().exponent >= 0:
+        return str(int(number))
+    return format(number, "f")
+
+
+def excel_value_text(value: object) -> str:
+    """A cell value from openpyxl as the text a person typed: 12.0 -> "12"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value).strip() if not isinstance(value, str) else value.strip()

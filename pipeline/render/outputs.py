@@ -1,0 +1,94 @@
+"""Write a year's outputs under reports/<year>/, each through a temporary name."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.home import write_atomic
+from pipeline.messages import Message
+from pipeline.render.reports import ReportView, environment, render_pair
+from pipeline.validate import STATUS_COLUMNS
+from schemas.base import ReportFormat
+
+STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Unchanged outputs are left alone, so a rebuild touches only what changed."""
+    data = text.encode("utf-8")
+    if not (path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data):
+        write_atomic(path, data)
+    return path
+
+
+def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path, Path, str]:
+    html, md = render_pair(environment(), fmt, view)
+    return _write_if_changed(out / "report.html", html), _write_if_changed(out / "report.md", md), md
+
+
+def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView]) -> list[Path]:
+    env = environment()
+    paths = []
+    for code, view in views.items():
+        html, md = render_pair(env, fmt, view)
+        paths += [
+            _write_if_changed(out / "units" / f"{code}.html", html),
+            _write_if_changed(out / "units" / f"{code}.md", md),
+        ]
+    # A unit no longer accepted must not keep last run's report.
+    keep = {p.name for p in paths}
+    if (out / "units").is_dir():
+        for stale in (out / "units").iterdir():
+            if stale.name not in keep and stale.suffix in {".html", ".md"}:
+                stale.unlink()
+    return paths
+
+
+def write_status(out: Path, status: pd.DataFrame) -> Path:
+    buffer = io.StringIO()
+    status[STATUS_COLUMNS].to_csv(buffer, index=False, lineterminator="\n")
+    return _write_if_changed(out / "status.csv", buffer.getvalue())
+
+
+def write_validation(
+    out: Path,
+    *,
+    district: str,
+    year: int,
+    fmt: ReportFormat,
+    status: pd.DataFrame,
+    messages: list[Message],
+    versions: dict[str, str],
+) -> Path:
+    by_unit: dict[str, list[Message]] = {}
+    other = []
+    for m in messages:
+        if m.code:
+            by_unit.setdefault(m.code, []).append(m)
+        else:
+            other.append(m)
+    units = [
+        {
+            "code": r.unit, "name": r.name, "status": r.status, "file": r.file, "errors": r.errors,
+            "warnings": r.warnings, "messages": by_unit.get(r.unit, []), "version": versions.get(r.unit, ""),
+        }
+        for r in status.itertuples()
+    ]  # fmt: skip
+    counts = {
+        "expected": len(status),
+        **{s: int((status["status"] == s).sum()) for s in STATUS_TEXT},
+        "errors": sum(m.severity == "ERROR" for m in messages),
+        "warnings": sum(m.severity == "WARNING" for m in messages),
+    }
+    html = (
+        environment()
+        .get_template("shared/validation.html.j2")
+        .render(
+            district=district, year=year, format_name=fmt.name, units=units, counts=counts,
+            status_text=STATUS_TEXT, other_messages=other,
+        )
+    )  # fmt: skip
+    return _write_if_changed(out / "validation.html", html)

@@ -1,0 +1,172 @@
+"""Render the district report, each unit's report and the validation report.
+
+Templates live in templates/<format>/ (with shared partials in templates/shared/).
+Text from units and from the office's text files is data, never template source:
+it is passed in as values, and autoescaped in HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from pipeline.render.layout import html_grids, plain_tables
+from pipeline.sections import DISTRICT, values_for
+from schemas.base import NARRATIVE_TABLE, ReportFormat
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _md_cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=lambda name: bool(name) and name.endswith((".html.j2", ".html")),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["md_cell"] = _md_cell
+    return env
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+@dataclass
+class SectionView:
+    code: str
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    grids: list = field(default_factory=list)
+    plain_tables: list = field(default_factory=list)
+
+
+@dataclass
+class ReportView:
+    title: str
+    year: int
+    government: str
+    format_name: str
+    record: dict[str, str]
+    preamble: list[str]
+    sections: list[SectionView]
+    coverage: dict | None = None
+
+
+def section_views(fmt: ReportFormat, sections: dict[str, pd.DataFrame], scope: str, texts: dict[str, str]):
+    views = []
+    for section in fmt.sections:
+        view = SectionView(section.code, section.heading)
+        if section.table:
+            table = fmt.tables[section.table]
+            values = values_for(sections[section.table], scope)
+            view.grids = html_grids(table, values)
+            view.plain_tables = plain_tables(table, values)
+        else:
+            view.paragraphs = paragraphs(texts.get(section.code, ""))
+        views.append(view)
+    return views
+
+
+def render_pair(env: Environment, fmt: ReportFormat, view: ReportView) -> tuple[str, str]:
+    html = env.get_template(f"{fmt.template_dir}/report.html.j2").render(report=view)
+    md = env.get_template(f"{fmt.template_dir}/report.md.j2").render(report=view)
+    # Template control lines leave runs of blank lines; Markdown needs at most one.
+    return html, re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
+
+
+def office_texts(home_root: Path, year: int) -> dict[str, str]:
+    """The coordinating office's own text for the district report: texts/<year>/<section>.md."""
+    folder = home_root / "texts" / str(year)
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.md"))}
+
+
+def district_texts(
+    env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config
+) -> dict:
+    """Office text where written; otherwise the overview is generated from the figures."""
+    out = dict(texts)
+    if "overview" not in out and f"{fmt.template_dir}/district_overview.txt.j2" in env.list_templates():
+
+        def v(table: str, row: str, column: str) -> str:
+            return values_for(sections[table], DISTRICT).get((row, column), "0")
+
+        out["overview"] = env.get_template(f"{fmt.template_dir}/district_overview.txt.j2").render(
+            v=v, year=year, district=config["district"]
+        )
+    return out
+
+
+def publication_record(config: dict, year: int, issuer: str) -> dict[str, str]:
+    record = config.get("publication", {}).get(str(year), {})
+    return {
+        "number": str(record.get("number", "")),
+        "date": str(record.get("date", "")),
+        "issuer": str(record.get("issuer", issuer)),
+        "validity": str(record.get("validity", "")),
+    }
+
+
+def district_title(config: dict, year: int) -> str:
+    override = config.get("title")
+    if override:
+        return str(override).replace("{year}", str(year))
+    return f"{config['district']}{year}年政府信息公开工作年度报告"
+
+
+def build_views(
+    fmt: ReportFormat,
+    year: int,
+    config: dict,
+    sections: dict[str, pd.DataFrame],
+    status: pd.DataFrame,
+    home_root: Path,
+) -> tuple[ReportView, dict[str, ReportView]]:
+    """The district report's view and one view per accepted unit."""
+    env = environment()
+    preamble = paragraphs(office_texts(home_root, year).get("preamble", "")) or paragraphs(
+        env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)
+    )
+    texts = district_texts(env, fmt, year, office_texts(home_root, year), sections, config)
+    by_status = {s: status[status["status"] == s] for s in ("accepted", "rejected", "missing")}
+    coverage = {
+        "expected": len(status),
+        "accepted": by_status["accepted"]["name"].tolist(),
+        "rejected": by_status["rejected"]["name"].tolist(),
+        "missing": by_status["missing"]["name"].tolist(),
+    }
+    district = ReportView(
+        title=district_title(config, year),
+        year=year,
+        government=config["government"],
+        format_name=fmt.name,
+        record=publication_record(config, year, config["government"]),
+        preamble=preamble,
+        sections=section_views(fmt, sections, DISTRICT, texts),
+        coverage=coverage,
+    )
+    narrative = sections[NARRATIVE_TABLE]
+    units = {}
+    for code, name in zip(by_status["accepted"]["unit"], by_status["accepted"]["name"]):
+        unit_texts = {row: text for (row, _), text in values_for(narrative, code).items()}
+        units[code] = ReportView(
+            title=f"{name}{year}年政府信息公开工作年度报告",
+            year=year,
+            government=name,
+            format_name=fmt.name,
+            record=publication_record({}, year, name),
+            preamble=preamble,
+            sections=section_views(fmt, sections, code, unit_texts),
+        )
+    return district, units

@@ -1,0 +1,14 @@
+"""The data home as a Dagster resource (path from NIANBAO_HOME by default)."""
+
+from dagster import ConfigurableResource
+
+
+class NianbaoHome(ConfigurableResource):
+    """The data home directory: home.toml, registry/, inbox/, archive/, warehouse/, reports/."""
+
+    path: str
+
+    def home(self):
+        from pipeline.home import Home
+
+        return Home.resolve(self.path)

@@ -1,0 +1,49 @@
+"""Report sections from accepted cells: each unit's values and the district's sums."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from pipeline.ingest.cells import canonical
+from schemas.base import NARRATIVE_TABLE, ReportFormat
+
+SECTION_COLUMNS = ["scope", "row", "column", "value"]
+DISTRICT = "district"  # scope of the summed rows; other scopes are unit codes
+
+
+def table_section(accepted: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Per-unit cells of `table` plus the district sums (scope "district").
+
+    Counts are summed as numbers; decimals (amounts in 万元) are summed exactly
+    with Decimal so that the printed precision is the precision entered.
+    """
+    part = accepted[accepted["table"] == table]
+    units = part.rename(columns={"unit": "scope"})[SECTION_COLUMNS]
+    sums = []
+    for (row, column), group in part.groupby(["row", "column"], sort=False):
+        if (group["kind"] == "decimal").any():
+            total = canonical(sum((Decimal(v) for v in group["value"]), Decimal(0)))
+        else:
+            total = str(int(group["number"].sum()))
+        sums.append((DISTRICT, row, column, total))
+    district = pd.DataFrame(sums, columns=SECTION_COLUMNS)
+    return pd.concat([district, units], ignore_index=True).astype("string")
+
+
+def narrative_section(accepted: pd.DataFrame) -> pd.DataFrame:
+    part = accepted[accepted["table"] == NARRATIVE_TABLE]
+    return part.rename(columns={"unit": "scope"})[SECTION_COLUMNS].reset_index(drop=True).astype("string")
+
+
+def values_for(section: pd.DataFrame, scope: str) -> dict[tuple[str, str], str]:
+    part = section[section["scope"] == scope]
+    return dict(zip(zip(part["row"], part["column"]), part["value"]))
+
+
+def all_sections(accepted: pd.DataFrame, fmt: ReportFormat) -> dict[str, pd.DataFrame]:
+    """section table code -> section frame, plus "narrative"."""
+    sections = {code: table_section(accepted, code) for code in fmt.tables}
+    sections[NARRATIVE_TABLE] = narrative_section(accepted)
+    return sections

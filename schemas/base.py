@@ -1,0 +1,175 @@
+"""The data model every report format is written in.
+
+A format is data: sections, tables (rows, columns, verbatim labels, layout), the
+rules that must hold, and the folder of its templates. Code elsewhere never
+branches on a format's name; it reads these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# What a cell may hold. "count": integer >= 0; "signed": any integer;
+# "decimal": number >= 0 with at most 4 decimals; "share": 0-100 (percent);
+# "text": free text (narrative).
+CellKind = Literal["count", "signed", "decimal", "share", "text"]
+Severity = Literal["ERROR", "WARNING"]
+
+NARRATIVE_TABLE = "narrative"
+NARRATIVE_COLUMN = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str
+    kind: CellKind = "count"
+    # Label of a header spanning several columns (e.g. 法人或其他组织).
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    # Labels from the outermost group heading down to the row's own label,
+    # e.g. ("三、本年度办理结果", "（三）不予公开", "1.属于国家秘密").
+    # Renderers merge equal prefixes into spanning cells, as the official form does.
+    path: tuple[str, ...]
+    # Column codes this row has; None = every column of its block.
+    columns: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.path[-1]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Rows sharing one header; a table has one block or several stacked ones."""
+
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...]
+    heading: str | None = None
+    # Header of the first (label) column, e.g. 信息内容.
+    label_header: str = ""
+
+    def row_columns(self, row: Row) -> tuple[Column, ...]:
+        if row.columns is None:
+            return self.columns
+        return tuple(c for c in self.columns if c.code in row.columns)
+
+
+@dataclass(frozen=True)
+class Table:
+    code: str
+    title: str
+    blocks: tuple[Block, ...]
+    # "blocks": stacked blocks, rows down the side (proactive);
+    # "matrix": one block, hierarchical rows, grouped columns (applications);
+    # "wide": each row becomes a group of columns in one data line (review_litigation).
+    layout: Literal["blocks", "matrix", "wide"] = "blocks"
+    # Text of the top-left header cell (the form's identity note in applications).
+    corner: str = ""
+    # Header spanning all value columns (申请人情况).
+    columns_heading: str = ""
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return tuple(r for b in self.blocks for r in b.rows)
+
+    def cells(self) -> list[tuple[str, str, Column]]:
+        """Every (row, column) this table defines, in form order."""
+        return [(r.code, c.code, c) for b in self.blocks for r in b.rows for c in b.row_columns(r)]
+
+    def row(self, code: str) -> Row:
+        for r in self.rows:
+            if r.code == code:
+                return r
+        raise KeyError(code)
+
+    def column(self, code: str) -> Column:
+        for b in self.blocks:
+            for c in b.columns:
+                if c.code == code:
+                    return c
+        raise KeyError(code)
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    heading: str
+    # Table code for a statistics section; None for a narrative (text) section.
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule with its id (N1…), severity and a Chinese description.
+
+    kind:
+      "identity"  sum(left) == sum(right) (op "==") or sum(left) <= sum(right)
+                  (op "<="), terms on `axis` ("rows" -> checked for every column,
+                  "columns" -> checked for every row) of `table`;
+      "range"     every cell of `table` listed in `left` (row codes, or all
+                  rows when empty) lies within [low, high];
+      "carry_over" value(table,left[0],col, Y) == value(table,right[0],col, Y-1);
+      "stock_flow" in_force(Y) == in_force(Y-1) + issued(Y) - repealed(Y);
+      "cell_kind" (N5), "known_cell" (N6), "blank_table" (N9): structural.
+    """
+
+    id: str
+    kind: str
+    severity: Severity
+    description: str
+    table: str = ""
+    axis: Literal["rows", "columns"] = "rows"
+    left: tuple[str, ...] = ()
+    right: tuple[str, ...] = ()
+    op: Literal["==", "<="] = "=="
+    # For "identity" with axis="rows": the columns it is checked on (None = all).
+    # With axis="columns": the rows it is checked on (None = all).
+    over: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    # Added to the right-hand side (shares of one whole: parts == 100).
+    constant: float = 0.0
+    # Allowed absolute difference (shares that must sum to 100 ± 1).
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    code: str
+    name: str  # e.g. 国办公开办函〔2021〕30号
+    sections: tuple[Section, ...]
+    tables: dict[str, Table]
+    rules: tuple[Rule, ...]
+    # Folder under templates/ holding report.html.j2, report.md.j2.
+    template_dir: str
+    # Row codes of narrative sections that units fill in.
+    narrative_rows: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def cell_kinds(self) -> dict[tuple[str, str, str], CellKind]:
+        """(table, row, column) -> kind for every cell this format defines."""
+        kinds: dict[tuple[str, str, str], CellKind] = {}
+        for t in self.tables.values():
+            for row, col, c in t.cells():
+                kinds[(t.code, row, col)] = c.kind
+        for row in self.narrative_rows:
+            kinds[(NARRATIVE_TABLE, row, NARRATIVE_COLUMN)] = "text"
+        return kinds
+
+    def section_heading(self, code: str) -> str:
+        for s in self.sections:
+            if s.code == code:
+                return s.heading
+        return code
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)

@@ -133,7 +133,14 @@ def build_views(
     status: pd.DataFrame,
     home_root: Path,
 ) -> tuple[ReportView, dict[str, ReportView]]:
-    """The district report's view and one view per accepted unit."""
+    """The district report's view and one view per accepted unit.
+
+    A format may bring its own way of building views (the legacy era's office-written
+    narrative): `fmt.extra["build_views"]`, with this function's signature.
+    """
+    custom = fmt.extra.get("build_views")
+    if custom is not None:
+        return custom(fmt, year, config, sections, status, home_root)
     env = environment()
     preamble = paragraphs(office_texts(home_root, year).get("preamble", "")) or paragraphs(
         env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)

@@ -1,0 +1,1 @@
+"""Readers, archive and normalisation for handed-in files."""

@@ -1,0 +1,1 @@
+"""jinja2 environment, table layout and output writers."""

@@ -423,6 +423,9 @@ def check_cells(
     messages += check_identities(valid, fmt, ctx)
     messages += check_ranges(valid, fmt, ctx)
     messages += check_previous_year(valid, fmt, ctx, previous, previous_format)
+    # A format may add checks of its own (the legacy era's share cross-checks).
+    for extra_check in fmt.extra.get("checks", ()):
+        messages += extra_check(valid, fmt, ctx)
     units = list(dict.fromkeys(frame["unit"]))
     messages += check_blank_tables(valid[valid["table"] != NARRATIVE_TABLE], fmt, ctx, units)
     return Checked(frame, messages)

@@ -158,7 +158,10 @@ def test_narrative_sheet_has_heading_and_big_wrapped_input(national):
         assert ws.cell(cell.row - 1, cell.column).value == heading
         assert cell.alignment.wrap_text and not cell.protection.locked
         assert ws.row_dimensions[cell.row].height >= 150
-        assert merged_with_cell(ws, cell)[2] - cell.column >= 5
+        last_col = merged_with_cell(ws, cell)[2]
+        assert last_col - cell.column >= 5
+        # Excel refuses to edit a merged cell unless all its parts are unlocked.
+        assert not any(ws.cell(cell.row, c).protection.locked for c in range(cell.column, last_col + 1))
 
 
 def merged_with_cell(ws, cell):

@@ -234,10 +234,13 @@ class _SheetWriter:
             cell.comment = Comment(PREFILL_NOTE, "nianbao")
         if kind in _VALIDATIONS:
             self._validation(kind).add(cell.coordinate)
-        for extra in range(c + 1, c + span):
-            self.ws.cell(r, extra).border = BORDER
         if span > 1:
             self.ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + span - 1)
+            # Every cell of a merged input must be unlocked, or Excel refuses to edit it.
+            for extra in range(c + 1, c + span):
+                merged = self.ws.cell(r, extra)
+                merged.border, merged.fill = BORDER, PREFILL_FILL if key in self.prefill else INPUT_FILL
+                merged.protection = Protection(locked=False)
         return cell
 
     def _validation(self, kind: CellKind) -> DataValidation:
@@ -256,7 +259,9 @@ class _SheetWriter:
         # Let the clerk insert rows/columns and resize them; the reader copes.
         for option in ("insertRows", "insertColumns", "formatColumns", "formatRows", "formatCells"):
             setattr(ws.protection, option, False)
-        ws.sheet_view.zoomScale = 100
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     # --- 'blocks' and 'matrix' ------------------------------------------
     def grid(self, table: Table):

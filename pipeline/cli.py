@@ -82,7 +82,9 @@ def check_file(path: Path, unit: str, year: int, home=None) -> list:
         names = dict(zip(registry["code"], registry["name"]))
     label = f"{names[unit]}（{unit}）" if unit in names else unit
     fmt = format_for_year(year, home.root if home else None)
-    parsed = read_submission(path.read_bytes(), name=path.name, fmt=fmt, unit=label, year=year, path=path)
+    parsed = read_submission(
+        path.read_bytes(), name=path.name, fmt=fmt, unit=label, unit_code=unit, year=year, path=path
+    )
     messages = list(parsed.problems)
     if home is not None and unit not in names:
         from pipeline.messages import Message

@@ -24,7 +24,7 @@ from pipeline.messages import Message, frame_messages, messages_frame
 from schemas import format_for_year
 
 # Bump when a reader changes what it produces: cached parses are then redone.
-READER_VERSION = "1"
+READER_VERSION = "2"
 FILE_COLUMNS = ["unit", "file", "sha256", "size", "received_at", "in_use", "reader"]
 PARALLEL_PARSE_FROM = 40  # below this, starting worker processes costs more than it saves
 
@@ -36,9 +36,14 @@ class Intake:
     messages: list[Message]  # file-level problems (F…) of files in use, and inbox problems
 
 
+JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
 def _ignored(name: str) -> bool:
-    # Hidden files and Office lock files ("~$年报.xlsx") are not submissions.
-    return name.startswith((".", "~$"))
+    """Office lock files ("~$年报.xlsx"), desktop junk and our own half-written
+    temporary files (".name.xxxx.tmp", see write_atomic) are not submissions.
+    Anything else is processed, so a strangely named file is reported, not lost."""
+    return name.startswith("~$") or name in JUNK_NAMES or (name.startswith(".") and name.endswith(".tmp"))
 
 
 def scan_inbox(home: Home, year: int) -> list[tuple[str, Path]]:
@@ -57,11 +62,13 @@ def scan_inbox(home: Home, year: int) -> list[tuple[str, Path]]:
     return found
 
 
-def _parse_one(args: tuple[str, int, str, str, str]) -> ParsedFile:
-    blob, year, name, unit_label, home_root = args
+def _parse_one(args: tuple[str, int, str, str, str, str]) -> ParsedFile:
+    blob, year, name, unit_code, unit_label, home_root = args
     fmt = format_for_year(year, Path(home_root))
     data = Path(blob).read_bytes()
-    return read_submission(data, name=name, fmt=fmt, unit=unit_label, year=year, path=Path(blob))
+    return read_submission(
+        data, name=name, fmt=fmt, unit=unit_label, unit_code=unit_code, year=year, path=Path(blob)
+    )
 
 
 def _parse_all(
@@ -138,6 +145,7 @@ def collect(
             str(stored[i].blob),
             year,
             stored[i].original_name,
+            stored[i].unit,
             f"{names[stored[i].unit]}（{stored[i].unit}）",
             str(home.root),
         )

@@ -3,6 +3,7 @@ accepted cells, and who is accepted, rejected or missing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -16,6 +17,11 @@ from schemas.rules import check_cells
 
 STATUS_COLUMNS = ["unit", "status", "errors", "warnings"]
 ACCEPTED_COLUMNS = ["unit", "table", "row", "column", "value", "number", "kind"]
+
+
+def natural(text: str) -> list:
+    """Sort key that puts 第 2 行 before 第 10 行, C9 before C10 and N2 before N10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 @dataclass
@@ -50,7 +56,9 @@ def validate_year(
     label_to_code = {f"{name}（{code}）": code for code, name in names.items()}
     messages = [m if m.code else replace(m, code=label_to_code.get(m.unit, "")) for m in intake.messages]
     messages += checked.messages
-    messages.sort(key=lambda m: (m.code, m.severity != "ERROR", m.rule, m.file, m.location))
+    messages.sort(
+        key=lambda m: (m.code, m.severity != "ERROR", natural(m.rule), m.file, m.sheet, natural(m.location))
+    )
 
     errors = pd.Series([m.code for m in messages if m.severity == "ERROR"], dtype="string").value_counts()
     warnings = pd.Series([m.code for m in messages if m.severity == "WARNING"], dtype="string").value_counts()

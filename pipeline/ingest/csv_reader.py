@@ -20,6 +20,8 @@ def decode(data: bytes) -> tuple[str | None, str]:
     UTF-8 (with or without BOM) first: GB18030 decodes almost any byte string,
     so it can only be the fallback.
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, "文件是 UTF-16 编码，不受支持"
     if b"\x00" in data:
         return None, "文件含有空字节（NUL），不是文本文件，可能是损坏或二进制文件"
     if data.startswith(b"\xef\xbb\xbf"):
@@ -28,15 +30,17 @@ def decode(data: bytes) -> tuple[str | None, str]:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, "文件是 UTF-16 编码，不受支持"
     try:
         return data.decode("gb18030"), "GB18030"
     except UnicodeDecodeError as exc:
         return None, f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节处无法解码）"
 
 
-def read_csv(data: bytes, *, unit: str, year: int, display_name: str) -> ParsedFile:
+def read_csv(
+    data: bytes, *, unit: str, year: int, display_name: str, unit_code: str | None = None
+) -> ParsedFile:
+    """`unit` labels the messages; the unit column, where present, must equal `unit_code` (default `unit`)."""
+
     def problem(rule: str, location: str, text: str, severity: str = "ERROR") -> Message:
         return Message(severity, rule, unit, display_name, "", location, text)
 
@@ -101,12 +105,12 @@ def read_csv(data: bytes, *, unit: str, year: int, display_name: str) -> ParsedF
             continue
         record = {name: fields[i] for name, i in index.items()}
         declared_unit, declared_year = record.get("unit", "").strip(), record.get("year", "").strip()
-        if declared_unit and declared_unit != unit:
+        if declared_unit and declared_unit != (unit_code or unit):
             problems.append(
                 problem(
                     "F8",
                     line,
-                    f"unit 列写的是“{declared_unit}”，但文件报送在单位“{unit}”名下。请改正 unit 列或换到正确单位报送。",
+                    f"unit 列写的是“{declared_unit}”，但文件报送在单位“{unit_code or unit}”名下。请改正 unit 列或换到正确单位报送。",
                 )
             )
             continue

@@ -26,9 +26,20 @@ def unsafe_name_reason(name: str) -> str | None:
 
 
 def read_submission(
-    data: bytes, *, name: str, fmt: ReportFormat, unit: str, year: int, path: Path | None = None
+    data: bytes,
+    *,
+    name: str,
+    fmt: ReportFormat,
+    unit: str,
+    year: int,
+    path: Path | None = None,
+    unit_code: str | None = None,
 ) -> ParsedFile:
-    """Parse one unit's file. Never raises on bad input: problems come back as messages."""
+    """Parse one unit's file. Never raises on bad input: problems come back as messages.
+
+    `unit` is the label used in messages (“甲局（A）”); `unit_code` the code a
+    CSV's unit column must match (defaults to `unit`).
+    """
 
     def refuse(rule: str, text: str) -> ParsedFile:
         return ParsedFile(empty_cells(), [Message("ERROR", rule, unit, name, "", "", text)])
@@ -57,7 +68,7 @@ def read_submission(
             raise ValueError("an xlsx file is read from its archived path")
         return read_xlsx(path, fmt, unit=unit, display_name=name)
     if suffix in {".csv", ".txt"}:
-        return read_csv(data, unit=unit, year=year, display_name=name)
+        return read_csv(data, unit=unit, unit_code=unit_code or unit, year=year, display_name=name)
     return refuse(
         "F2",
         f"不支持“{suffix or '无扩展名'}”类型的文件。请使用下载的 Excel 模板（.xlsx）或导出的 CSV 文件报送。",

@@ -9,6 +9,7 @@ A bad file never raises: it comes back as a ParsedFile with problems.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 import zipfile
@@ -212,7 +213,9 @@ def _load(path: Path, *, data_only: bool):
     with warnings.catch_warnings():
         # openpyxl warns about Excel extensions it drops; irrelevant to values.
         warnings.simplefilter("ignore")
-        return load_workbook(path, read_only=True, data_only=data_only)
+        # A file object, not a name: archived blobs are named by hash, without
+        # the .xlsx extension openpyxl insists on for file names.
+        return load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=data_only)
 
 
 def _grid(ws, reading: _Reading) -> list[tuple] | None:

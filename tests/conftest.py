@@ -1,0 +1,60 @@
+"""Shared fixtures: a throwaway data home, submissions written as CSV, a build."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from pipeline.home import Home
+from pipeline.synth import UnitHistory, submission, to_csv
+from schemas import format_for_year
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_home(root: Path, units: list[tuple[str, str]], *, first_year: int = 2020) -> Home:
+    (root / "registry").mkdir(parents=True, exist_ok=True)
+    (root / "home.toml").write_text(
+        'district = "测试区"\ngovernment = "测试区人民政府办公室"\n', encoding="utf-8"
+    )
+    lines = ["code,name,kind,first_year,last_year"] + [f"{c},{n},部门,{first_year}," for c, n in units]
+    (root / "registry" / "units.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Home.resolve(root)
+
+
+def hand_in(home: Home, year: int, unit: str, name: str, data: bytes) -> Path:
+    path = home.inbox_dir(year) / unit / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def valid_cells(year: int, seed: int = 0, history: UnitHistory | None = None) -> dict:
+    return submission(format_for_year(year), "测试单位", year, random.Random(seed), history or UnitHistory())
+
+
+def build(home: Home, year: int):
+    """Materialize the year through the real job, in process, on an ephemeral instance."""
+    from dagster import DagsterInstance
+
+    from pipeline.definitions import defs
+
+    os.environ["NIANBAO_HOME"] = str(home.root)
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("yearly_report").execute_in_process(
+            partition_key=str(year), instance=instance, raise_on_error=True
+        )
+    assert result.success
+    return result
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    """Three units; A and B hand in valid 2025 files, C hands in nothing."""
+    h = write_home(tmp_path / "home", [("A", "甲局"), ("B", "乙局"), ("C", "丙街道")])
+    hand_in(h, 2025, "A", "a.csv", to_csv(valid_cells(2025, seed=1)))
+    hand_in(h, 2025, "B", "b.csv", to_csv(valid_cells(2025, seed=2)))
+    return h

@@ -1,0 +1,226 @@
+"""Each bad input handed in through the inbox: a clear message naming the unit,
+file and place, the file kept in the archive, the other units' results unchanged,
+and no crash."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsx_fixtures
+from conftest import hand_in, valid_cells
+
+from pipeline.ingest.archive import blob_path, read_manifest
+from pipeline.intake import collect
+from pipeline.synth import to_csv
+from pipeline.validate import validate_year
+from schemas import format_for_year
+
+YEAR = 2025
+FMT = format_for_year(YEAR)
+
+
+def template(tmp_path: Path) -> Path:
+    return xlsx_fixtures.make_template(FMT, tmp_path, unit_code="B", unit_name="乙局", year=YEAR)
+
+
+def filled(tmp_path: Path, values=None) -> Path:
+    out = tmp_path / "filled.xlsx"
+    xlsx_fixtures.fill(template(tmp_path), out, values or {("proactive", "licensing", "decisions"): 3})
+    return out
+
+
+def csv_with(**changes) -> bytes:
+    cells = valid_cells(YEAR, seed=2)
+    cells.update(changes.get("cells", {}))
+    return to_csv(cells, **changes.get("meta", {}))
+
+
+def formula_without_cache(tmp_path: Path) -> bytes:
+    src = filled(tmp_path)
+    wb = openpyxl.load_workbook(src)
+    where = xlsx_fixtures.input_cells(wb)
+    sheet, address = where[("proactive", "penalty", "decisions")]
+    wb[sheet][address] = "=1+1"
+    wb.save(tmp_path / "formula.xlsx")
+    return (tmp_path / "formula.xlsx").read_bytes()
+
+
+def formula_with_cache(tmp_path: Path) -> bytes:
+    src = tmp_path / "formula.xlsx"
+    src.write_bytes(formula_without_cache(tmp_path))
+    wb = openpyxl.load_workbook(src)
+    sheet, address = xlsx_fixtures.input_cells(wb)[("proactive", "penalty", "decisions")]
+    out = tmp_path / "cached.xlsx"
+    member = xlsx_fixtures.sheet_member(src, sheet)
+    xlsx_fixtures.rewrite_member(
+        src, out, member, lambda xml: xlsx_fixtures.add_cached_value(xml, address, "2")
+    )
+    return out.read_bytes()
+
+
+# name, file name, bytes builder, expected rule, fragment expected in the message, location expected
+CASES = [
+    ("empty file", "b.csv", lambda t: b"", "F1", "空的", ""),
+    ("neither csv nor xlsx", "b.pdf", lambda t: b"%PDF-1.4 ...", "F2", "不支持", ""),
+    ("old xls", "b.xls", lambda t: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "F", "", ""),
+    ("xlsm by name", "b.xlsm", lambda t: filled(t).read_bytes(), "F3", "宏", ""),
+    ("macros inside an .xlsx", "b.xlsx", lambda t: _macro(t), "F3", "宏", ""),
+    ("password protected", "b.xlsx", lambda t: _encrypted(t), "F4", "密码", ""),
+    ("zip bomb", "b.xlsx", lambda t: _bomb(t), "F5", "", ""),
+    ("oversized", "b.csv", lambda t: b"table,row,column,value\n" + b"x" * (21 * 1024 * 1024), "F6", "MB", ""),
+    (
+        "year in file differs",
+        "b.csv",
+        lambda t: csv_with(meta={"unit": "B", "year": 2024}),
+        "F8",
+        "2024",
+        "第 2 行",
+    ),
+    (
+        "unit in file differs",
+        "b.csv",
+        lambda t: csv_with(meta={"unit": "A", "year": YEAR}),
+        "F8",
+        "A",
+        "第 2 行",
+    ),
+    (
+        "unknown table",
+        "b.csv",
+        lambda t: csv_with(cells={("tables", "received", "total"): "1"}),
+        "N6",
+        "tables",
+        "第",
+    ),
+    (
+        "unknown row",
+        "b.csv",
+        lambda t: csv_with(cells={("applications", "recieved", "total"): "1"}),
+        "N6",
+        "recieved",
+        "第",
+    ),
+    (
+        "unknown column",
+        "b.csv",
+        lambda t: csv_with(cells={("applications", "received", "sum"): "1"}),
+        "N6",
+        "sum",
+        "第",
+    ),
+    (
+        "text for a number",
+        "b.csv",
+        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "约十件"}),
+        "N5",
+        "约十件",
+        "第",
+    ),
+    (
+        "negative count",
+        "b.csv",
+        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "-2"}),
+        "N5",
+        "-2",
+        "第",
+    ),
+    (
+        "decimal count",
+        "b.csv",
+        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "2.5"}),
+        "N5",
+        "2.5",
+        "第",
+    ),
+    ("formula without cached value", "b.xlsx", formula_without_cache, "F12", "公式", "C"),
+    ("dotdot in name", "..b.csv", lambda t: csv_with(), "F9", "..", ""),
+    ("backslash in name", "a\\b.csv", lambda t: csv_with(), "F9", "路径分隔符", ""),
+]
+
+
+def _macro(t: Path) -> bytes:
+    xlsx_fixtures.macro_workbook(filled(t), t / "macro.xlsx")
+    return (t / "macro.xlsx").read_bytes()
+
+
+def _encrypted(t: Path) -> bytes:
+    xlsx_fixtures.encrypted_workbook(filled(t), t / "enc.xlsx")
+    return (t / "enc.xlsx").read_bytes()
+
+
+def _bomb(t: Path) -> bytes:
+    xlsx_fixtures.zip_bomb(filled(t), t / "bomb.xlsx")
+    return (t / "bomb.xlsx").read_bytes()
+
+
+def run_year(home):
+    units = home.units_for_year(YEAR)
+    intake = collect(home, YEAR, units)
+    return intake, validate_year(home, YEAR, FMT, units, intake)
+
+
+@pytest.fixture
+def baseline(home):
+    """A's accepted cells when B's file is fine."""
+    _, result = run_year(home)
+    return result.accepted[result.accepted["unit"] == "A"].reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "make", "rule", "fragment", "location"), CASES, ids=[c[0] for c in CASES]
+)
+def test_bad_file(home, baseline, tmp_path, case, name, make, rule, fragment, location):
+    for old in (home.inbox_dir(YEAR) / "B").iterdir():
+        old.unlink()
+    data = make(tmp_path)
+    hand_in(home, YEAR, "B", name, data)
+
+    intake, result = run_year(home)
+
+    b_messages = [m for m in result.messages if m.code == "B"]
+    errors = [m for m in b_messages if m.severity == "ERROR"]
+    assert errors, f"{case}: no error reported"
+    chosen = [m for m in errors if m.rule.startswith(rule)]
+    assert chosen, f"{case}: expected {rule}, got {[m.render() for m in errors]}"
+    message = chosen[0]
+    assert message.unit == "乙局（B）" and message.file == name
+    assert fragment in message.text, message.render()
+    assert message.location.startswith(location)
+    assert any(ch in message.text for ch in "请应"), "the message says what to do"
+
+    status = dict(zip(result.status["unit"], result.status["status"]))
+    assert status == {"A": "accepted", "B": "rejected", "C": "missing"}
+    # Kept in the archive, byte for byte.
+    sha = hashlib.sha256(data).hexdigest()
+    entries = [
+        r
+        for r in read_manifest(home.archive)
+        if (r["unit"], r["original_name"], r["sha256"]) == ("B", name, sha)
+    ]
+    assert [e["outcome"] for e in entries] == ["received"]  # outcomes are recorded by the asset
+    assert blob_path(home.archive, sha).read_bytes() == data
+    # The other units' results are unchanged.
+    accepted_a = result.accepted[result.accepted["unit"] == "A"].reset_index(drop=True)
+    assert accepted_a.equals(baseline)
+
+
+def test_formula_with_cached_value_uses_it(home, tmp_path):
+    hand_in(home, YEAR, "B", "b.xlsx", formula_with_cache(tmp_path))
+    (home.inbox_dir(YEAR) / "B" / "b.csv").unlink()
+    intake, result = run_year(home)
+    cells = intake.cells[(intake.cells["unit"] == "B") & (intake.cells["row"] == "penalty")]
+    assert cells["raw"].tolist() == ["2"]
+    assert not [m for m in result.messages if m.code == "B" and m.severity == "ERROR"]
+
+
+def test_unknown_unit_folder_is_archived_and_reported(home):
+    data = csv_with()
+    hand_in(home, YEAR, "ZZ", "z.csv", data)
+    intake, result = run_year(home)
+    f7 = [m for m in result.messages if m.rule == "F7"]
+    assert len(f7) == 1 and f7[0].unit == "ZZ" and f7[0].file == "z.csv" and "单位名册" in f7[0].text
+    assert [r["outcome"] for r in read_manifest(home.archive) if r["unit"] == "ZZ"] == ["received"]
+    assert set(result.status["unit"]) == {"A", "B", "C"}

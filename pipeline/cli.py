@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
+# The console shows the assets' progress lines (INFO), not every framework event.
+PROGRESS_ONLY = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _home(args):
@@ -27,7 +29,9 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     job = defs.resolve_job_def("yearly_report")
     started = time.monotonic()
     with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(partition_key=str(year), instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=str(year), instance=instance, raise_on_error=False, run_config=PROGRESS_ONLY
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_failure and event.step_failure_data:
@@ -185,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
     d.set_defaults(func=cmd_demo)
+    __import__("pipeline.portal.cli", fromlist=["register"]).register(sub, with_home)
     return p
 
 

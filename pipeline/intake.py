@@ -34,6 +34,7 @@ class Intake:
     cells: pd.DataFrame  # CELL_COLUMNS + sha256, for files in use
     files: pd.DataFrame  # FILE_COLUMNS, every file seen this year
     messages: list[Message]  # file-level problems (F…) of files in use, and inbox problems
+    parsed: int = 0  # files parsed in this run (the others came from the cache)
 
 
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -178,7 +179,7 @@ def collect(
     cells["year"] = year
     _save_cache(cache_path, cache_rows)
     files = pd.DataFrame(file_rows, columns=FILE_COLUMNS)
-    return Intake(cells=cells, files=files, messages=messages)
+    return Intake(cells=cells, files=files, messages=messages, parsed=len(to_parse))
 
 
 def _declared_mismatch(item: ArchivedFile, name: str, units: set[str], years: set[str]) -> list[Message]:

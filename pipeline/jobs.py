@@ -2,12 +2,10 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from pipeline.partitions import yearly_partitions
 
 yearly_report = define_asset_job(
     "yearly_report",
     selection=AssetSelection.all(),
-    partitions_def=yearly_partitions,
     executor_def=in_process_executor,
     description="编制某一年度的政府信息公开工作年度报告：收件、校验、汇总、生成全区及各单位报告。",
 )

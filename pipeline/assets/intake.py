@@ -59,6 +59,7 @@ def submissions(context: AssetExecutionContext, home: NianbaoHome) -> Materializ
         metadata={
             "files": len(intake.files),
             "files_in_use": len(in_use),
+            "files_parsed_now": intake.parsed,
             "cells": len(intake.cells),
             "file_problems": len(intake.messages),
             "path": MetadataValue.path(str(out / "cells.parquet")),

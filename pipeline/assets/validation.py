@@ -104,7 +104,8 @@ def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> Mate
     status = read_parquet(data_home.warehouse_dir(year) / "status.parquet")
     path = write_status(data_home.reports_dir(year), status)
     counts = status["status"].value_counts()
-    context.log.info("报送状态：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    names = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
+    context.log.info("报送状态：" + "，".join(f"{names[k]} {v} 个" for k, v in counts.items()))
     return MaterializeResult(
         metadata={
             **{state: int(counts.get(state, 0)) for state in ("accepted", "rejected", "missing")},

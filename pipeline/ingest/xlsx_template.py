@@ -97,15 +97,21 @@ def write_template(
     unit_name: str,
     year: int,
     prefill: Prefill | None = None,
+    values: Prefill | None = None,
 ) -> Path:
-    """Write the fill-in workbook for one unit and year; returns `path`."""
+    """Write the fill-in workbook for one unit and year; returns `path`.
+
+    `prefill` cells are marked as pre-filled from last year; `values` are typed
+    in as a clerk would (the demo data and benchmarks make filled workbooks).
+    """
     prefill = prefill or {}
+    values = values or {}
     wb = Workbook()
     wb.remove(wb.active)
     taken = {META_SHEET}
     for table in _tables_in_order(fmt):
         ws = wb.create_sheet(sheet_name(table.title, taken))
-        writer = _SheetWriter(ws, table.code, prefill)
+        writer = _SheetWriter(ws, table.code, prefill, values)
         writer.title(fmt, table.title, unit_code, unit_name, year, _table_width(table))
         if table.layout == "wide":
             writer.wide(table)
@@ -114,7 +120,7 @@ def write_template(
         writer.finish()
     if fmt.narrative_rows:
         ws = wb.create_sheet(sheet_name(NARRATIVE_SHEET, taken))
-        writer = _SheetWriter(ws, NARRATIVE_TABLE, prefill)
+        writer = _SheetWriter(ws, NARRATIVE_TABLE, prefill, values)
         writer.title(fmt, "文字部分（请填写各部分正文）", unit_code, unit_name, year, 8)
         writer.narrative(fmt)
         writer.finish()
@@ -169,10 +175,11 @@ def _text_lines(text: str, width_chars: float) -> int:
 
 
 class _SheetWriter:
-    def __init__(self, ws: Worksheet, table_code: str, prefill: Prefill):
+    def __init__(self, ws: Worksheet, table_code: str, prefill: Prefill, values: Prefill):
         self.ws = ws
         self.table_code = table_code
         self.prefill = prefill
+        self.values = values
         self.r = TITLE_ROWS + 1
         self.validations: dict[CellKind, DataValidation] = {}
         self.ws.column_dimensions[get_column_letter(KEY_COL)].hidden = True
@@ -228,7 +235,9 @@ class _SheetWriter:
             vertical="top" if kind == "text" else "center",
             wrap_text=kind == "text",
         )
-        if key in self.prefill:
+        if key in self.values:
+            cell.value = _typed(self.values[key], kind)
+        elif key in self.prefill:
             cell.value = _typed(self.prefill[key], kind)
             cell.fill = PREFILL_FILL
             cell.comment = Comment(PREFILL_NOTE, "nianbao")

@@ -1,0 +1,443 @@
+"""The portal's web application (Starlette, server-rendered, no front-end build).
+
+Security, in one place:
+- sign-in with an access token typed into a form (POST body, never a URL); the
+  browser then holds a random session id in an HttpOnly, SameSite=Strict
+  cookie; tokens and session ids are stored only as hashes;
+- every route is scoped by the signed-in role: a unit's URLs never name the
+  unit (it comes from the session), so one unit cannot even address another's
+  files; office routes refuse unit sessions;
+- CSRF: every form carries a token bound to the session (before sign-in, a
+  double-submit cookie), and a cross-site Origin is refused;
+- request bodies are limited (Content-Length required) before any parsing;
+- nothing secret is logged (the access log has paths only, and paths carry no
+  secrets); strict Content-Security-Policy, no caching of pages.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.home import Home
+from pipeline.ingest.archive import blob_path
+from pipeline.ingest.read import MAX_FILE_BYTES
+from pipeline.portal import exports, status, views
+from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
+from pipeline.portal.submit import receive
+
+log = logging.getLogger("nianbao.portal")
+
+SESSION_COOKIE = "nianbao_session"
+CSRF_COOKIE = "nianbao_csrf"
+CSRF_FIELD = "csrf_token"
+# A multipart body carries the file plus a few hundred bytes of form fields.
+MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
+MAX_LOGIN_BODY = 4096
+TEMPLATES = Path(__file__).with_name("templates")
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response (pure ASGI, streams untouched)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Portal:
+    def __init__(self, home: Home, clock: Callable[[], datetime] = now_utc):
+        self.home = home
+        self.store = Store(home)
+        self.clock = clock
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(
+            local_time=status.local_time,
+            where_text=views.where_text,
+            severity_text=views.SEVERITY_TEXT,
+            outcome_text=status.OUTCOME_TEXT,
+            state_text=status.STATE_TEXT,
+            deadline_text=status.deadline_text,
+        )
+
+    # --- helpers --------------------------------------------------------------
+    def render(self, request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        session = self.session(request)
+        csrf = session.csrf if session else request.state.csrf_cookie
+        html = self.env.get_template(name).render(
+            session=session, csrf=csrf, csrf_field=CSRF_FIELD, unit_name=self.unit_name, **context
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        if session is None and request.state.new_csrf_cookie:
+            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+        return response
+
+    def session(self, request: Request) -> Session | None:
+        if not hasattr(request.state, "session"):
+            request.state.session = self.store.session(request.cookies.get(SESSION_COOKIE))
+        return request.state.session
+
+    def unit_name(self, unit: str) -> str:
+        registry = self.home.registry()
+        return dict(zip(registry["code"], registry["name"])).get(unit, unit)
+
+    def require(self, request: Request, role: str) -> Session:
+        session = self.session(request)
+        if session is None:
+            raise HTTPException(401, "请先用访问令牌登录。")
+        if session.role != role:
+            raise HTTPException(403, "无权访问此页面。")
+        return session
+
+    def years_for_unit(self, unit: str) -> list[int]:
+        today = self.clock().astimezone(status.BEIJING).date()
+        return [
+            y
+            for y in status.report_years(self.home, self.store, today)
+            if unit in set(self.home.units_for_year(y)["code"])
+        ]
+
+    def unit_year(self, session: Session, year: int) -> None:
+        if year not in self.years_for_unit(session.unit):
+            raise HTTPException(404, f"本单位没有 {year} 年度的报送任务。")
+
+    async def checked_form(self, request: Request, limit: int, **limits):
+        """The posted form, after the size limit, the Origin check and the CSRF token."""
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise HTTPException(411, "请求缺少长度信息，请用浏览器页面上的表单提交。")
+        if int(length) > limit:
+            raise HTTPException(
+                413, f"上传的文件过大，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB。年报文件通常只有几十 KB。"
+            )
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+            raise HTTPException(403, "请求来源不正确（跨站提交），已拒绝。请从本系统的页面提交。")
+        form = await request.form(**limits)
+        session = self.session(request)
+        expected = session.csrf if session else request.cookies.get(CSRF_COOKIE, "")
+        sent = form.get(CSRF_FIELD)
+        if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+            await form.close()
+            raise HTTPException(403, "页面已过期或请求无效（CSRF 校验未通过）。请刷新页面后重试。")
+        return form
+
+    # --- sign-in ---------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None:
+            return RedirectResponse("/login", 303)
+        return RedirectResponse("/office" if session.role == "office" else "/unit", 303)
+
+    async def login_page(self, request: Request) -> Response:
+        if self.session(request) is not None:
+            return RedirectResponse("/", 303)
+        if request.query_params:
+            # A token must never travel in a URL (it would land in history and logs).
+            return self.render(request, "login.html", 400, error="请在下面的输入框中填写令牌，不要把令牌放在网址里。")
+        return self.render(request, "login.html", error="")
+
+    async def login(self, request: Request) -> Response:
+        form = await self.checked_form(request, MAX_LOGIN_BODY, max_files=0, max_fields=4)
+        secret = form.get("token")
+        token = await run_in_threadpool(self.store.authenticate, secret if isinstance(secret, str) else "")
+        if token is None:
+            log.info("登录失败：令牌无效或已停用")
+            return self.render(request, "login.html", 401, error="令牌无效或已停用。请核对后重新输入，或向政务公开办索取新令牌。")
+        session_id = self.store.open_session(token)
+        who = f"单位 {token.unit}" if token.role == "unit" else "政务公开办"
+        log.info("登录：%s（令牌编号 %s）", who, token.id)
+        response = RedirectResponse("/", 303)
+        response.set_cookie(
+            SESSION_COOKIE, session_id, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict", path="/"
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        await self.checked_form(request, MAX_LOGIN_BODY, max_files=0, max_fields=2)
+        self.store.close_session(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/login", 303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    async def stylesheet(self, request: Request) -> Response:
+        return Response((TEMPLATES / "portal.css").read_bytes(), media_type="text/css; charset=utf-8")
+
+    # --- unit pages ----------------------------------------------------------
+    async def unit_home(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        rows = []
+        now = self.clock()
+        for year in self.years_for_unit(session.unit):
+            rows.append(status.standings(self.home, self.store, year, now, units=[session.unit])[0])
+        return self.render(request, "unit_home.html", rows=rows)
+
+    async def unit_year_page(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year = request.path_params["year"]
+        self.unit_year(session, year)
+        return self.render(request, "unit_year.html", **self._year_context(session.unit, year))
+
+    def _year_context(self, unit: str, year: int) -> dict:
+        standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
+        uploads = self.store.uploads(year=year, unit=unit, light=True)
+        return dict(year=year, unit=unit, standing=standing, uploads=list(reversed(uploads)), has_template=_has_template(self.home, year))
+
+    async def template(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year = request.path_params["year"]
+        self.unit_year(session, year)
+        data = await run_in_threadpool(make_template, self.home, session.unit, year)
+        return download(data, f"{session.unit}_{year}年度报送模板.xlsx", XLSX)
+
+    async def upload(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year = request.path_params["year"]
+        self.unit_year(session, year)
+        form = await self.checked_form(request, MAX_BODY_BYTES, max_files=1, max_fields=4)
+        try:
+            file = form.get("file")
+            if not isinstance(file, UploadFile) or not file.filename:
+                context = self._year_context(session.unit, year)
+                return self.render(request, "unit_year.html", 400, error="请先选择要上传的文件。", **context)
+            data = await file.read(MAX_FILE_BYTES + 1)
+            name = file.filename
+        finally:
+            await form.close()
+        upload = await run_in_threadpool(receive, self.home, self.store, session.unit, year, name, data, self.clock())
+        log.info("上传：单位 %s %s 年度第 %s 版，%s", session.unit, year, upload.version, upload.outcome)
+        return RedirectResponse(f"/unit/{year}/versions/{upload.version}", 303)
+
+    async def unit_version(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year, version = request.path_params["year"], request.path_params["version"]
+        self.unit_year(session, year)
+        return self._version_page(request, session.unit, year, version, base=f"/unit/{year}")
+
+    async def unit_version_file(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year, version = request.path_params["year"], request.path_params["version"]
+        self.unit_year(session, year)
+        return self._version_file(session.unit, year, version)
+
+    def _version_page(self, request: Request, unit: str, year: int, version: int, base: str) -> Response:
+        upload = self.store.upload(unit, year, version)
+        if upload is None:
+            raise HTTPException(404, "没有这个版本。")
+        from schemas import format_for_year
+
+        standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
+        form = views.form_view(format_for_year(year, self.home.root), upload.cells, upload.messages)
+        return self.render(
+            request, "version.html", upload=upload, form=form, standing=standing, base=base, year=year, unit=unit
+        )
+
+    def _version_file(self, unit: str, year: int, version: int) -> Response:
+        upload = self.store.upload(unit, year, version)
+        if upload is None:
+            raise HTTPException(404, "没有这个版本。")
+        data = blob_path(self.home.archive, upload.sha256).read_bytes()
+        return download(data, _safe_download_name(upload.original_name, version), "application/octet-stream")
+
+    # --- office pages ----------------------------------------------------------
+    async def office(self, request: Request) -> Response:
+        self.require(request, "office")
+        now = self.clock()
+        today = now.astimezone(status.BEIJING).date()
+        years = status.report_years(self.home, self.store, today)
+        by_year = {y: {s.unit: s for s in status.standings(self.home, self.store, y, now)} for y in years}
+        registry = self.home.registry()
+        units = [(c, n) for c, n in zip(registry["code"], registry["name"]) if any(c in by_year[y] for y in years)]
+        counts = {
+            y: {state: sum(s.state == state for s in by_year[y].values()) for state in status.STATE_TEXT} for y in years
+        }
+        late = {y: sum(s.late or s.overdue for s in by_year[y].values()) for y in years}
+        return self.render(request, "office.html", years=years, units=units, by_year=by_year, counts=counts, late=late)
+
+    def _office_unit(self, request: Request) -> tuple[str, int]:
+        self.require(request, "office")
+        unit, year = request.path_params["unit"], request.path_params["year"]
+        if unit not in set(self.home.registry()["code"]):
+            raise HTTPException(404, "单位名册中没有这个单位。")
+        return unit, year
+
+    async def office_unit(self, request: Request) -> Response:
+        unit, year = self._office_unit(request)
+        context = self._year_context(unit, year)
+        latest = context["standing"].latest
+        full = self.store.upload(unit, year, latest.version) if latest else None
+        return self.render(request, "office_unit.html", latest=full, **context)
+
+    async def office_version(self, request: Request) -> Response:
+        unit, year = self._office_unit(request)
+        version = request.path_params["version"]
+        return self._version_page(request, unit, year, version, base=f"/office/{year}/units/{quote(unit)}")
+
+    async def office_version_file(self, request: Request) -> Response:
+        unit, year = self._office_unit(request)
+        return self._version_file(unit, year, request.path_params["version"])
+
+    async def missing(self, request: Request) -> Response:
+        self.require(request, "office")
+        year = request.path_params["year"]
+        rows = [
+            [s.unit, s.name, "未报送（已逾期）" if s.overdue else "未报送"]
+            for s in status.standings(self.home, self.store, year, self.clock())
+            if s.state == "missing"
+        ]
+        data = exports.csv_bytes(["单位代码", "单位名称", "状态"], rows)
+        return download(data, f"{year}年度未报送单位.csv", "text/csv; charset=utf-8")
+
+    async def error(self, request: Request, exc: Exception) -> Response:
+        code = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else "系统内部错误，请稍后重试或联系政务公开办。"
+        if code == 401:
+            return RedirectResponse("/login", 303) if request.method == "GET" else self._plain(code, detail)
+        if not hasattr(request.state, "csrf_cookie"):
+            return self._plain(code, detail)
+        try:
+            return self.render(request, "error.html", code, code=code, detail=detail)
+        except Exception:  # noqa: BLE001 - the error page must not fail itself
+            return self._plain(code, detail)
+
+    @staticmethod
+    def _plain(code: int, detail: str) -> Response:
+        return PlainTextResponse(detail, status_code=code)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, name: str, media_type: str) -> Response:
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "file"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=media_type, headers={"content-disposition": disposition})
+
+
+def _safe_download_name(name: str, version: int) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>:|?*').strip(". ")
+    return f"第{version}版_{base or '文件'}"
+
+
+def _has_template(home: Home, year: int) -> bool:
+    from schemas import format_for_year
+
+    try:
+        fmt = format_for_year(year, home.root)
+    except Exception:  # noqa: BLE001 - a legacy year without an indicator catalogue
+        return False
+    return bool(fmt.tables)
+
+
+def make_template(home: Home, unit: str, year: int) -> bytes:
+    """The unit's workbook for `year`, pre-filled with last year's accepted figures."""
+    from pipeline.ingest.xlsx_template import write_template
+    from pipeline.prefill import prefill_for
+    from schemas import format_for_year
+
+    fmt = format_for_year(year, home.root)
+    registry = home.registry()
+    name = dict(zip(registry["code"], registry["name"]))[unit]
+    with tempfile.TemporaryDirectory(prefix="nianbao-template-") as tmp:
+        path = write_template(
+            fmt, Path(tmp) / "template.xlsx", unit_code=unit, unit_name=name, year=year,
+            prefill=prefill_for(home, unit, year),
+        )  # fmt: skip
+        return path.read_bytes()
+
+
+class CsrfCookie:
+    """Gives every request a pre-sign-in CSRF value (double-submit cookie)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            request = Request(scope)
+            value = request.cookies.get(CSRF_COOKIE, "")
+            state = scope.setdefault("state", {})
+            state["new_csrf_cookie"] = not (20 <= len(value) <= 100)
+            state["csrf_cookie"] = secrets.token_urlsafe(32) if state["new_csrf_cookie"] else value
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    home: Home, *, clock: Callable[[], datetime] = now_utc, allowed_hosts: list[str] | None = None
+) -> Starlette:
+    portal = Portal(home, clock)
+    routes = [
+        Route("/", portal.index),
+        Route("/login", portal.login_page, methods=["GET"]),
+        Route("/login", portal.login, methods=["POST"]),
+        Route("/logout", portal.logout, methods=["POST"]),
+        Route("/static/portal.css", portal.stylesheet),
+        Route("/unit", portal.unit_home),
+        Route("/unit/{year:int}", portal.unit_year_page),
+        Route("/unit/{year:int}/template.xlsx", portal.template),
+        Route("/unit/{year:int}/upload", portal.upload, methods=["POST"]),
+        Route("/unit/{year:int}/versions/{version:int}", portal.unit_version),
+        Route("/unit/{year:int}/versions/{version:int}/file", portal.unit_version_file),
+        Route("/office", portal.office),
+        Route("/office/{year:int}/missing.csv", portal.missing),
+        Route("/office/{year:int}/units/{unit}", portal.office_unit),
+        Route("/office/{year:int}/units/{unit}/versions/{version:int}", portal.office_version),
+        Route("/office/{year:int}/units/{unit}/versions/{version:int}/file", portal.office_version_file),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]),
+            Middleware(CsrfCookie),
+        ],
+        exception_handlers={HTTPException: portal.error, Exception: portal.error},
+    )
+    app.state.portal = portal
+    return app
+

@@ -2,7 +2,6 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-
 yearly_report = define_asset_job(
     "yearly_report",
     selection=AssetSelection.all(),

@@ -16,14 +16,15 @@ DISTRICT = "district"  # scope of the summed rows; other scopes are unit codes
 def table_section(accepted: pd.DataFrame, table: str) -> pd.DataFrame:
     """Per-unit cells of `table` plus the district sums (scope "district").
 
-    Counts are summed as numbers; decimals (amounts in 万元) are summed exactly
-    with Decimal so that the printed precision is the precision entered.
+    Counts are summed as numbers; decimals (amounts in 万元) and shares (the
+    legacy era's rates, e.g. 99.97) are summed exactly with Decimal so that the
+    printed precision is the precision entered.
     """
     part = accepted[accepted["table"] == table]
     units = part.rename(columns={"unit": "scope"})[SECTION_COLUMNS]
     sums = []
     for (row, column), group in part.groupby(["row", "column"], sort=False):
-        if (group["kind"] == "decimal").any():
+        if group["kind"].isin(["decimal", "share"]).any():
             total = canonical(sum((Decimal(v) for v in group["value"]), Decimal(0)))
         else:
             total = str(int(group["number"].sum()))

@@ -178,7 +178,9 @@ class Portal:
             return RedirectResponse("/", 303)
         if request.query_params:
             # A token must never travel in a URL (it would land in history and logs).
-            return self.render(request, "login.html", 400, error="请在下面的输入框中填写令牌，不要把令牌放在网址里。")
+            return self.render(
+                request, "login.html", 400, error="请在下面的输入框中填写令牌，不要把令牌放在网址里。"
+            )
         return self.render(request, "login.html", error="")
 
     async def login(self, request: Request) -> Response:
@@ -187,13 +189,23 @@ class Portal:
         token = await run_in_threadpool(self.store.authenticate, secret if isinstance(secret, str) else "")
         if token is None:
             log.info("登录失败：令牌无效或已停用")
-            return self.render(request, "login.html", 401, error="令牌无效或已停用。请核对后重新输入，或向政务公开办索取新令牌。")
+            return self.render(
+                request,
+                "login.html",
+                401,
+                error="令牌无效或已停用。请核对后重新输入，或向政务公开办索取新令牌。",
+            )
         session_id = self.store.open_session(token)
         who = f"单位 {token.unit}" if token.role == "unit" else "政务公开办"
         log.info("登录：%s（令牌编号 %s）", who, token.id)
         response = RedirectResponse("/", 303)
         response.set_cookie(
-            SESSION_COOKIE, session_id, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict", path="/"
+            SESSION_COOKIE,
+            session_id,
+            max_age=SESSION_HOURS * 3600,
+            httponly=True,
+            samesite="strict",
+            path="/",
         )
         return response
 
@@ -225,7 +237,13 @@ class Portal:
     def _year_context(self, unit: str, year: int) -> dict:
         standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
         uploads = self.store.uploads(year=year, unit=unit, light=True)
-        return dict(year=year, unit=unit, standing=standing, uploads=list(reversed(uploads)), has_template=_has_template(self.home, year))
+        return dict(
+            year=year,
+            unit=unit,
+            standing=standing,
+            uploads=list(reversed(uploads)),
+            has_template=_has_template(self.home, year),
+        )
 
     async def template(self, request: Request) -> Response:
         session = self.require(request, "unit")
@@ -248,7 +266,9 @@ class Portal:
             name = file.filename
         finally:
             await form.close()
-        upload = await run_in_threadpool(receive, self.home, self.store, session.unit, year, name, data, self.clock())
+        upload = await run_in_threadpool(
+            receive, self.home, self.store, session.unit, year, name, data, self.clock()
+        )
         log.info("上传：单位 %s %s 年度第 %s 版，%s", session.unit, year, upload.version, upload.outcome)
         return RedirectResponse(f"/unit/{year}/versions/{upload.version}", 303)
 
@@ -273,7 +293,14 @@ class Portal:
         standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
         form = views.form_view(format_for_year(year, self.home.root), upload.cells, upload.messages)
         return self.render(
-            request, "version.html", upload=upload, form=form, standing=standing, base=base, year=year, unit=unit
+            request,
+            "version.html",
+            upload=upload,
+            form=form,
+            standing=standing,
+            base=base,
+            year=year,
+            unit=unit,
         )
 
     def _version_file(self, unit: str, year: int, version: int) -> Response:
@@ -291,12 +318,17 @@ class Portal:
         years = status.report_years(self.home, self.store, today)
         by_year = {y: {s.unit: s for s in status.standings(self.home, self.store, y, now)} for y in years}
         registry = self.home.registry()
-        units = [(c, n) for c, n in zip(registry["code"], registry["name"]) if any(c in by_year[y] for y in years)]
+        units = [
+            (c, n) for c, n in zip(registry["code"], registry["name"]) if any(c in by_year[y] for y in years)
+        ]
         counts = {
-            y: {state: sum(s.state == state for s in by_year[y].values()) for state in status.STATE_TEXT} for y in years
+            y: {state: sum(s.state == state for s in by_year[y].values()) for state in status.STATE_TEXT}
+            for y in years
         }
         late = {y: sum(s.late or s.overdue for s in by_year[y].values()) for y in years}
-        return self.render(request, "office.html", years=years, units=units, by_year=by_year, counts=counts, late=late)
+        return self.render(
+            request, "office.html", years=years, units=units, by_year=by_year, counts=counts, late=late
+        )
 
     def _office_unit(self, request: Request) -> tuple[str, int]:
         self.require(request, "office")
@@ -334,7 +366,9 @@ class Portal:
 
     async def error(self, request: Request, exc: Exception) -> Response:
         code = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = exc.detail if isinstance(exc, HTTPException) else "系统内部错误，请稍后重试或联系政务公开办。"
+        detail = (
+            exc.detail if isinstance(exc, HTTPException) else "系统内部错误，请稍后重试或联系政务公开办。"
+        )
         if code == 401:
             return RedirectResponse("/login", 303) if request.method == "GET" else self._plain(code, detail)
         if not hasattr(request.state, "csrf_cookie"):
@@ -353,7 +387,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def download(data: bytes, name: str, media_type: str) -> Response:
-    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "file"
+    ascii_name = (
+        "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "file"
+    )
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
     return Response(data, media_type=media_type, headers={"content-disposition": disposition})
 
@@ -433,11 +469,12 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]),
+            Middleware(
+                TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
+            ),
             Middleware(CsrfCookie),
         ],
         exception_handlers={HTTPException: portal.error, Exception: portal.error},
     )
     app.state.portal = portal
     return app
-

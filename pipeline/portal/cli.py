@@ -33,7 +33,10 @@ def cmd_portal(args) -> int:
     try:
         serve(app, args.host, args.port)
     except OSError as exc:
-        print(f"无法在 {args.host}:{args.port} 上启动门户：{exc.strerror}。请用 --port 换一个端口。", file=sys.stderr)
+        print(
+            f"无法在 {args.host}:{args.port} 上启动门户：{exc.strerror}。请用 --port 换一个端口。",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

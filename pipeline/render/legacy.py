@@ -41,7 +41,11 @@ from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
 # Marks text that came from a value (figures, unit text): such a line is never a heading.
 DATA_MARK = "\ue000"
 NOT_SUBMITTED = "—"
-STATUS_TEXT = {"accepted": "已采用，但没有填写这一项", "rejected": "报送未通过审核、已被退回", "missing": "尚未报送"}
+STATUS_TEXT = {
+    "accepted": "已采用，但没有填写这一项",
+    "rejected": "报送未通过审核、已被退回",
+    "missing": "尚未报送",
+}
 
 
 class NarrativeError(HomeError):
@@ -130,7 +134,9 @@ def _missing_text(catalogue, names, state, template):
         item = catalogue.texts.get(code)
         if item is None:
             return f"叙述模板 {template} 引用了文字项“{code}”，但统计指标目录中没有这个文字项。"
-        owners = "；".join(f"{names.get(o, o)}（{o}）{STATUS_TEXT.get(state.get(o, 'missing'), '')}" for o in item.owners)
+        owners = "；".join(
+            f"{names.get(o, o)}（{o}）{STATUS_TEXT.get(state.get(o, 'missing'), '')}" for o in item.owners
+        )
         return f"叙述模板 {template} 引用了文字项“{item.label}”（{code}），但没有单位填写。负责填写的单位：{owners}。"
 
     return describe
@@ -321,7 +327,9 @@ def render_district_text(fmt, year, config, sections, status) -> tuple[list[Para
 def _indicator_section(fmt: ReportFormat, code: str, values: dict) -> LegacySection:
     table = fmt.tables[code]
     full = {(row, column): values.get((row, column), NOT_SUBMITTED) for row, column, _ in table.cells()}
-    return LegacySection(code, table.title, grids=html_grids(table, full), plain_tables=plain_tables(table, full))
+    return LegacySection(
+        code, table.title, grids=html_grids(table, full), plain_tables=plain_tables(table, full)
+    )
 
 
 def _coverage(status: pd.DataFrame) -> dict:

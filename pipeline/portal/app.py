@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -62,6 +63,36 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
+
+
+TOKEN_PATTERN = re.compile(r"nb_[A-Za-z0-9_-]{8,}")
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps secrets out of the logs even when someone pastes a token into a URL:
+    query strings are dropped from access-log lines and token-shaped text masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_redact(a) for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        return True
+
+
+def _redact(value):
+    if not isinstance(value, str):
+        return value
+    if value.startswith("/") and "?" in value:
+        value = value.split("?", 1)[0] + "?…"
+    return TOKEN_PATTERN.sub("nb_…", value)
+
+
+def install_log_redaction() -> None:
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn", "nianbao.portal"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
 
 
 class SecurityHeaders:
@@ -446,6 +477,7 @@ class CsrfCookie:
 def create_app(
     home: Home, *, clock: Callable[[], datetime] = now_utc, allowed_hosts: list[str] | None = None
 ) -> Starlette:
+    install_log_redaction()
     portal = Portal(home, clock)
     routes = [
         Route("/", portal.index),

@@ -52,7 +52,9 @@ def typed(cells: dict) -> dict:
     kinds = FMT.cell_kinds()
     out = {}
     for key, value in cells.items():
-        if kinds.get(key) in ("count", "signed"):
+        if not re.fullmatch(r"-?\d+(\.\d+)?", str(value)):
+            out[key] = value
+        elif kinds.get(key) in ("count", "signed"):
             out[key] = int(value)
         elif kinds.get(key) in ("decimal", "share"):
             out[key] = float(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,8 +35,13 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
         )
     if not result.success:
         for event in result.all_events:
-            if event.is_failure and event.step_failure_data:
-                print(f"步骤 {event.step_key} 失败：{event.step_failure_data.error.message}", file=sys.stderr)
+            if event.is_step_failure:
+                # Dagster wraps the step's exception: the office's message is the innermost cause.
+                error = event.step_failure_data.error
+                while error.cause is not None:
+                    error = error.cause
+                text = re.sub(r"^[\w.]+(Error|Exception): ", "", error.message.strip())
+                print(f"步骤 {event.step_key} 失败：{text}", file=sys.stderr)
         return False
     if not quiet:
         _summary(home, year, time.monotonic() - started)

@@ -341,7 +341,7 @@ CASES = [
     ),
     Case("formula without cached value", "b.xlsx", formula_without_cache, "F12", "公式"),
     Case("dotdot in name", "../../b.csv", lambda t: csv_with(), "F9", ".."),
-    Case("backslash in name", "C:\\Users\\b.csv", lambda t: csv_with(), "F9", "路径分隔符"),
+    Case("backslash in name", "a\\b.csv", lambda t: csv_with(), "F9", "路径分隔符"),
     Case("control character in name", "b\x07.csv", lambda t: csv_with(), "F9", "控制字符"),
     # Added by the portal issue.
     Case("truncated xlsx", "b.xlsx", lambda t: filled(t).read_bytes()[:4000], "F5", "损坏"),

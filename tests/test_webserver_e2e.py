@@ -1,0 +1,124 @@
+"""The office's real path: the Dagster webserver over a data home, the
+yearly_report job launched through its GraphQL API, the report files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from pipeline.demo import DEMO_SOURCE
+
+pytestmark = pytest.mark.e2e
+
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on InvalidSubsetError { message }
+  }
+}
+"""
+STATUS = """
+query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str, variables: dict) -> dict:
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.fixture
+def webserver(tmp_path: Path):
+    home = tmp_path / "shifanqu"
+    shutil.copytree(DEMO_SOURCE / "shifanqu", home, ignore=shutil.ignore_patterns("*.py"))
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    # Launch runs at once: with the default queued coordinator a daemon would
+    # have to dequeue them (`make ui` runs `dagster dev`, which starts one).
+    (dagster_home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
+        "  class: DefaultRunCoordinator\n"
+    )
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "NIANBAO_HOME": str(home)}
+    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
+                    break
+            except OSError:
+                assert process.poll() is None, (tmp_path / "webserver.log").read_text()
+                time.sleep(0.5)
+        else:
+            pytest.fail("webserver did not start: " + (tmp_path / "webserver.log").read_text()[-2000:])
+        yield port, home
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_office_launches_yearly_report_from_the_web_ui(webserver):
+    port, home = webserver
+    params = {
+        "selector": {
+            "repositoryLocationName": "nianbao",
+            "repositoryName": "__repository__",
+            "jobName": "yearly_report",
+        },
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2025"}]},
+    }
+    launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+
+    deadline, status = time.monotonic() + 240, None
+    while time.monotonic() < deadline:
+        status = graphql(port, STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(1)
+    assert status == "SUCCESS"
+
+    reports = home / "reports" / "2025"
+    assert (reports / "report.html").read_text(encoding="utf-8").count(
+        "示范区2025年政府信息公开工作年度报告"
+    ) >= 1
+    status_csv = (reports / "status.csv").read_text(encoding="utf-8")
+    assert "JTJ,rejected" in status_csv and "NYJD,missing" in status_csv
+    assert (reports / "units" / "ZFB.html").exists() and (reports / "validation.html").exists()

@@ -9,6 +9,7 @@ re-run parses only files that changed.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -16,15 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.home import Home, read_parquet, write_parquet
+from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import ArchivedFile, archive_files
 from pipeline.ingest.cells import CELL_COLUMNS, ParsedFile
 from pipeline.ingest.read import read_submission
-from pipeline.messages import Message, frame_messages, messages_frame
+from pipeline.messages import Message
 from schemas import format_for_year
 
 # Bump when a reader changes what it produces: cached parses are then redone.
-READER_VERSION = "2"
+READER_VERSION = "3"
 FILE_COLUMNS = ["unit", "file", "sha256", "size", "received_at", "in_use", "reader"]
 PARALLEL_PARSE_FROM = 40  # below this, starting worker processes costs more than it saves
 
@@ -130,7 +131,7 @@ def collect(
             newest[unit] = i
 
     in_use = set(newest.values())
-    cache_path = home.warehouse_dir(year) / "parse_cache.parquet"
+    cache_path = home.warehouse_dir(year) / "parse_cache.pickle"
     cached = _load_cache(cache_path)
     cells_parts, file_rows, cache_rows = [], [], []
     to_parse: list[int] = []
@@ -205,34 +206,20 @@ def _cache_key(item: ArchivedFile, unit_name: str) -> str:
 
 
 def _load_cache(path: Path) -> dict[str, tuple]:
-    """key -> (raw cells, problems, declared units, declared years)."""
-    if not path.exists():
+    """key -> (raw cells, problems, declared units, declared years).
+
+    The cache is pickled, not Parquet: it is a private, disposable copy of our own
+    parse results (never a user's file), and unpickling it is ten times faster than
+    rebuilding the per-file frames from one table. Any unreadable cache is ignored.
+    """
+    try:
+        with open(path, "rb") as f:
+            cache = pickle.load(f)
+        return cache if isinstance(cache, dict) else {}
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError):
         return {}
-    frame = read_parquet(path)
-    cache: dict[str, tuple] = {}
-    for key, part in frame.groupby("key", sort=False):
-        cells = part[part["kind"] == "cell"][["table", "row", "column", "raw", "sheet", "location"]]
-        problems = frame_messages(
-            part[part["kind"] == "problem"][["severity", "rule", "unit", "file", "sheet", "location", "text"]]
-        )
-        meta = part[part["kind"] == "meta"]
-        units = {v for v in meta.loc[meta["table"] == "unit", "raw"]}
-        years = {v for v in meta.loc[meta["table"] == "year", "raw"]}
-        cache[key] = (cells.reset_index(drop=True).astype("string"), problems, units, years)
-    return cache
 
 
 def _save_cache(path: Path, rows: list[tuple]) -> None:
-    """One Parquet file for the year: cells, problems and declared metadata per key."""
-    parts = []
-    for key, cells, problems, units, years in rows:
-        parts.append(cells.assign(key=key, kind="cell"))
-        if problems:
-            parts.append(messages_frame(problems).assign(key=key, kind="problem"))
-        meta = [("unit", u) for u in units] + [("year", y) for y in years]
-        if meta:
-            parts.append(pd.DataFrame(meta, columns=["table", "raw"]).assign(key=key, kind="meta"))
-    columns = ["key", "kind", "table", "row", "column", "raw", "sheet", "location",
-               "severity", "rule", "unit", "file", "text"]  # fmt: skip
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    write_parquet(frame.reindex(columns=columns).astype("string"), path)
+    """Keep the parses of the files in use this run (older ones drop out)."""
+    write_atomic(path, pickle.dumps({key: tuple(rest) for key, *rest in rows}, protocol=pickle.HIGHEST_PROTOCOL))

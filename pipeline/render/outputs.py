@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.home import write_atomic
 from pipeline.messages import Message
-from pipeline.render.reports import ReportView, environment, render_pair
+from pipeline.render.reports import TEMPLATES, ReportView, environment, render_pair
 from pipeline.validate import STATUS_COLUMNS
 from schemas.base import ReportFormat
 
@@ -29,19 +31,41 @@ def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path
     return _write_if_changed(out / "report.html", html), _write_if_changed(out / "report.md", md), md
 
 
+def _templates_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(TEMPLATES).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView]) -> list[Path]:
+    """Each unit's report. A unit whose view and templates are unchanged since the
+    last run is not rendered again (a re-run after one file changed stays cheap)."""
     env = environment()
-    paths = []
+    folder = out / "units"
+    digests_path = folder / ".render-digests.json"
+    try:
+        previous = json.loads(digests_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    templates = _templates_digest()
+    digests, paths = {}, []
     for code, view in views.items():
+        digest = hashlib.sha256(f"{templates}|{fmt.code}|{view!r}".encode()).hexdigest()
+        digests[code] = digest
+        html_path, md_path = folder / f"{code}.html", folder / f"{code}.md"
+        paths += [html_path, md_path]
+        if previous.get(code) == digest and html_path.exists() and md_path.exists():
+            continue
         html, md = render_pair(env, fmt, view)
-        paths += [
-            _write_if_changed(out / "units" / f"{code}.html", html),
-            _write_if_changed(out / "units" / f"{code}.md", md),
-        ]
+        _write_if_changed(html_path, html)
+        _write_if_changed(md_path, md)
+    write_atomic(digests_path, json.dumps(digests, sort_keys=True))
     # A unit no longer accepted must not keep last run's report.
     keep = {p.name for p in paths}
-    if (out / "units").is_dir():
-        for stale in (out / "units").iterdir():
+    if folder.is_dir():
+        for stale in folder.iterdir():
             if stale.name not in keep and stale.suffix in {".html", ".md"}:
                 stale.unlink()
     return paths

@@ -1,0 +1,113 @@
+"""Time `nianbao build` against floors measured in the same run.
+
+    .venv/bin/python benchmarks/bench_build.py [--units 80 1000] [--repeat 3]
+
+For each N: N synthetic units' workbooks for one year (benchmarks/generate.py).
+- parse floor: one process importing the same libraries and reading every cell of
+  the same files with openpyxl (benchmarks/floor_parse.py);
+- import floor: that process without reading the files;
+- cold build: `nianbao build` on a home with no archive, warehouse or reports;
+- rebuild: `nianbao build` after one unit's file changed.
+Prints the figures and the ratios (targets: cold <= 2.0 x parse floor; rebuild
+<= 1.5 x import floor). Each figure is the median of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.generate import generate  # noqa: E402
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    return time.perf_counter() - started
+
+
+def median(command: list[str], repeat: int, before=None) -> float:
+    runs = []
+    for i in range(repeat):
+        if before:
+            before(i)
+        runs.append(timed(command))
+    return statistics.median(runs)
+
+
+def change_one_file(home: Path, year: int, i: int) -> None:
+    from pipeline.ingest.xlsx_template import write_template
+    from pipeline.synth import UnitHistory, submission
+    from schemas import format_for_year
+
+    code = "U0003"
+    cells = submission(
+        format_for_year(year), f"基准单位{code}", year, random.Random(f"change-{i}"), UnitHistory()
+    )
+    path = home / "inbox" / str(year) / code / f"{code}.xlsx"
+    write_template(
+        format_for_year(year), path, unit_code=code, unit_name=f"基准单位{code}", year=year, values=cells
+    )
+
+
+def bench(units: int, repeat: int, year: int = 2025) -> dict:
+    home = REPO / "build" / "bench" / f"n{units}"
+    inbox = home / "inbox" / str(year)
+    if not inbox.is_dir() or len(list(inbox.iterdir())) != units:
+        print(f"生成 {units} 个单位的工作簿…", flush=True)
+        generate(home, units, year)
+    python, nianbao = str(BIN / "python"), str(BIN / "nianbao")
+    floor = [python, "benchmarks/floor_parse.py", str(inbox)]
+    build = [nianbao, "build", "--year", str(year), "--home", str(home)]
+
+    def fresh(_):
+        for sub in ("archive", "warehouse", "reports"):
+            shutil.rmtree(home / sub, ignore_errors=True)
+
+    result = {
+        "units": units,
+        "parse_floor_s": median(floor, repeat),
+        "import_floor_s": median([python, "benchmarks/floor_parse.py", "-", "--import-only"], repeat),
+        "cold_build_s": median(build, repeat, before=fresh),
+        "rebuild_one_changed_s": median(build, repeat, before=lambda i: change_one_file(home, year, i)),
+    }
+    result["cold_ratio"] = result["cold_build_s"] / result["parse_floor_s"]
+    result["rebuild_ratio"] = result["rebuild_one_changed_s"] / result["import_floor_s"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rows = [bench(n, args.repeat) for n in args.units]
+    print(
+        f"\n{'N':>6} {'解析下限':>9} {'导入下限':>9} {'冷启动编制':>10} {'比值':>6} {'改一个文件后重编':>14} {'比值':>6}"
+    )
+    for r in rows:
+        print(
+            f"{r['units']:>6} {r['parse_floor_s']:>8.2f}s {r['import_floor_s']:>8.2f}s {r['cold_build_s']:>9.2f}s "
+            f"{r['cold_ratio']:>6.2f} {r['rebuild_one_changed_s']:>13.2f}s {r['rebuild_ratio']:>6.2f}"
+        )
+    print("目标：冷启动比值 <= 2.0；重编比值 <= 1.5")
+    out = REPO / "build" / "bench" / "results.json"
+    out.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    print(f"结果已写入 {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -222,4 +222,6 @@ def _load_cache(path: Path) -> dict[str, tuple]:
 
 def _save_cache(path: Path, rows: list[tuple]) -> None:
     """Keep the parses of the files in use this run (older ones drop out)."""
-    write_atomic(path, pickle.dumps({key: tuple(rest) for key, *rest in rows}, protocol=pickle.HIGHEST_PROTOCOL))
+    write_atomic(
+        path, pickle.dumps({key: tuple(rest) for key, *rest in rows}, protocol=pickle.HIGHEST_PROTOCOL)
+    )

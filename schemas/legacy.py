@@ -204,6 +204,17 @@ class _Errors:
             raise HomeError(f"统计指标目录 {self.path} 有误，请改正：\n{listed}")
 
 
+TABLE_KEYS = {"code", "title", "owner", "indicators"}
+INDICATOR_KEYS = {"code", "label", "unit", "type", "group", "owner", "part", "whole", "shares_of"}
+RELATION_KEYS = {"id", "rule", "description", "severity", "tolerance"}
+TEXT_KEYS = {"code", "label", "owner"}
+
+
+def _unknown_keys(raw: dict, known: set[str], where: str, errors: _Errors) -> None:
+    for key in sorted(set(raw) - known):
+        errors.add(where, f"不认识的项“{key}”（可用：{'、'.join(sorted(known))}）")
+
+
 def _owners(value, where: str, errors: _Errors) -> tuple[str, ...]:
     if isinstance(value, str) and value.strip():
         return (value.strip(),)
@@ -257,6 +268,7 @@ def read_catalogue(path: Path, year: int, home: Path) -> Catalogue:
             continue
         code = str(raw.get("code", ""))
         where = f"指标表“{code or n}”"
+        _unknown_keys(raw, TABLE_KEYS, where, errors)
         if not _CODE.fullmatch(code) or code == NARRATIVE_TABLE:
             errors.add(where, "code 应由小写字母、数字和下划线组成，以字母开头，且不能是 narrative")
         elif code in tables:
@@ -278,6 +290,7 @@ def read_catalogue(path: Path, year: int, home: Path) -> Catalogue:
                 continue
             icode = str(item.get("code", ""))
             iwhere = f"指标“{code}.{icode or m}”"
+            _unknown_keys(item, INDICATOR_KEYS, iwhere, errors)
             if not _CODE.fullmatch(icode):
                 errors.add(iwhere, "code 应由小写字母、数字和下划线组成，以字母开头")
             elif icode in seen:
@@ -334,6 +347,8 @@ def read_catalogue(path: Path, year: int, home: Path) -> Catalogue:
     for n, raw in enumerate(data.get("texts", []) or [], 1):
         code = str(raw.get("code", "")) if isinstance(raw, dict) else ""
         where = f"文字项“{code or n}”"
+        if isinstance(raw, dict):
+            _unknown_keys(raw, TEXT_KEYS, where, errors)
         if not _CODE.fullmatch(code) or code in texts:
             errors.add(where, "code 不合法或重复")
             continue
@@ -349,6 +364,7 @@ def read_catalogue(path: Path, year: int, home: Path) -> Catalogue:
             continue
         rid = str(raw.get("id", "")).strip()
         where = f"关系“{rid or n}”"
+        _unknown_keys(raw, RELATION_KEYS, where, errors)
         if not rid or rid in ids:
             errors.add(where, "缺少 id，或 id 重复（L1-L4 为内置规则）")
         ids.add(rid)
@@ -552,7 +568,8 @@ def check_owners(cells: pd.DataFrame, fmt: ReportFormat, ctx) -> list[Message]:
                 ctx.message(l1, unit, f"文字项“{item.label}”由{'、'.join(ctx.unit_label(o) for o in item.owners)}"
                             "填写，本单位不应填写。请删除。", (NARRATIVE_TABLE, row, "text"))
             )  # fmt: skip
-    submitted = set(zip(frame["unit"], frame["ref"]))
+    # Every cell handed in counts as submitted, even one N5 rejects (that has its own message).
+    submitted = {(u, f"{t}.{r}") for u, t, r, _ in ctx.by_key}
     for unit in dict.fromkeys(cells["unit"]):
         missing = [i for i in indicators.values() if i.owners == (unit,) and (unit, i.ref) not in submitted]
         if missing:

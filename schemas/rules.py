@@ -365,8 +365,8 @@ def check_previous_year(
         if rule.kind == "carry_over":
             table = fmt.tables[rule.table]
             prev_table = previous_format.tables.get(rule.table)
-            if prev_table is None:
-                continue
+            if prev_table is None or not any(r.code == rule.right[0] for r in prev_table.rows):
+                continue  # last year's format has nothing carried forward (a legacy catalogue)
             now, before = this_year(rule.table, rule.left[0]), last_year(rule.table, rule.right[0])
             for unit in units:
                 for column in dict.fromkeys(c.code for b in table.blocks for c in b.columns):

@@ -254,3 +254,38 @@ def test_catalogue_is_reread_when_it_changes(tmp_path):
     path.write_text(CATALOGUE.replace("测试区2016年度统计指标", "改过的名称"), encoding="utf-8")
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     assert load_format(root, 2016).name == "改过的名称"
+
+
+def test_n7_does_not_apply_after_a_legacy_year(tmp_path):
+    """2019 (trial) after 2018 (legacy): the office's catalogue may well have a table
+    called "applications", but it carries nothing forward, so N7 has nothing to compare."""
+    import random
+
+    from pipeline.synth import UnitHistory, submission
+    from schemas.rules import prepare
+    from schemas.trial_2019 import FORMAT as TRIAL
+
+    catalogue = CATALOGUE.replace('code = "hotline"\ntitle', 'code = "applications"\ntitle').replace(
+        "hotline.", "applications."
+    )
+    legacy = load_format(make_home(tmp_path, catalogue, year=2018), 2018)
+    assert "applications" in legacy.tables
+    last_year = cells({"H": {("applications", "calls"): "5"}}).assign(year=2018)
+    previous = prepare(last_year, legacy)
+    this_year = submission(TRIAL, "热线办", 2019, random.Random(8), UnitHistory())
+    this_year[("applications", "carried_over", "natural_person")] = "1"
+    this_year[("applications", "carried_over", "total")] = "1"
+    this_year[("applications", "received", "natural_person")] = str(
+        int(this_year[("applications", "received", "natural_person")]) - 1
+    )
+    this_year[("applications", "received", "total")] = str(
+        int(this_year[("applications", "received", "total")]) - 1
+    )
+    frame = pd.DataFrame(
+        [
+            dict(unit="H", year=2019, table=t, row=r, column=c, raw=v, file="h.csv", sheet="", location="")
+            for (t, r, c), v in this_year.items()
+        ]
+    )
+    messages = check_cells(frame, TRIAL, previous=previous, previous_format=legacy).messages
+    assert messages == []

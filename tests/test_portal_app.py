@@ -523,3 +523,12 @@ def test_random_upload_names_are_stored_safely(portal):
     inbox = sorted(p.name for p in (portal.home.inbox_dir(YEAR) / "A").iterdir())
     assert inbox == sorted([stored[0], stored[1], stored[3]])
     assert not any(n.startswith((".", "~$")) for n in inbox), "the intake would skip these"
+
+
+def test_uploads_are_checked_in_worker_processes(tmp_path):
+    with portal_running(tmp_path / "home", clock=fixed_clock(JANUARY), workers=1) as p:
+        client = p.client("A")
+        assert 'data-outcome="accepted"' in client.upload(YEAR, "a.csv", good_csv()).text
+        page = client.upload(YEAR, "a.csv", broken_n1_csv()[0]).text
+        assert 'data-rule="N1"' in page
+        assert p.store.uploads(unit="A")[-1].outcome == "rejected"

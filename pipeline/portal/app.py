@@ -22,11 +22,13 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders, UploadFile
@@ -42,7 +44,7 @@ from pipeline.ingest.archive import blob_path
 from pipeline.ingest.read import MAX_FILE_BYTES
 from pipeline.portal import exports, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
-from pipeline.portal.submit import receive
+from pipeline.portal.submit import Validator, receive
 
 log = logging.getLogger("nianbao.portal")
 
@@ -117,10 +119,12 @@ class SecurityHeaders:
 
 
 class Portal:
-    def __init__(self, home: Home, clock: Callable[[], datetime] = now_utc):
+    def __init__(self, home: Home, clock: Callable[[], datetime] = now_utc, workers: int = 0):
         self.home = home
         self.store = Store(home)
         self.clock = clock
+        self.validator = Validator(workers)
+        self._registry: tuple[tuple[int, int], pd.DataFrame] | None = None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -152,8 +156,22 @@ class Portal:
             request.state.session = self.store.session(request.cookies.get(SESSION_COOKIE))
         return request.state.session
 
+    def registry(self) -> pd.DataFrame:
+        """The unit registry, read again only when the file changes."""
+        path = self.home.root / "registry" / "units.csv"
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        if self._registry is None or self._registry[0] != key:
+            self._registry = (key, self.home.registry())
+        return self._registry[1]
+
+    def units_for_year(self, year: int) -> set[str]:
+        units = self.registry()
+        active = (units["first_year"].fillna(0) <= year) & (units["last_year"].fillna(9999) >= year)
+        return set(units.loc[active, "code"])
+
     def unit_name(self, unit: str) -> str:
-        registry = self.home.registry()
+        registry = self.registry()
         return dict(zip(registry["code"], registry["name"])).get(unit, unit)
 
     def require(self, request: Request, role: str) -> Session:
@@ -167,9 +185,7 @@ class Portal:
     def years_for_unit(self, unit: str) -> list[int]:
         today = self.clock().astimezone(status.BEIJING).date()
         return [
-            y
-            for y in status.report_years(self.home, self.store, today)
-            if unit in set(self.home.units_for_year(y)["code"])
+            y for y in status.report_years(self.home, self.store, today) if unit in self.units_for_year(y)
         ]
 
     def unit_year(self, session: Session, year: int) -> None:
@@ -256,7 +272,11 @@ class Portal:
         rows = []
         now = self.clock()
         for year in self.years_for_unit(session.unit):
-            rows.append(status.standings(self.home, self.store, year, now, units=[session.unit])[0])
+            rows.append(
+                status.standings(
+                    self.home, self.store, year, now, units=[session.unit], registry=self.registry()
+                )[0]
+            )
         return self.render(request, "unit_home.html", rows=rows)
 
     async def unit_year_page(self, request: Request) -> Response:
@@ -266,7 +286,9 @@ class Portal:
         return self.render(request, "unit_year.html", **self._year_context(session.unit, year))
 
     def _year_context(self, unit: str, year: int) -> dict:
-        standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
+        standing = status.standings(
+            self.home, self.store, year, self.clock(), units=[unit], registry=self.registry()
+        )[0]
         uploads = self.store.uploads(year=year, unit=unit, light=True)
         return dict(
             year=year,
@@ -298,7 +320,7 @@ class Portal:
         finally:
             await form.close()
         upload = await run_in_threadpool(
-            receive, self.home, self.store, session.unit, year, name, data, self.clock()
+            receive, self.home, self.store, session.unit, year, name, data, self.clock(), self.validator
         )
         log.info("上传：单位 %s %s 年度第 %s 版，%s", session.unit, year, upload.version, upload.outcome)
         return RedirectResponse(f"/unit/{year}/versions/{upload.version}", 303)
@@ -321,7 +343,9 @@ class Portal:
             raise HTTPException(404, "没有这个版本。")
         from schemas import format_for_year
 
-        standing = status.standings(self.home, self.store, year, self.clock(), units=[unit])[0]
+        standing = status.standings(
+            self.home, self.store, year, self.clock(), units=[unit], registry=self.registry()
+        )[0]
         form = views.form_view(format_for_year(year, self.home.root), upload.cells, upload.messages)
         return self.render(
             request,
@@ -347,8 +371,11 @@ class Portal:
         now = self.clock()
         today = now.astimezone(status.BEIJING).date()
         years = status.report_years(self.home, self.store, today)
-        by_year = {y: {s.unit: s for s in status.standings(self.home, self.store, y, now)} for y in years}
-        registry = self.home.registry()
+        by_year = {
+            y: {s.unit: s for s in status.standings(self.home, self.store, y, now, registry=self.registry())}
+            for y in years
+        }
+        registry = self.registry()
         units = [
             (c, n) for c, n in zip(registry["code"], registry["name"]) if any(c in by_year[y] for y in years)
         ]
@@ -364,7 +391,7 @@ class Portal:
     def _office_unit(self, request: Request) -> tuple[str, int]:
         self.require(request, "office")
         unit, year = request.path_params["unit"], request.path_params["year"]
-        if unit not in set(self.home.registry()["code"]):
+        if unit not in set(self.registry()["code"]):
             raise HTTPException(404, "单位名册中没有这个单位。")
         return unit, year
 
@@ -389,7 +416,7 @@ class Portal:
         year = request.path_params["year"]
         rows = [
             [s.unit, s.name, "未报送（已逾期）" if s.overdue else "未报送"]
-            for s in status.standings(self.home, self.store, year, self.clock())
+            for s in status.standings(self.home, self.store, year, self.clock(), registry=self.registry())
             if s.state == "missing"
         ]
         data = exports.csv_bytes(["单位代码", "单位名称", "状态"], rows)
@@ -475,10 +502,25 @@ class CsrfCookie:
 
 
 def create_app(
-    home: Home, *, clock: Callable[[], datetime] = now_utc, allowed_hosts: list[str] | None = None
+    home: Home,
+    *,
+    clock: Callable[[], datetime] = now_utc,
+    allowed_hosts: list[str] | None = None,
+    workers: int = 0,
 ) -> Starlette:
+    """The portal for `home`. `workers` > 0 checks uploads in that many worker
+    processes (started and stopped with the server); 0 checks in threads."""
     install_log_redaction()
-    portal = Portal(home, clock)
+    portal = Portal(home, clock, workers)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await run_in_threadpool(portal.validator.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(portal.validator.stop)
+
     routes = [
         Route("/", portal.index),
         Route("/login", portal.login_page, methods=["GET"]),
@@ -507,6 +549,7 @@ def create_app(
             Middleware(CsrfCookie),
         ],
         exception_handlers={HTTPException: portal.error, Exception: portal.error},
+        lifespan=lifespan,
     )
     app.state.portal = portal
     return app

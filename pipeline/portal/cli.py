@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 LOOPBACK = "127.0.0.1"
@@ -26,7 +27,8 @@ def cmd_portal(args) -> int:
             file=sys.stderr,
         )
         hosts += [args.host, *args.allowed_host]
-    app = create_app(home, allowed_hosts=hosts)
+    workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
+    app = create_app(home, allowed_hosts=hosts, workers=workers)
     print(f"报送门户：http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}/")
     print(f"数据目录：{home.root}")
     print("单位登录令牌用 `nianbao tokens issue --unit <单位代码>` 发放。按 Ctrl+C 停止。", flush=True)
@@ -100,6 +102,9 @@ def register(sub, with_home) -> None:
     p = with_home(sub.add_parser("portal", help="启动单位报送门户（网页，默认只在本机 127.0.0.1 上监听）"))
     p.add_argument("--port", type=int, default=8400, help="端口（默认 8400）")
     p.add_argument("--host", default=LOOPBACK, help="监听地址（默认 127.0.0.1，仅本机可访问）")
+    p.add_argument(
+        "--workers", type=int, help="检查上传文件的工作进程数（默认为 CPU 核数，最多 4；0 表示不另起进程）"
+    )
     p.add_argument("--allowed-host", action="append", default=[], help="允许的对外主机名（配合 --host 使用）")
     p.set_defaults(func=cmd_portal)
 

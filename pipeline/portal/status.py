@@ -82,10 +82,20 @@ def _build(home: Home, year: int) -> tuple[pd.DataFrame | None, datetime | None]
 
 
 def standings(
-    home: Home, store: Store, year: int, now: datetime, units: list[str] | None = None
+    home: Home,
+    store: Store,
+    year: int,
+    now: datetime,
+    units: list[str] | None = None,
+    registry: pd.DataFrame | None = None,
 ) -> list[Standing]:
-    """One Standing per unit expected for `year` (or the given units)."""
-    expected = home.units_for_year(year)
+    """One Standing per unit expected for `year` (or the given units of those).
+    `registry` saves reading the unit registry again."""
+    if registry is None:
+        expected = home.units_for_year(year)
+    else:
+        active = (registry["first_year"].fillna(0) <= year) & (registry["last_year"].fillna(9999) >= year)
+        expected = registry[active]
     if units is not None:
         expected = expected[expected["code"].isin(units)]
     built, built_at = _build(home, year)
@@ -108,7 +118,10 @@ def standings(
         latest = versions[-1] if versions else None
         build = build_rows.get(unit)
         newer = latest is not None and (built_at is None or latest.received > built_at)
-        if newer or (build is None and latest is not None):
+        # Rejected uploads never reach the inbox, so a build counts such a unit
+        # as missing; the portal knows it tried.
+        tried = latest is not None and (build is None or build.status == "missing")
+        if newer or tried:
             counted = in_use or latest
             state = (
                 "rejected" if in_use is None else "warnings" if in_use.warnings else "accepted"

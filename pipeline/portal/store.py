@@ -135,6 +135,7 @@ class Store:
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
             db.execute("PRAGMA busy_timeout=30000")
             yield db
         finally:

@@ -15,8 +15,12 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path, PurePath
 
 from pipeline.home import Home, write_atomic
@@ -100,6 +104,52 @@ def validate(home: Home, unit: str, year: int, name: str, data: bytes) -> tuple[
     return messages, [{k: str(v) for k, v in c.items()} for c in cells]
 
 
+class Validator:
+    """`validate` in worker processes, so that uploads are checked on every core
+    while the web process keeps serving pages. Workers are started with "spawn"
+    (the web process has threads, which do not survive a fork). A worker that
+    dies (a hostile file exhausting memory) breaks the pool: it is replaced and
+    that file is checked again in the web process's thread."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self._guard = threading.Lock()
+
+    def start(self) -> None:
+        if self.workers > 0 and self.pool is None:
+            self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_warm_up)
+
+    def stop(self) -> None:
+        with self._guard:
+            pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __call__(self, home: Home, unit: str, year: int, name: str, data: bytes):
+        pool = self.pool
+        if pool is None:
+            return validate(home, unit, year, name, data)
+        try:
+            return pool.submit(validate, home, unit, year, name, data).result()
+        except BrokenProcessPool:
+            with self._guard:
+                if self.pool is pool:
+                    self.pool = self._new_pool()
+            pool.shutdown(wait=False, cancel_futures=True)
+            return validate(home, unit, year, name, data)
+
+
+def _warm_up() -> None:
+    """Import the readers and rules once per worker, not on its first file."""
+    import pipeline.cli  # noqa: F401
+    import pipeline.ingest.xlsx_reader  # noqa: F401
+    import schemas.rules  # noqa: F401
+
+
 def _land(home: Home, unit: str, year: int, name: str, data: bytes) -> Path:
     folder = home.inbox_dir(year) / unit
     path = write_atomic(folder / name, data)
@@ -113,15 +163,25 @@ def _land(home: Home, unit: str, year: int, name: str, data: bytes) -> Path:
 
 
 def receive(
-    home: Home, store: Store, unit: str, year: int, name: str, data: bytes, now: datetime | None = None
+    home: Home,
+    store: Store,
+    unit: str,
+    year: int,
+    name: str,
+    data: bytes,
+    now: datetime | None = None,
+    check: Callable[[Home, str, int, str, bytes], tuple[list[Message], list[dict]]] | None = None,
 ) -> Upload:
-    """Handle one uploaded file of `unit` for `year`; returns the stored upload."""
+    """Handle one uploaded file of `unit` for `year`; returns the stored upload.
+
+    `check` validates (default: `validate` in this thread; the portal passes a
+    Validator that uses worker processes)."""
     with _lock(unit, year):
         version = store.next_version(unit, year)
         received = now or now_utc()
         stored_name = name if name_problem(name) else inbox_name(home, unit, year, name, version)
         archived = archive_files(home.archive, [(unit, year, stored_name, data)])[0]
-        messages, cells = validate(home, unit, year, stored_name, data)
+        messages, cells = (check or validate)(home, unit, year, stored_name, data)
         errors = sum(m.severity == "ERROR" for m in messages)
         outcome = "rejected" if errors else "accepted"
         if outcome == "accepted":

@@ -84,10 +84,10 @@ def issue_tokens(home: Home) -> dict[str, str]:
 
 
 @contextmanager
-def portal_running(root: Path, clock=None, units=UNITS) -> Iterator[PortalUnderTest]:
+def portal_running(root: Path, clock=None, units=UNITS, workers: int = 0) -> Iterator[PortalUnderTest]:
     home = make_home(root, units)
     tokens = issue_tokens(home)
-    kwargs = {"clock": clock} if clock else {}
+    kwargs = {"clock": clock, "workers": workers} if clock else {"workers": workers}
     with running(create_app(home, **kwargs)) as base:
         yield PortalUnderTest(base, home, Store(home), tokens)
 

@@ -36,6 +36,28 @@ def valid_cells(year: int, seed: int = 0, history: UnitHistory | None = None) ->
     return submission(format_for_year(year), "测试单位", year, random.Random(seed), history or UnitHistory())
 
 
+def cells_frame(cells: dict, unit: str = "U1", year: int = 2025):
+    """{(table, row, column): value} -> the cell frame check_cells takes, one CSV line per cell."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            dict(
+                unit=unit,
+                year=year,
+                table=t,
+                row=r,
+                column=c,
+                raw=v,
+                file="u.csv",
+                sheet="",
+                location=f"第 {i} 行",
+            )
+            for i, ((t, r, c), v) in enumerate(cells.items(), 2)
+        ]
+    )
+
+
 def build(home: Home, year: int):
     """Materialize the year through the real job, in process, on an ephemeral instance."""
     from dagster import DagsterInstance

@@ -9,12 +9,12 @@ one, with the counts behind them.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import build
 
 from pipeline.home import Home
 from pipeline.render.legacy import format_share
@@ -38,18 +38,7 @@ def copy_demo(target: Path) -> Home:
     return Home.resolve(target)
 
 
-def build_year(home: Home, year: int):
-    from dagster import DagsterInstance
-
-    from pipeline.definitions import defs
-
-    os.environ["NIANBAO_HOME"] = str(home.root)
-    with DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("yearly_report").execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=True
-        )
-    assert result.success
-    return result
+build_year = build
 
 
 @pytest.fixture(scope="module")

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import valid_cells
+from conftest import cells_frame, valid_cells
 
 from pipeline.synth import UnitHistory
 from schemas.national_2021 import FORMAT
 from schemas.rules import check_cells
 
-
-def frame(cells: dict, unit: str = "U1", year: int = 2025) -> pd.DataFrame:
-    records = [
-        dict(
-            unit=unit,
-            year=year,
-            table=t,
-            row=r,
-            column=c,
-            raw=v,
-            file="u.csv",
-            sheet="",
-            location=f"第 {i + 2} 行",
-        )
-        for i, ((t, r, c), v) in enumerate(cells.items())
-    ]
-    return pd.DataFrame(records)
+frame = cells_frame
 
 
 def rules_of(cells: dict, **kwargs) -> list[str]:

@@ -4,12 +4,12 @@ change, and 2019-2021 built end to end through Dagster."""
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import build, cells_frame
 
 from pipeline.home import Home, read_parquet
 from pipeline.synth import UnitHistory, submission, to_csv
@@ -20,22 +20,7 @@ from schemas.trial_2019 import FORMAT as TRIAL
 
 
 def frame(cells: dict, unit: str = "U1", year: int = 2020) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            dict(
-                unit=unit,
-                year=year,
-                table=t,
-                row=r,
-                column=c,
-                raw=v,
-                file="u.csv",
-                sheet="",
-                location=f"第 {i} 行",
-            )
-            for i, ((t, r, c), v) in enumerate(cells.items(), 2)
-        ]
-    )
+    return cells_frame(cells, unit, year)
 
 
 def valid(year: int = 2020, seed: int = 3, history: UnitHistory | None = None) -> dict:
@@ -234,18 +219,7 @@ def _home(root: Path) -> Home:
     return Home.resolve(root)
 
 
-def _build(home: Home, year: int):
-    from dagster import DagsterInstance
-
-    from pipeline.definitions import defs
-
-    os.environ["NIANBAO_HOME"] = str(home.root)
-    with DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("yearly_report").execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=True
-        )
-    assert result.success
-    return result
+_build = build
 
 
 def test_trial_years_then_national_built_end_to_end(tmp_path):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline.home import write_atomic
 from pipeline.messages import Message
-from pipeline.render.reports import TEMPLATES, ReportView, environment, render_pair
+from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
 from pipeline.validate import STATUS_COLUMNS
 from schemas.base import ReportFormat
 
@@ -39,7 +39,7 @@ def _templates_digest() -> str:
     return digest.hexdigest()
 
 
-def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView]) -> list[Path]:
+def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView]) -> list[Path]:
     """Each unit's report. A unit whose view and templates are unchanged since the
     last run is not rendered again (a re-run after one file changed stays cheap)."""
     env = environment()
@@ -52,13 +52,14 @@ def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView]) -> l
     templates = _templates_digest()
     digests, paths = {}, []
     for code, view in views.items():
-        digest = hashlib.sha256(f"{templates}|{fmt.code}|{view!r}".encode()).hexdigest()
+        key = view.key if isinstance(view, LazyView) else repr(view)
+        digest = hashlib.sha256(f"{templates}|{fmt.code}|{key}".encode()).hexdigest()
         digests[code] = digest
         html_path, md_path = folder / f"{code}.html", folder / f"{code}.md"
         paths += [html_path, md_path]
         if previous.get(code) == digest and html_path.exists() and md_path.exists():
             continue
-        html, md = render_pair(env, fmt, view)
+        html, md = render_pair(env, fmt, view.make() if isinstance(view, LazyView) else view)
         _write_if_changed(html_path, html)
         _write_if_changed(md_path, md)
     write_atomic(digests_path, json.dumps(digests, sort_keys=True))

@@ -8,7 +8,9 @@ it is passed in as values, and autoescaped in HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +50,15 @@ class SectionView:
     paragraphs: list[str] = field(default_factory=list)
     grids: list = field(default_factory=list)
     plain_tables: list = field(default_factory=list)
+
+
+@dataclass
+class LazyView:
+    """A unit's report view, built only when the report must be rendered again:
+    `key` captures everything the view is made from."""
+
+    key: str
+    make: Callable[[], ReportView]
 
 
 @dataclass
@@ -132,7 +143,7 @@ def build_views(
     sections: dict[str, pd.DataFrame],
     status: pd.DataFrame,
     home_root: Path,
-) -> tuple[ReportView, dict[str, ReportView]]:
+) -> tuple[ReportView, dict[str, ReportView | LazyView]]:
     """The district report's view and one view per accepted unit.
 
     A format may bring its own way of building views (the legacy era's office-written
@@ -167,13 +178,18 @@ def build_views(
     units = {}
     for code, name in zip(by_status["accepted"]["unit"], by_status["accepted"]["name"]):
         unit_texts = {row: text for (row, _), text in values_for(narrative, code).items()}
-        units[code] = ReportView(
-            title=f"{name}{year}年政府信息公开工作年度报告",
-            year=year,
-            government=name,
-            format_name=fmt.name,
-            record=publication_record({}, year, name),
-            preamble=preamble,
-            sections=section_views(fmt, sections, code, unit_texts),
-        )
+        inputs = (name, year, preamble, unit_texts, {t: values_for(sections[t], code) for t in fmt.tables})
+        units[code] = LazyView(key=repr(inputs), make=partial(unit_view, fmt, sections, code, *inputs[:4]))
     return district, units
+
+
+def unit_view(fmt, sections, code: str, name: str, year: int, preamble: list[str], texts: dict) -> ReportView:
+    return ReportView(
+        title=f"{name}{year}年政府信息公开工作年度报告",
+        year=year,
+        government=name,
+        format_name=fmt.name,
+        record=publication_record({}, year, name),
+        preamble=preamble,
+        sections=section_views(fmt, sections, code, texts),
+    )

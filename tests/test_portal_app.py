@@ -532,3 +532,12 @@ def test_uploads_are_checked_in_worker_processes(tmp_path):
         page = client.upload(YEAR, "a.csv", broken_n1_csv()[0]).text
         assert 'data-rule="N1"' in page
         assert p.store.uploads(unit="A")[-1].outcome == "rejected"
+
+
+def test_signing_out_ends_the_session(portal):
+    client = portal.client("A")
+    cookie = client.http.cookies.get("nianbao_session")
+    response = client.post("/logout", {}, csrf_from="/unit")
+    assert response.url.endswith("/login")
+    replay = requests.get(portal.base + "/unit", cookies={"nianbao_session": cookie}, timeout=10)
+    assert replay.url.endswith("/login"), "the old session id no longer works"

@@ -302,6 +302,8 @@ class Portal:
         session = self.require(request, "unit")
         year = request.path_params["year"]
         self.unit_year(session, year)
+        if not _has_template(self.home, year):
+            raise HTTPException(404, f"{year} 年度的报表格式由政务公开办另行下发，本系统不提供 Excel 模板。")
         data = await run_in_threadpool(make_template, self.home, session.unit, year)
         return download(data, f"{session.unit}_{year}年度报送模板.xlsx", XLSX)
 

@@ -16,7 +16,7 @@ LOOPBACK = "127.0.0.1"
 def config(app, *, log_config=uvicorn.config.LOGGING_CONFIG) -> uvicorn.Config:
     # h11 rather than httptools: both fine; h11 is always installed with uvicorn.
     return uvicorn.Config(
-        app, log_config=log_config, access_log=True, http="h11", lifespan="on", timeout_keep_alive=5,
+        app, log_config=log_config, access_log=True, http="h11", lifespan="on", timeout_keep_alive=30,
         server_header=False,
     )  # fmt: skip
 

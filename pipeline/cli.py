@@ -77,46 +77,14 @@ def cmd_build(args) -> int:
     return 0 if build_year(home, args.year) else 1
 
 
-def check_file(path: Path, unit: str, year: int, home=None) -> list:
-    """Validate one file without handing it in: the same messages a build gives."""
-    import pandas as pd
-
-    from pipeline.ingest.read import read_submission
-    from pipeline.validate import previous_year
-    from schemas import format_for_year
-    from schemas.rules import check_cells
-
-    names = {}
-    if home is not None:
-        registry = home.registry()
-        names = dict(zip(registry["code"], registry["name"]))
-    label = f"{names[unit]}（{unit}）" if unit in names else unit
-    fmt = format_for_year(year, home.root if home else None)
-    parsed = read_submission(
-        path.read_bytes(), name=path.name, fmt=fmt, unit=label, unit_code=unit, year=year, path=path
-    )
-    messages = list(parsed.problems)
-    if home is not None and unit not in names:
-        from pipeline.messages import Message
-
-        messages.append(
-            Message("ERROR", "F7", unit, path.name, "", "", "单位代码不在单位名册中。请核对单位代码。")
-        )
-    if not parsed.cells.empty:
-        cells = parsed.cells.assign(unit=unit, year=year, file=path.name)
-        previous, previous_format = previous_year(home, year) if home else (None, None)
-        messages += check_cells(
-            pd.DataFrame(cells), fmt, unit_names=names, previous=previous, previous_format=previous_format
-        ).messages
-    return messages
-
-
 def cmd_check(args) -> int:
     home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
     path = Path(args.file)
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
+    from pipeline.check import check_file
+
     messages = check_file(path, args.unit, args.year, home)
     for m in messages:
         print(m.render())

@@ -168,7 +168,10 @@ def collect(
         raw, problems, declared_units, declared_years = cached[key]
         cache_rows.append((key, raw, problems, declared_units, declared_years))
         messages.extend(problems)
-        messages.extend(_declared_mismatch(item, names[item.unit], declared_units, declared_years))
+        label = f"{names[item.unit]}（{item.unit}）"
+        messages.extend(
+            declared_mismatch(label, item.unit, year, item.original_name, declared_units, declared_years)
+        )
         part = raw.assign(unit=item.unit, year=year, file=item.original_name, sha256=item.sha256)
         cells_parts.append(part)
 
@@ -183,20 +186,22 @@ def collect(
     return Intake(cells=cells, files=files, messages=messages, parsed=len(to_parse))
 
 
-def _declared_mismatch(item: ArchivedFile, name: str, units: set[str], years: set[str]) -> list[Message]:
-    label = f"{name}（{item.unit}）"
+def declared_mismatch(
+    label: str, unit: str, year: int, file: str, units: set[str], years: set[str]
+) -> list[Message]:
+    """F8 where a workbook names another unit or year than the one it was handed in for."""
     out = []
-    if units and units != {item.unit}:
+    if units and units != {unit}:
         out.append(
-            Message("ERROR", "F8", label, item.original_name, "", "",
-                    f"文件注明的单位是“{'、'.join(sorted(units))}”，但报送在单位“{item.unit}”名下。"
-                    "请下载本单位的模板重新填写，或放到正确的单位目录。")
+            Message("ERROR", "F8", label, file, "", "",
+                    f"文件注明的单位是“{'、'.join(sorted(units))}”，但报送在单位“{unit}”名下。"
+                    "请下载本单位的模板重新填写，或放到正确的单位目录。", unit)
         )  # fmt: skip
-    if years and years != {str(item.year)}:
+    if years and years != {str(year)}:
         out.append(
-            Message("ERROR", "F8", label, item.original_name, "", "",
-                    f"文件注明的年度是“{'、'.join(sorted(years))}”，但报送的是 {item.year} 年度。"
-                    "请使用本年度的模板，或放到正确的年度目录。")
+            Message("ERROR", "F8", label, file, "", "",
+                    f"文件注明的年度是“{'、'.join(sorted(years))}”，但报送的是 {year} 年度。"
+                    "请使用本年度的模板，或放到正确的年度目录。", unit)
         )  # fmt: skip
     return out
 

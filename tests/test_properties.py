@@ -20,7 +20,7 @@ from conftest import write_home
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cli import check_file
+from pipeline.check import check_file
 from pipeline.home import write_parquet
 from pipeline.synth import UnitHistory, submission
 from schemas import format_for_year

@@ -165,6 +165,12 @@ def _check_members(zf: zipfile.ZipFile, reading: _Reading) -> set[str]:
             "F3",
             "工作簿含有宏（VBA 代码），为安全起见系统不接受。请“另存为” Excel 工作簿（.xlsx，不含宏）后重新提交。",
         )
+    if any(n.lower().startswith("xl/externallinks/") for n in names):
+        raise reading.refuse(
+            "F13",
+            "工作簿引用了其他文件（外部链接），其中的数值可能来自别处且无法核实，系统不接受。"
+            "请在 Excel/WPS 中“数据→编辑链接→断开链接”（或把公式改为数值）后另存，再重新提交。",
+        )
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
         if "xl/workbook.bin" in names:
             raise reading.refuse("F2", "这是 Excel 二进制工作簿（.xlsb），系统只接受 .xlsx。" + RESAVE)

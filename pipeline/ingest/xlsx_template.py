@@ -135,6 +135,13 @@ def write_template(
     ):
         meta.append([key, value])
     meta.sheet_state = "veryHidden"
+    # openpyxl stores any text starting with "=" as a formula. A template never
+    # holds formulas, so unit names or pre-filled text such as "=cmd|…" stay text.
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -24,8 +24,8 @@ from multiprocessing import get_context
 from pathlib import Path, PurePath
 
 from pipeline.home import Home, write_atomic
-from pipeline.ingest.archive import ArchivedFile, archive_files, record_outcomes
-from pipeline.ingest.read import MAX_FILE_BYTES, read_submission, unsafe_name_reason
+from pipeline.ingest.archive import archive_files, record_outcomes
+from pipeline.ingest.read import unsafe_name_reason
 from pipeline.messages import Message
 from pipeline.portal.store import Store, Upload, iso, now_utc
 
@@ -77,28 +77,18 @@ def inbox_name(home: Home, unit: str, year: int, name: str, version: int) -> str
 def validate(home: Home, unit: str, year: int, name: str, data: bytes) -> tuple[list[Message], list[dict]]:
     """Messages (those of `nianbao check`, plus the workbook's declared unit/year
     as the intake checks it) and the cells read, with where each came from."""
-    from pipeline.cli import check_file
-    from pipeline.intake import _declared_mismatch
-    from schemas import format_for_year
+    from pipeline.check import check_submission
 
     name_of_unit = unit_name(home, unit)
     label = f"{name_of_unit}（{unit}）"
-    fmt = format_for_year(year, home.root)
     problem = name_problem(name)
     if problem:
         return [Message("ERROR", "F9", label, name, "", "", problem, unit)], []
     with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        messages = check_file(path, unit, year, home)
-        cells: list[dict] = []
-        if 0 < len(data) <= MAX_FILE_BYTES and not any(
-            m.rule in ("F2", "F3", "F4", "F5", "F9") for m in messages
-        ):
-            parsed = read_submission(data, name=name, fmt=fmt, unit=label, year=year, path=path)
-            item = ArchivedFile("", unit, year, name, len(data), "", path)
-            messages += _declared_mismatch(item, name_of_unit, parsed.declared_units, parsed.declared_years)
-            cells = parsed.cells.head(MAX_STORED_CELLS).to_dict("records")
+        messages, parsed = check_submission(path, unit, year, home)
+        cells = parsed.cells.head(MAX_STORED_CELLS).to_dict("records")
     # File problems carry the unit's label only; attach its code.
     messages = [m if m.code else Message(**{**asdict(m), "code": unit}) for m in messages]
     return messages, [{k: str(v) for k, v in c.items()} for c in cells]

@@ -356,7 +356,7 @@ CASES = [
     Case("shared strings bomb (ratio)", "b.xlsx", shared_strings_ratio_bomb, "F5"),
     Case("shared strings bomb (entities)", "b.xlsx", shared_strings_entity_bomb, "F5"),
     Case("external entity (XXE)", "b.xlsx", xxe, "F5"),
-    Case("external link", "b.xlsx", external_link, "F"),
+    Case("external link", "b.xlsx", external_link, "F13", "外部链接"),
     Case("csv with NUL byte", "b.csv", csv_nul, "F10", "NUL"),
     Case("mixed encodings", "b.csv", mixed_encodings, "F10"),
     Case(

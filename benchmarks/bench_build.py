@@ -7,7 +7,9 @@ For each N: N synthetic units' workbooks for one year (benchmarks/generate.py).
   the same files with openpyxl (benchmarks/floor_parse.py);
 - import floor: that process without reading the files;
 - cold build: `nianbao build` on a home with no archive, warehouse or reports;
-- rebuild: `nianbao build` after one unit's file changed.
+- rebuild: `nianbao build` after one unit's file changed;
+- Dagster floor (for reading the rebuild figure): a process that only imports
+  dagster and runs six empty assets in process (benchmarks/floor_dagster.py).
 Prints the figures and the ratios (targets: cold <= 2.0 x parse floor; rebuild
 <= 1.5 x import floor). Each figure is the median of --repeat runs.
 """
@@ -79,6 +81,7 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
         "units": units,
         "parse_floor_s": median(floor, repeat),
         "import_floor_s": median([python, "benchmarks/floor_parse.py", "-", "--import-only"], repeat),
+        "dagster_floor_s": median([python, "benchmarks/floor_dagster.py"], repeat),
         "cold_build_s": median(build, repeat, before=fresh),
         "rebuild_one_changed_s": median(build, repeat, before=lambda i: change_one_file(home, year, i)),
     }
@@ -100,7 +103,8 @@ def main() -> None:
     )
     for r in rows:
         print(
-            f"{r['units']:>6} {r['parse_floor_s']:>8.2f}s {r['import_floor_s']:>8.2f}s {r['cold_build_s']:>9.2f}s "
+            f"{r['units']:>6} {r['parse_floor_s']:>8.2f}s {r['import_floor_s']:>8.2f}s {r['dagster_floor_s']:>9.2f}s "
+            f"{r['cold_build_s']:>9.2f}s "
             f"{r['cold_ratio']:>6.2f} {r['rebuild_one_changed_s']:>13.2f}s {r['rebuild_ratio']:>6.2f}"
         )
     print("目标：冷启动比值 <= 2.0；重编比值 <= 1.5")

@@ -535,7 +535,7 @@ def _figure(ctx, ind: Indicator, unit: str | None, value: float | None) -> str:
     """“受理群众来电 2275 人次（区长专线办公室，C8）”."""
     where = []
     if unit is not None:
-        entry = ctx.by_key.get((unit, ind.table, ind.code, VALUE_COLUMN))
+        entry = ctx.entry(unit, ind.table, ind.code, VALUE_COLUMN)
         where = [ctx.unit_names.get(unit, unit)]
         if entry and entry[2]:
             where.append(f"{entry[1]} {entry[2]}".strip() if entry[1] else entry[2])

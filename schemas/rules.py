@@ -71,36 +71,39 @@ def _kind_ok(kind: str, number: float, raw_number) -> bool:
     return True
 
 
+def _judge(raw: str, kind: str) -> tuple[bool, float, str]:
+    """(fits its kind, number, canonical value) of one raw text in a cell of `kind`."""
+    if kind not in ("count", "signed", "decimal", "share"):
+        return True, float("nan"), raw  # text, or an unknown cell (N6 reports it)
+    number = parse_number(raw)
+    if number is None:
+        return False, float("nan"), raw
+    integral = number == number.to_integral_value()
+    value = str(int(number)) if kind in ("count", "signed") and integral else canonical(number)
+    return _kind_ok(kind, float(number), number), float(number), value
+
+
 def prepare(cells: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
-    """Validate the frame's shape (pandera model) and add kind, value and number."""
+    """Validate the frame's shape (pandera model) and add kind, ok, number and value."""
     frame = CellFrame.validate(cells).reset_index(drop=True)
-    kinds = fmt.cell_kinds()
-    keys = list(zip(frame["table"], frame["row"], frame["column"]))
-    frame["kind"] = pd.Series([kinds.get(k, "") for k in keys], dtype="string", index=frame.index)
-    # Parse each distinct raw text once: the same few numbers recur everywhere.
-    parsed = {raw: parse_number(raw) for raw in frame["raw"].unique()}
-    numeric = frame["kind"].isin(["count", "signed", "decimal", "share"])
-    decimals = [parsed[r] if n else None for r, n in zip(frame["raw"], numeric)]
-    # Text and unknown cells pass here (N6 reports unknown ones); numbers must fit their kind.
-    frame["ok"] = [
-        (not n) or (d is not None and _kind_ok(k, float(d), d))
-        for k, d, n in zip(frame["kind"], decimals, numeric)
-    ]
-    frame["number"] = pd.Series(
-        [float(d) if d is not None else float("nan") for d in decimals], index=frame.index
+    kinds = pd.DataFrame(
+        [(t, r, c, k) for (t, r, c), k in fmt.cell_kinds().items()],
+        columns=["table", "row", "column", "kind"],
     )
-    frame["value"] = pd.Series(
-        [
-            r
-            if d is None
-            else str(int(d))
-            if k in ("count", "signed") and d == d.to_integral_value()
-            else canonical(d)
-            for d, r, k in zip(decimals, frame["raw"], frame["kind"])
-        ],
-        dtype="string",
-        index=frame.index,
+    frame = frame.merge(kinds, on=["table", "row", "column"], how="left", sort=False)
+    frame["kind"] = frame["kind"].fillna("").astype("string")
+    # Judge each distinct (raw, kind) once: the same few numbers recur everywhere.
+    pairs = frame[["raw", "kind"]].drop_duplicates()
+    judged = pd.DataFrame(
+        [_judge(raw, kind) for raw, kind in zip(pairs["raw"], pairs["kind"])],
+        columns=["ok", "number", "value"],
+        index=pairs.index,
     )
+    judged = pd.concat([pairs, judged], axis=1)
+    frame = frame.merge(judged, on=["raw", "kind"], how="left", sort=False)
+    frame["ok"] = frame["ok"].astype(bool)
+    frame["number"] = frame["number"].astype(float)
+    frame["value"] = frame["value"].astype("string")
     return frame
 
 
@@ -145,14 +148,39 @@ class RuleContext:
     def __init__(self, fmt: ReportFormat, cells: pd.DataFrame, unit_names: dict[str, str]):
         self.fmt = fmt
         self.unit_names = unit_names
-        self.by_key = {
-            (u, t, r, c): (f, s, loc, v)
-            for u, t, r, c, f, s, loc, v in zip(
-                cells["unit"], cells["table"], cells["row"], cells["column"],
-                cells["file"], cells["sheet"], cells["location"], cells["value"],
-            )
-        }  # fmt: skip
-        self.files = dict(zip(cells["unit"], cells["file"]))
+        self._cells = cells
+        self._rows_of_unit: dict | None = None
+        self._entries: dict[str, dict[tuple[str, str, str], tuple[str, str, str, str]]] = {}
+        first = cells.drop_duplicates("unit")
+        self.files = dict(zip(first["unit"], first["file"]))
+
+    def entry(self, unit: str, table: str, row: str, column: str) -> tuple[str, str, str, str] | None:
+        """(file, sheet, location, value) of a cell. Indexed per unit on demand:
+        messages concern few units, and a district has up to 200,000 cells."""
+        if unit not in self._entries:
+            if self._rows_of_unit is None:
+                self._rows_of_unit = self._cells.groupby("unit", sort=False).indices
+            part = self._cells.iloc[self._rows_of_unit.get(unit, [])]
+            self._entries[unit] = {
+                (t, r, c): (f, s, loc, v)
+                for t, r, c, f, s, loc, v in zip(
+                    part["table"],
+                    part["row"],
+                    part["column"],
+                    part["file"],
+                    part["sheet"],
+                    part["location"],
+                    part["value"],
+                )
+            }
+        return self._entries[unit].get((table, row, column))
+
+    @property
+    def by_key(self) -> dict[tuple[str, str, str, str], tuple[str, str, str, str]]:
+        """Every cell: (unit, table, row, column) -> (file, sheet, location, value)."""
+        for unit in self.files:
+            self.entry(unit, "", "", "")
+        return {(u, *k): v for u, entries in self._entries.items() for k, v in entries.items()}
 
     def unit_label(self, unit: str) -> str:
         name = self.unit_names.get(unit)
@@ -172,13 +200,13 @@ class RuleContext:
 
     def cell_text(self, unit: str, table: str, row: str, column: str) -> str:
         """“本年新收 12（C8）”: label, value as entered (blank = 0), where it is."""
-        entry = self.by_key.get((unit, table, row, column))
+        entry = self.entry(unit, table, row, column)
         value = entry[3] if entry else "0"
         where = f"（{entry[2]}）" if entry and entry[2] else ""
         return f"{self.row_label(table, row)}·{self.column_label(table, column)} {value}{where}"
 
     def message(self, rule: Rule, unit: str, text: str, anchor: tuple[str, str, str] | None) -> Message:
-        entry = self.by_key.get((unit, *anchor)) if anchor else None
+        entry = self.entry(unit, *anchor) if anchor else None
         file, sheet, location = (
             (entry[0], entry[1], entry[2]) if entry else (self.files.get(unit, ""), "", "")
         )

@@ -112,7 +112,8 @@ def cmd_template(args) -> int:
             return 2
         name = names[args.unit]
         prefill = prefill_for(home, args.unit, args.year)
-    fmt = format_for_year(args.year, home.root if home else None)
+    # A legacy catalogue gives each unit only its own indicators.
+    fmt = format_for_year(args.year, home.root if home else None).for_unit(args.unit)
     out = write_template(
         fmt, Path(args.output), unit_code=args.unit, unit_name=name, year=args.year, prefill=prefill
     )

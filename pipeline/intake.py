@@ -67,7 +67,7 @@ def scan_inbox(home: Home, year: int) -> list[tuple[str, Path]]:
 
 def _parse_one(args: tuple[str, int, str, str, str, str]) -> ParsedFile:
     blob, year, name, unit_code, unit_label, home_root = args
-    fmt = format_for_year(year, Path(home_root))
+    fmt = format_for_year(year, Path(home_root)).for_unit(unit_code)
     data = Path(blob).read_bytes()
     return read_submission(
         data, name=name, fmt=fmt, unit=unit_label, unit_code=unit_code, year=year, path=Path(blob)
@@ -132,12 +132,13 @@ def collect(
             newest[unit] = i
 
     in_use = set(newest.values())
+    fingerprint = format_for_year(year, home.root).fingerprint()
     cache_path = home.warehouse_dir(year) / "parse_cache.pickle"
     cached = _load_cache(cache_path)
     cells_parts, file_rows, cache_rows = [], [], []
     to_parse: list[int] = []
     for i in sorted(in_use):
-        key = _cache_key(stored[i], names[stored[i].unit])
+        key = _cache_key(stored[i], names[stored[i].unit], fingerprint)
         if key not in cached:
             to_parse.append(i)
     progress(
@@ -155,7 +156,7 @@ def collect(
         for i in to_parse
     ]
     for i, parsed in zip(to_parse, _parse_all(jobs, progress)):
-        key = _cache_key(stored[i], names[stored[i].unit])
+        key = _cache_key(stored[i], names[stored[i].unit], fingerprint)
         cached[key] = (parsed.cells, parsed.problems, parsed.declared_units, parsed.declared_years)
 
     for i, item in enumerate(stored):
@@ -165,7 +166,7 @@ def collect(
         )
         if not use:
             continue
-        key = _cache_key(item, names[item.unit])
+        key = _cache_key(item, names[item.unit], fingerprint)
         raw, problems, declared_units, declared_years = cached[key]
         cache_rows.append((key, raw, problems, declared_units, declared_years))
         messages.extend(problems)
@@ -217,8 +218,10 @@ def declared_mismatch(
     return out
 
 
-def _cache_key(item: ArchivedFile, unit_name: str) -> str:
-    return f"{item.sha256}|{item.unit}|{unit_name}|{item.year}|{item.original_name}|{READER_VERSION}"
+def _cache_key(item: ArchivedFile, unit_name: str, fingerprint: str) -> str:
+    """What a parse depends on: the bytes, who and when, the reader, and the format
+    (a legacy catalogue edited since the last run means reading the files again)."""
+    return f"{item.sha256}|{item.unit}|{unit_name}|{item.year}|{item.original_name}|{READER_VERSION}|{fingerprint}"
 
 
 def _load_cache(path: Path) -> dict[str, tuple]:

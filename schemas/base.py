@@ -162,6 +162,19 @@ class ReportFormat:
             kinds[(NARRATIVE_TABLE, row, NARRATIVE_COLUMN)] = "text"
         return kinds
 
+    def for_unit(self, unit: str) -> ReportFormat:
+        """The part of the format one unit fills in: all of it, unless the format
+        says otherwise (a legacy catalogue gives each unit only its own indicators)."""
+        narrow = self.extra.get("for_unit")
+        return narrow(self, unit) if narrow else self
+
+    def fingerprint(self) -> str:
+        """Changes whenever what a reader looks for changes (codes, labels, layout):
+        part of the parse cache's key, so an edited catalogue re-reads the files."""
+        import hashlib
+
+        return hashlib.sha256(repr((self.code, self.tables, self.narrative_rows)).encode()).hexdigest()[:16]
+
     def section_heading(self, code: str) -> str:
         for s in self.sections:
             if s.code == code:

@@ -493,6 +493,7 @@ def build_format(catalogue: Catalogue) -> ReportFormat:
             "report_sections": tuple(s.code for s in sections[: len(catalogue.sections)]),
             "checks": (check_owners, check_shares, check_relations),
             "build_views": _build_views,
+            "for_unit": format_for_unit,
         },
     )
 

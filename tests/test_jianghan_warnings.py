@@ -109,13 +109,19 @@ def test_the_published_figures_raise_exactly_these_warnings(built):
 
 
 def demo_cells(home: Home) -> pd.DataFrame:
-    """Every unit's demo submission parsed as the pipeline parses it."""
+    """Every unit's demo submission parsed as the pipeline parses it (each unit's
+    workbook holds only its own indicators)."""
     fmt = load_format(home.root, YEAR)
     frames = []
     for folder in sorted(home.inbox_dir(YEAR).iterdir()):
         for path in folder.iterdir():
             parsed = read_submission(
-                path.read_bytes(), name=path.name, fmt=fmt, unit=folder.name, year=YEAR, path=path
+                path.read_bytes(),
+                name=path.name,
+                fmt=fmt.for_unit(folder.name),
+                unit=folder.name,
+                year=YEAR,
+                path=path,
             )
             assert not parsed.problems, parsed.problems
             frames.append(parsed.cells.assign(unit=folder.name, year=YEAR, file=path.name))

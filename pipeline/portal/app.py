@@ -481,7 +481,7 @@ def make_template(home: Home, unit: str, year: int) -> bytes:
     name = dict(zip(registry["code"], registry["name"]))[unit]
     with tempfile.TemporaryDirectory(prefix="nianbao-template-") as tmp:
         path = write_template(
-            fmt, Path(tmp) / "template.xlsx", unit_code=unit, unit_name=name, year=year,
+            fmt.for_unit(unit), Path(tmp) / "template.xlsx", unit_code=unit, unit_name=name, year=year,
             prefill=prefill_for(home, unit, year),
         )  # fmt: skip
         return path.read_bytes()

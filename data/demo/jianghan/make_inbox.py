@@ -180,7 +180,7 @@ def write_xlsx(path: Path, fmt, unit: str, name: str, tables: dict[str, dict[str
     from pipeline.ingest.cells import parse_number
     from pipeline.ingest.xlsx_template import COLUMNS_MARK, TABLE_MARK, write_template
 
-    write_template(fmt, path, unit_code=unit, unit_name=name, year=YEAR)
+    write_template(fmt.for_unit(unit), path, unit_code=unit, unit_name=name, year=YEAR)
     wb = load_workbook(path)
     for ws in wb.worksheets:
         mark = ws.cell(1, 1).value

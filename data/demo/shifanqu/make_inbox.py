@@ -1,4 +1,4 @@
-"""Regenerate the 示范区 demo: registry, office texts and every unit's files for 2021-2025.
+"""Regenerate the 示范区 demo: registry, office texts and every unit's files for 2019-2025 (2019-2020 in the trial format).
 
 Run from the repository root: .venv/bin/python data/demo/shifanqu/make_inbox.py
 The output is committed; this script documents how it was made. Deterministic.
@@ -19,36 +19,36 @@ from pipeline.synth import UnitHistory, submission, to_csv
 from schemas import format_for_year
 
 HERE = Path(__file__).resolve().parent
-YEARS = range(2021, 2026)
+YEARS = range(2019, 2026)
 # code, name, kind, first_year, last_year, scale (applications a year)
 UNITS = [
-    ("ZFB", "示范区人民政府办公室", "部门", 2021, None, 30),
-    ("FGJ", "示范区发展和改革局", "部门", 2021, None, 12),
-    ("JYJ", "示范区教育局", "部门", 2021, None, 25),
-    ("KJJ", "示范区科技和经济信息化局", "部门", 2021, None, 8),
-    ("GAJ", "示范区公安分局", "部门", 2021, None, 40),
-    ("MZJ", "示范区民政局", "部门", 2021, None, 15),
-    ("SFJ", "示范区司法局", "部门", 2021, None, 10),
-    ("CZJ", "示范区财政局", "部门", 2021, None, 14),
-    ("RSJ", "示范区人力资源和社会保障局", "部门", 2021, None, 22),
-    ("ZRJ", "示范区自然资源和规划分局", "部门", 2021, None, 45),
-    ("HBJ", "示范区生态环境分局", "部门", 2021, None, 18),
-    ("ZJJ", "示范区住房和城市更新局", "部门", 2021, None, 35),
-    ("CGJ", "示范区城市管理执法局", "部门", 2021, None, 20),
-    ("JTJ", "示范区交通运输局", "部门", 2021, None, 12),
-    ("NYJ", "示范区农业农村局", "部门", 2021, None, 6),
-    ("SWJ", "示范区商务局", "部门", 2021, None, 7),
-    ("WLJ", "示范区文化和旅游局", "部门", 2021, None, 6),
-    ("WJW", "示范区卫生健康委员会", "部门", 2021, None, 16),
-    ("YJJ", "示范区应急管理局", "部门", 2021, None, 9),
-    ("SJG", "示范区市场监督管理局", "部门", 2021, None, 38),
-    ("YBJ", "示范区医疗保障局", "部门", 2021, None, 11),
-    ("TYJ", "示范区退役军人事务局", "部门", 2021, None, 5),
-    ("DAG", "示范区档案馆", "部门", 2021, 2022, 4),
+    ("ZFB", "示范区人民政府办公室", "部门", 2019, None, 30),
+    ("FGJ", "示范区发展和改革局", "部门", 2019, None, 12),
+    ("JYJ", "示范区教育局", "部门", 2019, None, 25),
+    ("KJJ", "示范区科技和经济信息化局", "部门", 2019, None, 8),
+    ("GAJ", "示范区公安分局", "部门", 2019, None, 40),
+    ("MZJ", "示范区民政局", "部门", 2019, None, 15),
+    ("SFJ", "示范区司法局", "部门", 2019, None, 10),
+    ("CZJ", "示范区财政局", "部门", 2019, None, 14),
+    ("RSJ", "示范区人力资源和社会保障局", "部门", 2019, None, 22),
+    ("ZRJ", "示范区自然资源和规划分局", "部门", 2019, None, 45),
+    ("HBJ", "示范区生态环境分局", "部门", 2019, None, 18),
+    ("ZJJ", "示范区住房和城市更新局", "部门", 2019, None, 35),
+    ("CGJ", "示范区城市管理执法局", "部门", 2019, None, 20),
+    ("JTJ", "示范区交通运输局", "部门", 2019, None, 12),
+    ("NYJ", "示范区农业农村局", "部门", 2019, None, 6),
+    ("SWJ", "示范区商务局", "部门", 2019, None, 7),
+    ("WLJ", "示范区文化和旅游局", "部门", 2019, None, 6),
+    ("WJW", "示范区卫生健康委员会", "部门", 2019, None, 16),
+    ("YJJ", "示范区应急管理局", "部门", 2019, None, 9),
+    ("SJG", "示范区市场监督管理局", "部门", 2019, None, 38),
+    ("YBJ", "示范区医疗保障局", "部门", 2019, None, 11),
+    ("TYJ", "示范区退役军人事务局", "部门", 2019, None, 5),
+    ("DAG", "示范区档案馆", "部门", 2019, 2022, 4),
     ("SJJ", "示范区数据局", "部门", 2024, None, 5),
-    ("DHJD", "东湖街道办事处", "街道", 2021, None, 14),
-    ("XCJD", "西城街道办事处", "街道", 2021, None, 12),
-    ("NYJD", "南苑街道办事处", "街道", 2021, None, 10),
+    ("DHJD", "东湖街道办事处", "街道", 2019, None, 14),
+    ("XCJD", "西城街道办事处", "街道", 2019, None, 12),
+    ("NYJD", "南苑街道办事处", "街道", 2019, None, 10),
 ]
 BROKEN = ("JTJ", 2025)
 MISSING = ("NYJD", 2025)

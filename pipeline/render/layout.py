@@ -25,6 +25,7 @@ class Cell:
 class Grid:
     head: list[list[Cell]] = field(default_factory=list)
     body: list[list[Cell]] = field(default_factory=list)
+    layout: str = "blocks"  # the table's layout, for styling
 
 
 @dataclass
@@ -102,7 +103,7 @@ def _run_length(rows: tuple[Row, ...], start: int, level: int) -> int:
 def _matrix_grid(table: Table, values: Values) -> Grid:
     block = table.blocks[0]
     depth = max(len(r.path) for r in block.rows)
-    grid = Grid(head=_column_header_rows(block, table.corner, depth, table.columns_heading))
+    grid = Grid(head=_column_header_rows(block, table.corner, depth, table.columns_heading), layout="matrix")
     rows = block.rows
     for i, row in enumerate(rows):
         cells: list[Cell] = []
@@ -140,7 +141,7 @@ def _wide_grid(table: Table, values: Values) -> Grid:
     for _ in rows:
         head[depth].extend(Cell(c.label, header=True) for c in block.columns)
     body = [[Cell(_value(values, r.code, c.code), cls="num") for r in rows for c in block.row_columns(r)]]
-    return Grid(head=[h for h in head if h], body=body)
+    return Grid(head=[h for h in head if h], body=body, layout="wide")
 
 
 def plain_tables(table: Table, values: Values) -> list[PlainTable]:

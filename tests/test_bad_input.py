@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsx_fixtures
-from conftest import hand_in, valid_cells
+from conftest import hand_in
+from hostile import corpus
 
 from pipeline.ingest.archive import blob_path, read_manifest
 from pipeline.intake import collect
-from pipeline.synth import to_csv
 from pipeline.validate import validate_year
 from schemas import format_for_year
 
@@ -22,35 +22,9 @@ YEAR = 2025
 FMT = format_for_year(YEAR)
 
 
-def template(tmp_path: Path) -> Path:
-    return xlsx_fixtures.make_template(FMT, tmp_path, unit_code="B", unit_name="乙局", year=YEAR)
-
-
-def filled(tmp_path: Path, values=None) -> Path:
-    out = tmp_path / "filled.xlsx"
-    xlsx_fixtures.fill(template(tmp_path), out, values or {("proactive", "licensing", "decisions"): 3})
-    return out
-
-
-def csv_with(**changes) -> bytes:
-    cells = valid_cells(YEAR, seed=2)
-    cells.update(changes.get("cells", {}))
-    return to_csv(cells, **changes.get("meta", {}))
-
-
-def formula_without_cache(tmp_path: Path) -> bytes:
-    src = filled(tmp_path)
-    wb = openpyxl.load_workbook(src)
-    where = xlsx_fixtures.input_cells(wb)
-    sheet, address = where[("proactive", "penalty", "decisions")]
-    wb[sheet][address] = "=1+1"
-    wb.save(tmp_path / "formula.xlsx")
-    return (tmp_path / "formula.xlsx").read_bytes()
-
-
 def formula_with_cache(tmp_path: Path) -> bytes:
     src = tmp_path / "formula.xlsx"
-    src.write_bytes(formula_without_cache(tmp_path))
+    src.write_bytes(corpus.formula_without_cache(tmp_path))
     wb = openpyxl.load_workbook(src)
     sheet, address = xlsx_fixtures.input_cells(wb)[("proactive", "penalty", "decisions")]
     out = tmp_path / "cached.xlsx"
@@ -66,15 +40,15 @@ CASES = [
     ("empty file", "b.csv", lambda t: b"", "F1", "空的", ""),
     ("neither csv nor xlsx", "b.pdf", lambda t: b"%PDF-1.4 ...", "F2", "不支持", ""),
     ("old xls", "b.xls", lambda t: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "F", "", ""),
-    ("xlsm by name", "b.xlsm", lambda t: filled(t).read_bytes(), "F3", "宏", ""),
-    ("macros inside an .xlsx", "b.xlsx", lambda t: _macro(t), "F3", "宏", ""),
-    ("password protected", "b.xlsx", lambda t: _encrypted(t), "F4", "密码", ""),
-    ("zip bomb", "b.xlsx", lambda t: _bomb(t), "F5", "", ""),
+    ("xlsm by name", "b.xlsm", lambda t: corpus.filled(t).read_bytes(), "F3", "宏", ""),
+    ("macros inside an .xlsx", "b.xlsx", corpus.macro, "F3", "宏", ""),
+    ("password protected", "b.xlsx", corpus.encrypted, "F4", "密码", ""),
+    ("zip bomb", "b.xlsx", corpus.zip_bomb, "F5", "", ""),
     ("oversized", "b.csv", lambda t: b"table,row,column,value\n" + b"x" * (21 * 1024 * 1024), "F6", "MB", ""),
     (
         "year in file differs",
         "b.csv",
-        lambda t: csv_with(meta={"unit": "B", "year": 2024}),
+        lambda t: corpus.csv_with(unit="B", year=2024),
         "F8",
         "2024",
         "第 2 行",
@@ -82,7 +56,7 @@ CASES = [
     (
         "unit in file differs",
         "b.csv",
-        lambda t: csv_with(meta={"unit": "A", "year": YEAR}),
+        lambda t: corpus.csv_with(unit="A", year=YEAR),
         "F8",
         "A",
         "第 2 行",
@@ -90,7 +64,7 @@ CASES = [
     (
         "unknown table",
         "b.csv",
-        lambda t: csv_with(cells={("tables", "received", "total"): "1"}),
+        lambda t: corpus.csv_with({("tables", "received", "total"): "1"}),
         "N6",
         "tables",
         "第",
@@ -98,7 +72,7 @@ CASES = [
     (
         "unknown row",
         "b.csv",
-        lambda t: csv_with(cells={("applications", "recieved", "total"): "1"}),
+        lambda t: corpus.csv_with({("applications", "recieved", "total"): "1"}),
         "N6",
         "recieved",
         "第",
@@ -106,7 +80,7 @@ CASES = [
     (
         "unknown column",
         "b.csv",
-        lambda t: csv_with(cells={("applications", "received", "sum"): "1"}),
+        lambda t: corpus.csv_with({("applications", "received", "sum"): "1"}),
         "N6",
         "sum",
         "第",
@@ -114,7 +88,7 @@ CASES = [
     (
         "text for a number",
         "b.csv",
-        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "约十件"}),
+        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "约十件"}),
         "N5",
         "约十件",
         "第",
@@ -122,7 +96,7 @@ CASES = [
     (
         "negative count",
         "b.csv",
-        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "-2"}),
+        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "-2"}),
         "N5",
         "-2",
         "第",
@@ -130,30 +104,15 @@ CASES = [
     (
         "decimal count",
         "b.csv",
-        lambda t: csv_with(cells={("proactive", "penalty", "decisions"): "2.5"}),
+        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "2.5"}),
         "N5",
         "2.5",
         "第",
     ),
-    ("formula without cached value", "b.xlsx", formula_without_cache, "F12", "公式", "C"),
-    ("dotdot in name", "..b.csv", lambda t: csv_with(), "F9", "..", ""),
-    ("backslash in name", "a\\b.csv", lambda t: csv_with(), "F9", "路径分隔符", ""),
+    ("formula without cached value", "b.xlsx", corpus.formula_without_cache, "F12", "公式", "C"),
+    ("dotdot in name", "..b.csv", lambda t: corpus.csv_with(), "F9", "..", ""),
+    ("backslash in name", "a\\b.csv", lambda t: corpus.csv_with(), "F9", "路径分隔符", ""),
 ]
-
-
-def _macro(t: Path) -> bytes:
-    xlsx_fixtures.macro_workbook(filled(t), t / "macro.xlsx")
-    return (t / "macro.xlsx").read_bytes()
-
-
-def _encrypted(t: Path) -> bytes:
-    xlsx_fixtures.encrypted_workbook(filled(t), t / "enc.xlsx")
-    return (t / "enc.xlsx").read_bytes()
-
-
-def _bomb(t: Path) -> bytes:
-    xlsx_fixtures.zip_bomb(filled(t), t / "bomb.xlsx")
-    return (t / "bomb.xlsx").read_bytes()
 
 
 def run_year(home):
@@ -217,7 +176,7 @@ def test_formula_with_cached_value_uses_it(home, tmp_path):
 
 
 def test_unknown_unit_folder_is_archived_and_reported(home):
-    data = csv_with()
+    data = corpus.csv_with()
     hand_in(home, YEAR, "ZZ", "z.csv", data)
     intake, result = run_year(home)
     f7 = [m for m in result.messages if m.rule == "F7"]

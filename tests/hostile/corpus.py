@@ -292,17 +292,17 @@ def csv_nul(tmp: Path) -> bytes:
     return data[:40] + b"\x00" + data[40:]
 
 
-def _encrypted(tmp: Path) -> bytes:
+def encrypted(tmp: Path) -> bytes:
     xlsx_fixtures.encrypted_workbook(filled(tmp), tmp / "hostile-enc.xlsx")
     return (tmp / "hostile-enc.xlsx").read_bytes()
 
 
-def _macro(tmp: Path) -> bytes:
+def macro(tmp: Path) -> bytes:
     xlsx_fixtures.macro_workbook(filled(tmp), tmp / "hostile-macro.xlsx")
     return (tmp / "hostile-macro.xlsx").read_bytes()
 
 
-def _zip_bomb(tmp: Path) -> bytes:
+def zip_bomb(tmp: Path) -> bytes:
     xlsx_fixtures.zip_bomb(filled(tmp), tmp / "hostile-bomb.xlsx")
     return (tmp / "hostile-bomb.xlsx").read_bytes()
 
@@ -313,9 +313,9 @@ CASES = [
     Case("not a spreadsheet", "b.pdf", lambda t: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "F2", "不支持"),
     Case("old xls", "b.xls", lambda t: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "F2"),
     Case("xlsm by name", "b.xlsm", lambda t: filled(t).read_bytes(), "F3", "宏"),
-    Case("macros inside xlsx", "b.xlsx", _macro, "F3", "宏"),
-    Case("password protected", "b.xlsx", _encrypted, "F4", "密码"),
-    Case("zip bomb", "b.xlsx", _zip_bomb, "F5"),
+    Case("macros inside xlsx", "b.xlsx", macro, "F3", "宏"),
+    Case("password protected", "b.xlsx", encrypted, "F4", "密码"),
+    Case("zip bomb", "b.xlsx", zip_bomb, "F5"),
     Case(
         "oversized csv",
         "b.csv",

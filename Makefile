@@ -32,6 +32,7 @@ format: install
 # The Dagster UI on 127.0.0.1:3000 over the demo home (run `make demo` first).
 ui: install
 	mkdir -p build/dagster-home
+	cp dagster.yaml build/dagster-home/dagster.yaml
 	DAGSTER_HOME=$(abspath build/dagster-home) NIANBAO_HOME=$(abspath $(DEMO)/shifanqu) \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

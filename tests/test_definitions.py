@@ -70,3 +70,19 @@ def test_import_is_light():
     code = "import sys, pipeline.definitions; print(sorted(m for m in ('pandas', 'pandera', 'openpyxl', 'pyarrow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_instance_settings_allow_one_run_per_year(tmp_path, monkeypatch):
+    """`make ui` uses dagster.yaml: runs of the same year never overlap."""
+    import shutil
+
+    from conftest import REPO
+    from dagster import DagsterInstance
+
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with DagsterInstance.get() as instance:
+        config = instance.run_coordinator.get_run_queue_config()
+    assert config.tag_concurrency_limits == [
+        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]

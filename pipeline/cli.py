@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -10,8 +11,32 @@ import time
 from pathlib import Path
 
 STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
-# The console shows the assets' progress lines (INFO), not every framework event.
-PROGRESS_ONLY = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Dagster's own console stays quiet: the assets' progress lines are printed plainly
+# by the "nianbao.progress" logger (pipeline/assets/common.py), and a failed step's
+# own message by build_year. The full record is in the run's event log.
+QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (it is replaced under test capture)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _show_progress() -> None:
+    log = logging.getLogger("nianbao.progress")
+    if not log.handlers:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def _home(args):
@@ -28,10 +53,11 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     from pipeline.definitions import defs
 
     job = defs.resolve_job_def("yearly_report")
+    _show_progress()
     started = time.monotonic()
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False, run_config=PROGRESS_ONLY
+            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
         )
     if not result.success:
         for event in result.all_events:
@@ -69,11 +95,12 @@ def _summary(home, year: int, seconds: float) -> None:
 
 def cmd_build(args) -> int:
     home = _home(args)
-    from schemas import FIRST_YEAR
+    from schemas import FIRST_YEAR, format_for_year
 
     if args.year < FIRST_YEAR:
         print(f"年度 {args.year} 早于 {FIRST_YEAR} 年，没有年度报告。", file=sys.stderr)
         return 2
+    format_for_year(args.year, home.root)  # a missing or broken legacy catalogue: say so before the run
     return 0 if build_year(home, args.year) else 1
 
 

@@ -106,3 +106,17 @@ def test_template_for_an_unknown_unit_is_refused(home, tmp_path, capsys):
         == 2
     )
     assert "NOPE" in capsys.readouterr().err
+
+
+def test_a_legacy_year_without_a_catalogue_is_explained_before_the_run(home, capsys):
+    assert main(["build", "--year", "2015", "--home", str(home.root)]) == 2
+    err = capsys.readouterr().err
+    assert "catalogue/2015.toml" in err and "Traceback" not in err
+
+
+def test_a_failing_step_prints_its_own_message_not_a_trace(home, capsys):
+    (home.root / "home.toml").write_text('government = "测试区人民政府办公室"\n', encoding="utf-8")
+    assert main(["build", "--year", "2025", "--home", str(home.root)]) == 1
+    err = capsys.readouterr().err
+    assert "步骤 reports 失败" in err and "home.toml 缺少“district”" in err
+    assert "Traceback" not in err and "Stack Trace" not in err

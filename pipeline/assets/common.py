@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 OWNER = "team:nianbao"
@@ -16,6 +18,16 @@ MESSAGE_SCHEMA = TableSchema(
         TableColumn("message", "string", description="说明"),
     ]
 )
+
+
+# Progress lines for a person watching `nianbao build`: the CLI gives this logger a
+# handler; in the web UI the same lines are in the run's event log.
+PROGRESS = logging.getLogger("nianbao.progress")
+
+
+def progress(context, message: str) -> None:
+    context.log.info(message)
+    PROGRESS.info(message)
 
 
 def year_of(context) -> int:

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipeline.assets.common import OWNER, frame_table, year_of
+from pipeline.assets.common import OWNER, frame_table, progress, year_of
 from pipeline.partitions import yearly_partitions
 from pipeline.resources import NianbaoHome
 
@@ -20,7 +20,7 @@ def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> Material
     data_home, year = home.home(), year_of(context)
     units = data_home.units_for_year(year)
     path = write_parquet(units.astype("string"), data_home.warehouse_dir(year) / "units.parquet")
-    context.log.info(f"{year} 年度应报送单位 {len(units)} 个")
+    progress(context, f"{year} 年度应报送单位 {len(units)} 个")
     return MaterializeResult(
         metadata={
             "units": len(units),
@@ -48,7 +48,7 @@ def submissions(context: AssetExecutionContext, home: NianbaoHome) -> Materializ
     data_home, year = home.home(), year_of(context)
     state = inbox_state(data_home, year)
     units = read_parquet(data_home.warehouse_dir(year) / "units.parquet")
-    intake = collect(data_home, year, units, progress=context.log.info)
+    intake = collect(data_home, year, units, progress=lambda message: progress(context, message))
     out = data_home.warehouse_dir(year)
     write_parquet(intake.cells.astype({"year": "int64"}), out / "cells.parquet")
     write_parquet(intake.files, out / "files.parquet")

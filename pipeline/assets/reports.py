@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from pipeline.assets.common import OWNER, year_of
+from pipeline.assets.common import OWNER, progress, year_of
 from pipeline.assets.sections import SECTION_ASSETS
 from pipeline.assets.validation import submission_status, validated_submissions
 from pipeline.partitions import yearly_partitions
@@ -46,7 +46,7 @@ def reports(context: AssetExecutionContext, home: NianbaoHome):
 
     district, units = build_views(fmt, year, config, sections, status, data_home.root)
     html, md, text = write_district(out, fmt, district)
-    context.log.info(f"已生成全区报告：{html}")
+    progress(context, f"已生成全区报告：{html}")
     yield MaterializeResult(
         asset_key="district_report",
         metadata={
@@ -57,7 +57,7 @@ def reports(context: AssetExecutionContext, home: NianbaoHome):
         },
     )
     paths = write_units(out, fmt, units)
-    context.log.info(f"已生成 {len(units)} 个单位的报告")
+    progress(context, f"已生成 {len(units)} 个单位的报告")
     yield MaterializeResult(
         asset_key="unit_reports",
         metadata={"reports": len(units), "folder": MetadataValue.path(str(out / "units"))},

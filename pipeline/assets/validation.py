@@ -10,7 +10,7 @@ from dagster import (
     asset,
 )
 
-from pipeline.assets.common import OWNER, frame_table, messages_table, year_of
+from pipeline.assets.common import OWNER, frame_table, messages_table, progress, year_of
 from pipeline.assets.intake import submissions, unit_registry
 from pipeline.partitions import yearly_partitions
 from pipeline.resources import NianbaoHome
@@ -64,7 +64,7 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     )  # fmt: skip
     errors = [m for m in result.messages if m.severity == "ERROR"]
     warnings = [m for m in result.messages if m.severity == "WARNING"]
-    context.log.info(f"校验完成：错误 {len(errors)} 条，提醒 {len(warnings)} 条（格式 {fmt.code}）")
+    progress(context, f"校验完成：错误 {len(errors)} 条，提醒 {len(warnings)} 条（格式 {fmt.code}）")
     yield MaterializeResult(
         metadata={
             "format": fmt.code,
@@ -105,7 +105,7 @@ def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> Mate
     path = write_status(data_home.reports_dir(year), status)
     counts = status["status"].value_counts()
     names = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
-    context.log.info("报送状态：" + "，".join(f"{names[k]} {v} 个" for k, v in counts.items()))
+    progress(context, "报送状态：" + "，".join(f"{names[k]} {v} 个" for k, v in counts.items()))
     return MaterializeResult(
         metadata={
             **{state: int(counts.get(state, 0)) for state in ("accepted", "rejected", "missing")},

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
 # Dagster's own console stays quiet: the assets' progress lines are printed plainly
 # by the "nianbao.progress" logger (pipeline/assets/common.py), and a failed step's
 # own message by build_year. The full record is in the run's event log.
@@ -76,6 +75,8 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
 
 def _summary(home, year: int, seconds: float) -> None:
     import pandas as pd
+
+    from pipeline.validate import STATUS_TEXT
 
     status = pd.read_parquet(home.warehouse_dir(year) / "status.parquet")
     out = home.reports_dir(year)

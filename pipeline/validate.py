@@ -16,6 +16,8 @@ from schemas.base import ReportFormat
 from schemas.rules import check_cells
 
 STATUS_COLUMNS = ["unit", "status", "errors", "warnings"]
+# How each status reads in reports, logs and the terminal.
+STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
 ACCEPTED_COLUMNS = ["unit", "table", "row", "column", "value", "number", "kind"]
 
 

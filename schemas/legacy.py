@@ -71,6 +71,7 @@ import pandas as pd
 from pipeline.home import HomeError
 from pipeline.messages import Message
 from schemas.base import NARRATIVE_TABLE, Block, CellKind, Column, ReportFormat, Row, Rule, Section, Table
+from schemas.rules import format_number
 
 VALUE_COLUMN = "value"
 VALUE_LABEL = "数值"
@@ -523,10 +524,6 @@ def _catalogue(fmt: ReportFormat) -> Catalogue:
     return fmt.extra["catalogue"]
 
 
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.4f}".rstrip("0").rstrip(".")
-
-
 def _indicator_frame(cells: pd.DataFrame) -> pd.DataFrame:
     part = cells[(cells["table"] != NARRATIVE_TABLE) & cells["number"].notna()]
     return part.assign(ref=part["table"] + "." + part["row"])
@@ -540,7 +537,7 @@ def _figure(ctx, ind: Indicator, unit: str | None, value: float | None) -> str:
         where = [ctx.unit_names.get(unit, unit)]
         if entry and entry[2]:
             where.append(f"{entry[1]} {entry[2]}".strip() if entry[1] else entry[2])
-    shown = "未填" if value is None else _fmt(value)
+    shown = "未填" if value is None else format_number(value)
     measure = "%" if ind.kind == "share" else ind.unit
     return f"“{ind.label}”{shown}{measure if value is not None else ''}（{'，'.join(where)}）"
 
@@ -625,7 +622,7 @@ def check_shares(cells: pd.DataFrame, fmt: ReportFormat, ctx) -> list[Message]:
         total = sum(v or 0.0 for _, v in got)
         if abs(total - 100) > SUM_TOLERANCE + 1e-9:
             listed = " + ".join(_figure(ctx, m, unit, v) for m, v in got)
-            text = f"“{whole}”的各项占比：{listed}，合计 {_fmt(total)}%。规则：{l3.description}。请核对。"
+            text = f"“{whole}”的各项占比：{listed}，合计 {format_number(total)}%。规则：{l3.description}。请核对。"
             messages.append(ctx.message(l3, unit, text, (table, members[0].code, VALUE_COLUMN)))
     return messages
 
@@ -676,13 +673,13 @@ def _relation_messages(relation, unit, totals, part, indicators, ctx) -> list[Me
 
     def side_text(side, constant, total) -> str:
         shown = [
-            (f"{_fmt(f)} × " if f != 1 else "")
+            (f"{format_number(f)} × " if f != 1 else "")
             + _figure(ctx, indicators[ref], _owner_of(indicators[ref], part), totals.get(ref))
             for f, ref in side
         ]
         if constant:
-            shown.append(_fmt(constant))
-        return " + ".join(shown) + (f"，合计 {_fmt(total)}" if len(shown) > 1 else "")
+            shown.append(format_number(constant))
+        return " + ".join(shown) + (f"，合计 {format_number(total)}" if len(shown) > 1 else "")
 
     words = {"==": "应等于", "<=": "应不大于", ">=": "应不小于"}
     pieces = [side_text(relation.sides[0], relation.constants[0], sums[0])]

@@ -213,7 +213,8 @@ class RuleContext:
         return Message(rule.severity, rule.id, self.unit_label(unit), file, sheet, location, text, unit)
 
 
-def _fmt_number(x: float) -> str:
+def format_number(x: float) -> str:
+    """12.0 -> "12"; 35.90 -> "35.9": a figure as a message prints it."""
     return str(int(x)) if float(x).is_integer() else f"{x:.4f}".rstrip("0").rstrip(".")
 
 
@@ -316,13 +317,13 @@ def _identity_message(
     right_total += rule.constant
     if rule.constant:
         right_text = (
-            f"{right_text} + {_fmt_number(rule.constant)}" if rule.right else _fmt_number(rule.constant)
+            f"{right_text} + {format_number(rule.constant)}" if rule.right else format_number(rule.constant)
         )
     line_label = ctx.column_label(rule.table, at) if term_key == "row" else ctx.row_label(rule.table, at)
     relation = "应不大于" if rule.op == "<=" else "应等于"
     text = (
-        f"“{line_label}”这一{'列' if term_key == 'row' else '行'}：{left_text}，合计 {_fmt_number(left_total)}；"
-        f"{relation} {right_text}，合计 {_fmt_number(right_total)}。规则：{rule.description}。请核对这些单元格并改正。"
+        f"“{line_label}”这一{'列' if term_key == 'row' else '行'}：{left_text}，合计 {format_number(left_total)}；"
+        f"{relation} {right_text}，合计 {format_number(right_total)}。规则：{rule.description}。请核对这些单元格并改正。"
     )
     return ctx.message(rule, unit, text, key(rule.left[0]) if rule.left else None)
 
@@ -402,7 +403,7 @@ def check_previous_year(
                     if a != b:
                         text = (
                             f"{ctx.cell_text(unit, rule.table, rule.left[0], column)}，但上一年度报告的"
-                            f"“{ctx.row_label(rule.table, rule.right[0])}”为 {_fmt_number(b)}。"
+                            f"“{ctx.row_label(rule.table, rule.right[0])}”为 {format_number(b)}。"
                             f"规则：{rule.description}。请核对；如上年数据有误，请在说明中注明。"
                         )
                         messages.append(ctx.message(rule, unit, text, (rule.table, rule.left[0], column)))
@@ -425,9 +426,9 @@ def check_previous_year(
                     if actual != expected:
                         text = (
                             f"{ctx.cell_text(unit, rule.table, row, 'in_force')}；上年现行有效 "
-                            f"{_fmt_number(before.get((unit, 'in_force'), 0.0))} + 本年制发 "
-                            f"{_fmt_number(now.get((unit, 'issued'), 0.0))} − 本年废止 "
-                            f"{_fmt_number(now.get((unit, 'repealed'), 0.0))} = {_fmt_number(expected)}。"
+                            f"{format_number(before.get((unit, 'in_force'), 0.0))} + 本年制发 "
+                            f"{format_number(now.get((unit, 'issued'), 0.0))} − 本年废止 "
+                            f"{format_number(now.get((unit, 'repealed'), 0.0))} = {format_number(expected)}。"
                             f"规则：{rule.description}。请核对。"
                         )
                         messages.append(ctx.message(rule, unit, text, (rule.table, row, "in_force")))

@@ -99,13 +99,13 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
 def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
     from pipeline.home import read_parquet
     from pipeline.render.outputs import write_status
+    from pipeline.validate import STATUS_TEXT
 
     data_home, year = home.home(), year_of(context)
     status = read_parquet(data_home.warehouse_dir(year) / "status.parquet")
     path = write_status(data_home.reports_dir(year), status)
     counts = status["status"].value_counts()
-    names = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
-    progress(context, "报送状态：" + "，".join(f"{names[k]} {v} 个" for k, v in counts.items()))
+    progress(context, "报送状态：" + "，".join(f"{STATUS_TEXT[k]} {v} 个" for k, v in counts.items()))
     return MaterializeResult(
         metadata={
             **{state: int(counts.get(state, 0)) for state in ("accepted", "rejected", "missing")},

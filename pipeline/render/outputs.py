@@ -12,10 +12,8 @@ import pandas as pd
 from pipeline.home import write_atomic
 from pipeline.messages import Message
 from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
-from pipeline.validate import STATUS_COLUMNS
+from pipeline.validate import STATUS_COLUMNS, STATUS_TEXT
 from schemas.base import ReportFormat
-
-STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
 
 
 def _write_if_changed(path: Path, text: str) -> Path:

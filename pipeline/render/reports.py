@@ -153,10 +153,11 @@ def build_views(
     if custom is not None:
         return custom(fmt, year, config, sections, status, home_root)
     env = environment()
-    preamble = paragraphs(office_texts(home_root, year).get("preamble", "")) or paragraphs(
+    written = office_texts(home_root, year)
+    preamble = paragraphs(written.get("preamble", "")) or paragraphs(
         env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)
     )
-    texts = district_texts(env, fmt, year, office_texts(home_root, year), sections, config)
+    texts = district_texts(env, fmt, year, written, sections, config)
     by_status = {s: status[status["status"] == s] for s in ("accepted", "rejected", "missing")}
     coverage = {
         "expected": len(status),

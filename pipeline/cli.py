@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 # Dagster's own console stays quiet: the assets' progress lines are printed plainly
-# by the "nianbao.progress" logger (pipeline/assets/common.py), and a failed step's
+# by the "nianbao.progress" logger (pipeline/defs/assets/common.py), and a failed step's
 # own message by build_year. The full record is in the run's event log.
 QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -49,7 +49,7 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     os.environ["NIANBAO_HOME"] = str(home.root)
     from dagster import DagsterInstance
 
-    from pipeline.definitions import defs
+    from pipeline.defs.definitions import defs
 
     job = defs.resolve_job_def("yearly_report")
     _show_progress()
@@ -76,7 +76,7 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
 def _summary(home, year: int, seconds: float) -> None:
     import pandas as pd
 
-    from pipeline.validate import STATUS_TEXT
+    from pipeline.steps.validate import STATUS_TEXT
 
     status = pd.read_parquet(home.warehouse_dir(year) / "status.parquet")
     out = home.reports_dir(year)
@@ -111,7 +111,7 @@ def cmd_check(args) -> int:
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
-    from pipeline.check import check_file
+    from pipeline.steps.check import check_file
 
     messages = check_file(path, args.unit, args.year, home)
     for m in messages:
@@ -127,7 +127,7 @@ def cmd_check(args) -> int:
 
 def cmd_template(args) -> int:
     from pipeline.ingest.xlsx_template import write_template
-    from pipeline.prefill import prefill_for
+    from pipeline.steps.prefill import prefill_for
     from schemas import format_for_year
 
     home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None

@@ -69,8 +69,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import HomeError
-from pipeline.messages import Message
 from schemas.base import NARRATIVE_TABLE, Block, CellKind, Column, ReportFormat, Row, Rule, Section, Table
+from schemas.messages import Message
 from schemas.rules import format_number
 
 VALUE_COLUMN = "value"

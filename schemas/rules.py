@@ -18,8 +18,8 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from pipeline.ingest.cells import canonical, parse_number
-from pipeline.messages import Message
 from schemas.base import NARRATIVE_TABLE, ReportFormat, Rule
+from schemas.messages import Message
 
 
 class CellFrame(pa.DataFrameModel):

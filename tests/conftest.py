@@ -62,7 +62,7 @@ def build(home: Home, year: int):
     """Materialize the year through the real job, in process, on an ephemeral instance."""
     from dagster import DagsterInstance
 
-    from pipeline.definitions import defs
+    from pipeline.defs.definitions import defs
 
     os.environ["NIANBAO_HOME"] = str(home.root)
     with DagsterInstance.ephemeral() as instance:

@@ -14,8 +14,8 @@ from conftest import hand_in
 from hostile import corpus
 
 from pipeline.ingest.archive import blob_path, read_manifest
-from pipeline.intake import collect
-from pipeline.validate import validate_year
+from pipeline.steps.intake import collect
+from pipeline.steps.validate import validate_year
 from schemas import format_for_year
 
 YEAR = 2025

@@ -7,7 +7,7 @@ import sys
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus, Definitions
 
-from pipeline.definitions import defs
+from pipeline.defs.definitions import defs
 
 EXPECTED_ASSETS = {
     "unit_registry", "submissions", "validated_submissions", "submission_status", "proactive", "applications",
@@ -67,7 +67,7 @@ def test_sensor_is_declared():
 
 def test_import_is_light():
     """The code location is re-imported often: no pandas, pandera or openpyxl at import."""
-    code = "import sys, pipeline.definitions; print(sorted(m for m in ('pandas', 'pandera', 'openpyxl', 'pyarrow') if m in sys.modules))"
+    code = "import sys, pipeline.defs.definitions; print(sorted(m for m in ('pandas', 'pandera', 'openpyxl', 'pyarrow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -13,9 +13,9 @@ from hostile.client import portal_running
 from hostile.corpus import CASES, INJECTION, SCRIPT, UNIT, YEAR, Case
 from markupsafe import escape
 
-from pipeline.check import check_file
 from pipeline.ingest.archive import blob_path, read_manifest
 from pipeline.portal.app import MAX_BODY_BYTES
+from pipeline.steps.check import check_file
 from pipeline.synth import to_csv
 
 KNOWN_GAPS: dict[str, str] = {}  # case id -> why it is expected to fail (none at present)

@@ -64,7 +64,7 @@ def legacy_home(
 def run(home: Home, year: int = 2016):
     from dagster import DagsterInstance
 
-    from pipeline.definitions import defs
+    from pipeline.defs.definitions import defs
 
     os.environ["NIANBAO_HOME"] = str(home.root)
     with DagsterInstance.ephemeral() as instance:

@@ -26,8 +26,8 @@ from hostile.client import YEAR, Client, fixed_clock, make_home, portal_running
 
 from pipeline.home import write_parquet
 from pipeline.ingest.archive import blob_path, read_manifest
-from pipeline.intake import collect
 from pipeline.portal.store import Store, digest
+from pipeline.steps.intake import collect
 from pipeline.synth import to_csv
 
 JANUARY = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)  # before the 2025 deadline
@@ -231,7 +231,7 @@ def test_rejected_upload_shows_each_message_beside_its_cell(portal):
     page = response.text
     assert 'data-outcome="rejected"' in page and "未采用" in page
     # The same messages as `nianbao check`, each beside the cell it concerns.
-    from pipeline.check import check_file
+    from pipeline.steps.check import check_file
 
     path = portal.home.root / "a.csv"
     path.write_bytes(data)

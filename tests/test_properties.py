@@ -20,8 +20,8 @@ from conftest import write_home
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pipeline.check import check_file
 from pipeline.home import write_parquet
+from pipeline.steps.check import check_file
 from pipeline.synth import UnitHistory, submission
 from schemas import format_for_year
 

@@ -10,9 +10,9 @@ import time
 from conftest import build, hand_in, valid_cells
 from dagster import SkipReason, build_sensor_context
 
-from pipeline.definitions import defs
-from pipeline.resources import NianbaoHome
-from pipeline.sensors import MAX_PENDING, SETTLE_SECONDS, evaluate_inbox
+from pipeline.defs.definitions import defs
+from pipeline.defs.resources import NianbaoHome
+from pipeline.defs.sensors import MAX_PENDING, SETTLE_SECONDS, evaluate_inbox
 from pipeline.synth import to_csv
 
 

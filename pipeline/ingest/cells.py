@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
-from pipeline.messages import Message
+from schemas.messages import Message
 
 # Columns of a parsed file's cell frame (before unit/year are attached).
 RAW_CELL_COLUMNS = ["table", "row", "column", "raw", "sheet", "location"]

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 
 from pipeline.ingest.cells import RAW_CELL_COLUMNS, ParsedFile, empty_cells
-from pipeline.messages import Message
+from schemas.messages import Message
 
 REQUIRED = ("table", "row", "column", "value")
 OPTIONAL = ("unit", "year")

@@ -6,8 +6,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pipeline.ingest.cells import ParsedFile, empty_cells
 from pipeline.ingest.csv_reader import read_csv
-from pipeline.messages import Message
 from schemas.base import ReportFormat
+from schemas.messages import Message
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a real submission is a few dozen KB
 ZIP_MAGIC = b"PK\x03\x04"

@@ -31,8 +31,8 @@ from pipeline.ingest.xlsx_template import (
     WIDE_LINE_MARK,
     sheet_name,
 )
-from pipeline.messages import Message
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat, Table
+from schemas.messages import Message
 
 # Limits. A filled form is ~30 KB; these leave room for heavy formatting.
 MAX_FILE_BYTES = 20 * 1024 * 1024  # on disk (F6)

@@ -473,7 +473,7 @@ def _has_template(home: Home, year: int) -> bool:
 def make_template(home: Home, unit: str, year: int) -> bytes:
     """The unit's workbook for `year`, pre-filled with last year's accepted figures."""
     from pipeline.ingest.xlsx_template import write_template
-    from pipeline.prefill import prefill_for
+    from pipeline.steps.prefill import prefill_for
     from schemas import format_for_year
 
     fmt = format_for_year(year, home.root)

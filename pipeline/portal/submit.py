@@ -26,8 +26,8 @@ from pathlib import Path, PurePath
 from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import archive_files, record_outcomes
 from pipeline.ingest.read import unsafe_name_reason
-from pipeline.messages import Message
 from pipeline.portal.store import Store, Upload, iso, now_utc
+from schemas.messages import Message
 
 MAX_NAME_BYTES = 200  # file systems stop at 255 bytes; leave room for a version mark
 MAX_STORED_CELLS = 5000  # what the result page shows; a real form has a few hundred
@@ -77,7 +77,7 @@ def inbox_name(home: Home, unit: str, year: int, name: str, version: int) -> str
 def validate(home: Home, unit: str, year: int, name: str, data: bytes) -> tuple[list[Message], list[dict]]:
     """Messages (those of `nianbao check`, plus the workbook's declared unit/year
     as the intake checks it) and the cells read, with where each came from."""
-    from pipeline.check import check_submission
+    from pipeline.steps.check import check_submission
 
     name_of_unit = unit_name(home, unit)
     label = f"{name_of_unit}（{unit}）"

@@ -35,7 +35,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from pipeline.home import HomeError
 from pipeline.render.layout import html_grids, plain_tables
 from pipeline.render.reports import district_title, publication_record
-from pipeline.sections import DISTRICT, values_for
+from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
 
 # Marks text that came from a value (figures, unit text): such a line is never a heading.

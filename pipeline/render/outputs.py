@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import write_atomic
-from pipeline.messages import Message
 from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
-from pipeline.validate import STATUS_COLUMNS, STATUS_TEXT
+from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
 from schemas.base import ReportFormat
+from schemas.messages import Message
 
 
 def _write_if_changed(path: Path, text: str) -> Path:

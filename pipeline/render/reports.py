@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.render.layout import html_grids, plain_tables
-from pipeline.sections import DISTRICT, values_for
+from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -11,10 +11,10 @@ from dagster import (
     multi_asset,
 )
 
-from pipeline.assets.common import OWNER, messages_table, year_of
-from pipeline.assets.validation import validated_submissions
-from pipeline.partitions import yearly_partitions
-from pipeline.resources import NianbaoHome
+from pipeline.defs.assets.common import OWNER, messages_table, year_of
+from pipeline.defs.assets.validation import validated_submissions
+from pipeline.defs.partitions import yearly_partitions
+from pipeline.defs.resources import NianbaoHome
 
 SECTION_ASSETS = {
     "proactive": "二、主动公开政府信息情况：各单位数值与全区合计。",
@@ -50,7 +50,7 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
     from pipeline.home import read_parquet, write_parquet
-    from pipeline.sections import DISTRICT, all_sections
+    from pipeline.steps.sections import DISTRICT, all_sections
     from schemas import format_for_year
     from schemas.base import NARRATIVE_TABLE
     from schemas.rules import check_cells

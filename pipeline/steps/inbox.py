@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pipeline.intake import scan_inbox
+from pipeline.steps.intake import scan_inbox
 
 
 def inbox_state(home, year: int) -> list[tuple[str, int, int]]:

@@ -22,8 +22,8 @@ from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import ArchivedFile, archive_files
 from pipeline.ingest.cells import CELL_COLUMNS, ParsedFile
 from pipeline.ingest.read import read_submission
-from pipeline.messages import Message
 from schemas import format_for_year
+from schemas.messages import Message
 
 # Bump when a reader changes what it produces: cached parses are then redone.
 READER_VERSION = "3"

@@ -2,11 +2,11 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from pipeline.assets.common import OWNER, progress, year_of
-from pipeline.assets.sections import SECTION_ASSETS
-from pipeline.assets.validation import submission_status, validated_submissions
-from pipeline.partitions import yearly_partitions
-from pipeline.resources import NianbaoHome
+from pipeline.defs.assets.common import OWNER, progress, year_of
+from pipeline.defs.assets.sections import SECTION_ASSETS
+from pipeline.defs.assets.validation import submission_status, validated_submissions
+from pipeline.defs.partitions import yearly_partitions
+from pipeline.defs.resources import NianbaoHome
 
 
 @multi_asset(
@@ -25,11 +25,11 @@ from pipeline.resources import NianbaoHome
 )  # fmt: skip
 def reports(context: AssetExecutionContext, home: NianbaoHome):
     from pipeline.home import read_parquet
-    from pipeline.messages import frame_messages
     from pipeline.render.outputs import write_district, write_units, write_validation
     from pipeline.render.reports import build_views
     from schemas import format_for_year
     from schemas.base import NARRATIVE_TABLE
+    from schemas.messages import frame_messages
 
     data_home, year = home.home(), year_of(context)
     config = data_home.config()

@@ -10,10 +10,10 @@ from dagster import (
     asset,
 )
 
-from pipeline.assets.common import OWNER, frame_table, messages_table, progress, year_of
-from pipeline.assets.intake import submissions, unit_registry
-from pipeline.partitions import yearly_partitions
-from pipeline.resources import NianbaoHome
+from pipeline.defs.assets.common import OWNER, frame_table, messages_table, progress, year_of
+from pipeline.defs.assets.intake import submissions, unit_registry
+from pipeline.defs.partitions import yearly_partitions
+from pipeline.defs.resources import NianbaoHome
 
 
 @asset(
@@ -34,10 +34,10 @@ from pipeline.resources import NianbaoHome
 def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     from pipeline.home import read_parquet, write_parquet
     from pipeline.ingest.archive import record_outcomes
-    from pipeline.intake import Intake
-    from pipeline.messages import frame_messages, messages_frame
-    from pipeline.validate import validate_year
+    from pipeline.steps.intake import Intake
+    from pipeline.steps.validate import validate_year
     from schemas import format_for_year
+    from schemas.messages import frame_messages, messages_frame
 
     data_home, year = home.home(), year_of(context)
     out = data_home.warehouse_dir(year)
@@ -99,7 +99,7 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
 def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
     from pipeline.home import read_parquet
     from pipeline.render.outputs import write_status
-    from pipeline.validate import STATUS_TEXT
+    from pipeline.steps.validate import STATUS_TEXT
 
     data_home, year = home.home(), year_of(context)
     status = read_parquet(data_home.warehouse_dir(year) / "status.parquet")

@@ -2,7 +2,7 @@
 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
-from pipeline.jobs import yearly_report
+from pipeline.defs.jobs import yearly_report
 
 
 @schedule(

@@ -2,9 +2,9 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipeline.assets.common import OWNER, frame_table, progress, year_of
-from pipeline.partitions import yearly_partitions
-from pipeline.resources import NianbaoHome
+from pipeline.defs.assets.common import OWNER, frame_table, progress, year_of
+from pipeline.defs.partitions import yearly_partitions
+from pipeline.defs.resources import NianbaoHome
 
 
 @asset(
@@ -41,9 +41,9 @@ def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> Material
 )
 def submissions(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
     from pipeline.home import read_parquet, write_atomic, write_parquet
-    from pipeline.inbox import digest, inbox_state
-    from pipeline.intake import collect
-    from pipeline.messages import messages_frame
+    from pipeline.steps.inbox import digest, inbox_state
+    from pipeline.steps.intake import collect
+    from schemas.messages import messages_frame
 
     data_home, year = home.home(), year_of(context)
     state = inbox_state(data_home, year)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.ingest.cells import ParsedFile
-from pipeline.messages import Message
+from schemas.messages import Message
 
 
 def check_submission(
@@ -19,8 +19,8 @@ def check_submission(
     import pandas as pd
 
     from pipeline.ingest.read import read_submission
-    from pipeline.intake import declared_mismatch
-    from pipeline.validate import previous_year
+    from pipeline.steps.intake import declared_mismatch
+    from pipeline.steps.validate import previous_year
     from schemas import format_for_year
     from schemas.rules import check_cells
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from pipeline.home import Home, read_parquet
-from pipeline.intake import Intake
-from pipeline.messages import Message
+from pipeline.steps.intake import Intake
 from schemas import format_for_year
 from schemas.base import ReportFormat
+from schemas.messages import Message
 from schemas.rules import check_cells
 
 STATUS_COLUMNS = ["unit", "status", "errors", "warnings"]

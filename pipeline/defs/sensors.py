@@ -14,8 +14,8 @@ import time
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from pipeline.jobs import yearly_report
-from pipeline.resources import NianbaoHome
+from pipeline.defs.jobs import yearly_report
+from pipeline.defs.resources import NianbaoHome
 
 SETTLE_SECONDS = 30
 MAX_PENDING = 2000  # bound on files remembered while they settle
@@ -23,7 +23,7 @@ MAX_PENDING = 2000  # bound on files remembered while they settle
 
 def evaluate_inbox(home, cursor: str | None, now: float) -> tuple[list[RunRequest], str, str]:
     """(run requests, new cursor, why nothing was requested)."""
-    from pipeline.inbox import built_digest, digest, inbox_state
+    from pipeline.steps.inbox import built_digest, digest, inbox_state
 
     state = json.loads(cursor) if cursor else {}
     requested: dict[str, str] = state.get("requested", {})

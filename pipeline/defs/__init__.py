@@ -1,0 +1,1 @@
+"""Dagster wiring only: assets, checks, sensors, schedules, jobs, resources, partitions, Definitions."""

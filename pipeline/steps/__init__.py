@@ -1,0 +1,1 @@
+"""Plain steps the Dagster assets, the CLI and the portal call: no Dagster imports."""

@@ -49,8 +49,8 @@ def median(command: list[str], repeat: int, before=None) -> float:
 
 
 def change_one_file(home: Path, year: int, i: int) -> None:
-    from pipeline.ingest.xlsx_template import write_template
     from pipeline.synth import UnitHistory, submission
+    from pipeline.workbook.writer import write_template
     from schemas import format_for_year
 
     code = "U0003"

@@ -10,8 +10,8 @@ import random
 import shutil
 from pathlib import Path
 
-from pipeline.ingest.xlsx_template import write_template
 from pipeline.synth import UnitHistory, submission
+from pipeline.workbook.writer import write_template
 from schemas import format_for_year
 
 

@@ -46,12 +46,11 @@ def _home(args):
 
 def build_year(home, year: int, *, quiet: bool = False) -> bool:
     """Materialize `year` through Dagster (in process, no UI). True when the report was written."""
-    os.environ["NIANBAO_HOME"] = str(home.root)
     from dagster import DagsterInstance
 
-    from pipeline.defs.definitions import defs
+    from pipeline.defs.definitions import build_definitions
 
-    job = defs.resolve_job_def("yearly_report")
+    job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
     _show_progress()
     started = time.monotonic()
     with DagsterInstance.ephemeral() as instance:
@@ -74,11 +73,10 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
 
 
 def _summary(home, year: int, seconds: float) -> None:
-    import pandas as pd
-
     from pipeline.steps.validate import STATUS_TEXT
+    from pipeline.warehouse import Warehouse
 
-    status = pd.read_parquet(home.warehouse_dir(year) / "status.parquet")
+    status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
     for name in ("report.html", "report.md", "validation.html", "status.csv"):
@@ -105,19 +103,24 @@ def cmd_build(args) -> int:
     return 0 if build_year(home, args.year) else 1
 
 
+def _optional_home(args):
+    """The home when one is named (--home or NIANBAO_HOME): check and template work without one."""
+    return _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
+
+
 def cmd_check(args) -> int:
-    home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
+    home = _optional_home(args)
     path = Path(args.file)
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
     from pipeline.steps.check import check_file
 
-    messages = check_file(path, args.unit, args.year, home)
-    for m in messages:
+    report = check_file(path.read_bytes(), path.name, args.unit, args.year, home)
+    for m in report.messages:
         print(m.render())
-    errors = sum(m.severity == "ERROR" for m in messages)
-    warnings = len(messages) - errors
+    errors = sum(m.severity == "ERROR" for m in report.messages)
+    warnings = len(report.messages) - errors
     print(
         f"\n检查完成：错误 {errors} 条，提醒 {warnings} 条。"
         + ("可以报送。" if not errors else "请改正错误后再报送。")
@@ -126,25 +129,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from pipeline.ingest.xlsx_template import write_template
-    from pipeline.steps.prefill import prefill_for
-    from schemas import format_for_year
+    from pipeline.home import write_atomic
+    from pipeline.steps.template import template_for
 
-    home = _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
-    name, prefill = args.unit, None
-    if home is not None:
-        registry = home.registry()
-        names = dict(zip(registry["code"], registry["name"]))
-        if args.unit not in names:
-            print(f"单位代码“{args.unit}”不在单位名册中。", file=sys.stderr)
-            return 2
-        name = names[args.unit]
-        prefill = prefill_for(home, args.unit, args.year)
-    # A legacy catalogue gives each unit only its own indicators.
-    fmt = format_for_year(args.year, home.root if home else None).for_unit(args.unit)
-    out = write_template(
-        fmt, Path(args.output), unit_code=args.unit, unit_name=name, year=args.year, prefill=prefill
-    )
+    out = write_atomic(Path(args.output), template_for(_optional_home(args), args.unit, args.year))
     print(f"已生成 {args.year} 年度报送模板：{out}")
     return 0
 
@@ -192,7 +180,9 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
     d.set_defaults(func=cmd_demo)
-    __import__("pipeline.portal.cli", fromlist=["register"]).register(sub, with_home)
+    from pipeline.portal.cli import register  # light: the portal's own modules load when it runs
+
+    register(sub, with_home)
     return p
 
 

@@ -8,15 +8,17 @@ import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from schemas.errors import HomeError
+from schemas.units import Registry, load_registry
+
+if TYPE_CHECKING:  # pandas is imported where frames are used: the sensor reads paths only
+    import pandas as pd
+
+__all__ = ["Home", "HomeError", "read_parquet", "write_atomic", "write_parquet"]
 
 HOME_ENV = "NIANBAO_HOME"
-REGISTRY_COLUMNS = ["code", "name", "kind", "first_year", "last_year"]
-
-
-class HomeError(Exception):
-    """A problem with the data home the office must fix (message in Chinese)."""
 
 
 @dataclass(frozen=True)
@@ -71,31 +73,13 @@ class Home:
                 )
         return config
 
-    def registry(self) -> pd.DataFrame:
-        """All units ever registered: code, name, kind, first_year, last_year (Int64, <NA> = still active)."""
-        path = self.root / "registry" / "units.csv"
-        if not path.is_file():
-            raise HomeError(f"缺少单位名册 {path}（列：{','.join(REGISTRY_COLUMNS)}）。")
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8-sig")
-        missing = [c for c in REGISTRY_COLUMNS if c not in frame.columns]
-        if missing:
-            raise HomeError(f"单位名册 {path} 缺少列：{'、'.join(missing)}。")
-        frame = frame[REGISTRY_COLUMNS].apply(lambda s: s.str.strip())
-        duplicated = frame.loc[frame["code"].duplicated(), "code"].tolist()
-        if duplicated:
-            raise HomeError(f"单位名册中单位代码重复：{'、'.join(duplicated)}。")
-        for column in ("first_year", "last_year"):
-            bad = frame.loc[(frame[column] != "") & ~frame[column].str.fullmatch(r"\d{4}"), "code"].tolist()
-            if bad:
-                raise HomeError(f"单位名册中 {column} 不是四位年份：单位 {'、'.join(bad)}。")
-            frame[column] = pd.to_numeric(frame[column].replace("", None)).astype("Int64")
-        return frame.reset_index(drop=True)
+    def registry(self) -> Registry:
+        """The unit registry (registry/units.csv), read again only when the file changes."""
+        return load_registry(self.root / "registry" / "units.csv")
 
     def units_for_year(self, year: int) -> pd.DataFrame:
-        """Units expected to report for `year`."""
-        units = self.registry()
-        active = (units["first_year"].fillna(0) <= year) & (units["last_year"].fillna(9999) >= year)
-        return units[active].reset_index(drop=True)
+        """Units expected to report for `year` as a frame (code, name, kind, first_year, last_year)."""
+        return self.registry().frame(year)
 
 
 def write_atomic(path: Path, data: bytes | str) -> Path:
@@ -106,6 +90,7 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs follow the umask
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -118,11 +103,35 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-    os.replace(tmp, path)
+    # A unique temporary name: two builds writing the same table never share one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask cannot be read without setting it, which races with
+# threads creating files (the portal), so it is not read again later.
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
+
+
 def read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(path)

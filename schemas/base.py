@@ -7,7 +7,7 @@ branches on a format's name; it reads these objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 # What a cell may hold. "count": integer >= 0; "signed": any integer;
@@ -15,6 +15,21 @@ from typing import Literal
 # "text": free text (narrative).
 CellKind = Literal["count", "signed", "decimal", "share", "text"]
 Severity = Literal["ERROR", "WARNING"]
+# Every kind of rule; each has one checking function registered in schemas/rules/.
+RuleKind = Literal[
+    "cell_kind",  # N5: a cell holds what its column's kind allows
+    "known_cell",  # N6: the format defines the cell, and it appears once
+    "identity",  # sums of cells equal (or bound) each other
+    "range",  # cells lie within [low, high]
+    "carry_over",  # a row equals last year's row
+    "stock_flow",  # stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y)
+    "blank_table",  # N9: a whole table left blank
+    "owner",  # L1: only an indicator's owners submit it (legacy catalogue)
+    "owned_missing",  # L4: owners submit every indicator they own
+    "share_cross_check",  # L2: a submitted share agrees with its counts
+    "share_sum",  # L3: shares of one whole sum to 100
+    "relation",  # relations a legacy catalogue declares (JH1, …)
+]
 
 NARRATIVE_TABLE = "narrative"
 NARRATIVE_COLUMN = "text"
@@ -73,6 +88,13 @@ class Table:
     corner: str = ""
     # Header spanning all value columns (申请人情况).
     columns_heading: str = ""
+    # The section asset holding this table's values (pipeline/defs/assets/sections.py);
+    # "" = the table's own code. Legacy indicator tables share "indicators".
+    section: str = ""
+
+    @property
+    def section_asset(self) -> str:
+        return self.section or self.code
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -106,21 +128,22 @@ class Section:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule with its id (N1…), severity and a Chinese description.
+    """One rule with its id (N1…), kind, severity and a Chinese description.
 
-    kind:
-      "identity"  sum(left) == sum(right) (op "==") or sum(left) <= sum(right)
-                  (op "<="), terms on `axis` ("rows" -> checked for every column,
-                  "columns" -> checked for every row) of `table`;
-      "range"     every cell of `table` listed in `left` (row codes, or all
-                  rows when empty) lies within [low, high];
-      "carry_over" value(table,left[0],col, Y) == value(table,right[0],col, Y-1);
-      "stock_flow" in_force(Y) == in_force(Y-1) + issued(Y) - repealed(Y);
-      "cell_kind" (N5), "known_cell" (N6), "blank_table" (N9): structural.
+    The fields a kind reads:
+      identity    sum(left) == sum(right) + constant (op "==") or <= (op "<="),
+                  terms on `axis` ("rows": checked for every column in `over`,
+                  "columns": for every row in `over`; None = all) of `table`;
+      range       every cell of `table` in rows `left` (all when empty) within [low, high];
+      carry_over  value(table, left[0], col, Y) == value(table, right[0], col, Y-1);
+      stock_flow  for each row in `left`: stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y),
+                  `stock`, `inflow`, `outflow` being column codes of `table`;
+      relation    a legacy catalogue's relation (schemas/legacy/checks.py);
+      the others  take no fields.
     """
 
     id: str
-    kind: str
+    kind: RuleKind
     severity: Severity
     description: str
     table: str = ""
@@ -137,6 +160,10 @@ class Rule:
     constant: float = 0.0
     # Allowed absolute difference (shares that must sum to 100 ± 1).
     tolerance: float = 0.0
+    # stock_flow: column codes of the stock and of what adds to and removes from it.
+    stock: str = ""
+    inflow: str = ""
+    outflow: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,9 @@ class ReportFormat:
     template_dir: str
     # Row codes of narrative sections that units fill in.
     narrative_rows: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict)
+    # "tables": the report is the official sections (tables and units' text);
+    # "narrative": the office writes the report as a narrative template (legacy era).
+    report_kind: Literal["tables", "narrative"] = "tables"
 
     def cell_kinds(self) -> dict[tuple[str, str, str], CellKind]:
         """(table, row, column) -> kind for every cell this format defines."""
@@ -163,10 +192,12 @@ class ReportFormat:
         return kinds
 
     def for_unit(self, unit: str) -> ReportFormat:
-        """The part of the format one unit fills in: all of it, unless the format
-        says otherwise (a legacy catalogue gives each unit only its own indicators)."""
-        narrow = self.extra.get("for_unit")
-        return narrow(self, unit) if narrow else self
+        """The part of the format one unit fills in: all of it here; a legacy
+        catalogue gives each unit only its own indicators (LegacyFormat)."""
+        return self
+
+    def rules_of(self, kind: RuleKind) -> list[Rule]:
+        return [r for r in self.rules if r.kind == kind]
 
     def fingerprint(self) -> str:
         """Changes whenever what a reader looks for changes (codes, labels, layout):

@@ -222,6 +222,9 @@ def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[R
                 "现行有效件数应等于上年现行有效件数 + 本年制发件数 − 本年废止件数",
                 table="proactive",
                 left=("regulations", "normative_documents"),
+                stock="in_force",
+                inflow="issued",
+                outflow="repealed",
             )
         )
     rules.append(Rule("N9", "blank_table", "WARNING", "整张表未填写（视为“无”）"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -62,9 +61,9 @@ def build(home: Home, year: int):
     """Materialize the year through the real job, in process, on an ephemeral instance."""
     from dagster import DagsterInstance
 
-    from pipeline.defs.definitions import defs
+    from pipeline.defs.definitions import build_definitions
 
-    os.environ["NIANBAO_HOME"] = str(home.root)
+    defs = build_definitions(str(home.root))  # the home as a resource value, not the environment
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("yearly_report").execute_in_process(
             partition_key=str(year), instance=instance, raise_on_error=True

@@ -116,9 +116,9 @@ CASES = [
 
 
 def run_year(home):
-    units = home.units_for_year(YEAR)
-    intake = collect(home, YEAR, units)
-    return intake, validate_year(home, YEAR, FMT, units, intake)
+    registry = home.registry()
+    intake = collect(home, YEAR, registry)
+    return intake, validate_year(home, YEAR, FMT, registry, intake)
 
 
 @pytest.fixture
@@ -139,13 +139,13 @@ def test_bad_file(home, baseline, tmp_path, case, name, make, rule, fragment, lo
 
     intake, result = run_year(home)
 
-    b_messages = [m for m in result.messages if m.code == "B"]
+    b_messages = [m for m in result.messages if m.unit == "B"]
     errors = [m for m in b_messages if m.severity == "ERROR"]
     assert errors, f"{case}: no error reported"
     chosen = [m for m in errors if m.rule.startswith(rule)]
     assert chosen, f"{case}: expected {rule}, got {[m.render() for m in errors]}"
     message = chosen[0]
-    assert message.unit == "乙局（B）" and message.file == name
+    assert message.unit == "B" and message.unit_label == "乙局（B）" and message.file == name
     assert fragment in message.text, message.render()
     assert message.location.startswith(location)
     assert any(ch in message.text for ch in "请应"), "the message says what to do"
@@ -172,7 +172,7 @@ def test_formula_with_cached_value_uses_it(home, tmp_path):
     intake, result = run_year(home)
     cells = intake.cells[(intake.cells["unit"] == "B") & (intake.cells["row"] == "penalty")]
     assert cells["raw"].tolist() == ["2"]
-    assert not [m for m in result.messages if m.code == "B" and m.severity == "ERROR"]
+    assert not [m for m in result.messages if m.unit == "B" and m.severity == "ERROR"]
 
 
 def test_unknown_unit_folder_is_archived_and_reported(home):

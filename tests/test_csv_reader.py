@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest.cells import parse_number
 from pipeline.ingest.csv_reader import read_csv
+from schemas.catalogue import FileOrigin
+from schemas.numbers import parse_number
 
 BODY = "table,row,column,value\napplications,received,natural_person,12\nnarrative,overview,text,2024年，本单位……\n"
 
 
 def read(data: bytes, unit: str = "U1", year: int = 2025):
-    return read_csv(data, unit=unit, year=year, display_name="u.csv")
+    return read_csv(data, FileOrigin(unit, unit, "u.csv"), year)
 
 
 @pytest.mark.parametrize(

@@ -74,11 +74,11 @@ def test_check_refuses_hostile_file(case, corpus, portal, tmp_path):
 
         messages = validate(portal.home, UNIT, YEAR, case.name, data)[0]
     else:
-        messages = check_file(path, UNIT, YEAR, portal.home)
+        messages = check_file(data, case.name, UNIT, YEAR, portal.home).messages
     assert time.monotonic() - started < case.seconds
     expect(case, messages)
     for m in messages:
-        assert m.unit == "乙局（B）" and m.file == case.name
+        assert m.unit == UNIT and m.unit_label == "乙局（B）" and m.file == case.name
 
 
 @pytest.mark.parametrize("case", PARAMS)

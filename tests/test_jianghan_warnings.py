@@ -15,6 +15,7 @@ from test_jianghan_golden import DEMO, build_year, copy_demo
 
 from pipeline.home import Home, read_parquet
 from pipeline.ingest.read import read_submission
+from schemas.catalogue import FileOrigin
 from schemas.legacy import load_format
 from schemas.rules import check_cells
 
@@ -117,11 +118,9 @@ def demo_cells(home: Home) -> pd.DataFrame:
         for path in folder.iterdir():
             parsed = read_submission(
                 path.read_bytes(),
-                name=path.name,
                 fmt=fmt.for_unit(folder.name),
-                unit=folder.name,
+                origin=FileOrigin(folder.name, folder.name, path.name),
                 year=YEAR,
-                path=path,
             )
             assert not parsed.problems, parsed.problems
             frames.append(parsed.cells.assign(unit=folder.name, year=YEAR, file=path.name))
@@ -134,13 +133,13 @@ def test_corrected_submission_clears_the_warning(built, rule, unit, needles, cor
     fmt = load_format(home.root, YEAR)
     cells = demo_cells(home)
     before = check_cells(cells, fmt).messages
-    assert any(m.rule == rule and m.code == unit and needles[0] in m.text for m in before)
+    assert any(m.rule == rule and m.unit == unit and needles[0] in m.text for m in before)
     for (table, row), value in correction.items():
         mask = (cells["unit"] == unit) & (cells["table"] == table) & (cells["row"] == row)
         assert mask.sum() == 1
         cells.loc[mask, "raw"] = value
     after = check_cells(cells, fmt).messages
-    assert not any(m.rule == rule and m.code == unit and needles[0] in m.text for m in after)
+    assert not any(m.rule == rule and m.unit == unit and needles[0] in m.text for m in after)
     assert len(after) == len(before) - 1  # nothing else changed
 
 
@@ -170,7 +169,7 @@ def test_demo_inbox_is_what_the_generator_writes(tmp_path):
     cells = demo_cells(home)
     make_inbox = _make_inbox()
     got = {(u, t, r): v for u, t, r, v in zip(cells["unit"], cells["table"], cells["row"], cells["raw"])}
-    from pipeline.ingest.cells import parse_number
+    from schemas.numbers import parse_number
 
     want = {
         (u, t, r): v

@@ -153,7 +153,7 @@ def test_relation_failure_names_the_figures_and_the_rule(tmp_path):
     bad = dict(HOTLINE) | {("hotline", "others"): "40"}
     messages = check_cells(cells({"H": bad}), fmt, unit_names={"H": "热线办"}).messages
     r1 = [m for m in messages if m.rule == "R1"]
-    assert len(r1) == 1 and r1[0].severity == "WARNING" and r1[0].code == "H"
+    assert len(r1) == 1 and r1[0].severity == "WARNING" and r1[0].unit == "H"
     assert "“受理来电”200件" in r1[0].text and "“其他类”40件" in r1[0].text and "合计 190" in r1[0].text
     assert "来电总数等于各类之和" in r1[0].text and r1[0].location == "第 2 行"
 
@@ -195,7 +195,7 @@ def test_owner_rules(tmp_path):
     fmt = format_for_year(2016, make_home(tmp_path))
     messages = check_cells(cells({"H": HOTLINE, "M": {("hotline", "calls"): "1"}}), fmt).messages
     l1 = [m for m in messages if m.rule == "L1"]
-    assert len(l1) == 1 and l1[0].code == "M" and l1[0].severity == "ERROR"
+    assert len(l1) == 1 and l1[0].unit == "M" and l1[0].severity == "ERROR"
     partial = {k: v for k, v in HOTLINE.items() if k[1] != "on_time_rate"}
     l4 = [m for m in check_cells(cells({"H": partial}), fmt).messages if m.rule == "L4"]
     assert len(l4) == 1 and "按期办结率" in l4[0].text and l4[0].severity == "WARNING"

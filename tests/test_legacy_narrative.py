@@ -5,7 +5,6 @@ nobody submitted fails naming the indicator and its owner."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -64,9 +63,9 @@ def legacy_home(
 def run(home: Home, year: int = 2016):
     from dagster import DagsterInstance
 
-    from pipeline.defs.definitions import defs
+    from pipeline.defs.definitions import build_definitions
 
-    os.environ["NIANBAO_HOME"] = str(home.root)
+    defs = build_definitions(str(home.root))  # the home as a resource value, not the environment
     with DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def("yearly_report").execute_in_process(
             partition_key=str(year), instance=instance, raise_on_error=False

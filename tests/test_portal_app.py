@@ -235,7 +235,7 @@ def test_rejected_upload_shows_each_message_beside_its_cell(portal):
 
     path = portal.home.root / "a.csv"
     path.write_bytes(data)
-    expected = check_file(path, "A", YEAR, portal.home)
+    expected = check_file(data, "a.csv", "A", YEAR, portal.home).messages
     assert [(m.rule, m.location) for m in expected] == [("N1", "第 18 行"), ("N1", "第 19 行")] or len(
         expected
     ) == 2
@@ -285,8 +285,7 @@ def test_resubmission_replaces_the_version_in_use(portal):
     for version, data in ((1, first), (2, second), (3, third)):
         assert client.get(f"/unit/{YEAR}/versions/{version}/file").content == data
     # The intake agrees: the newest accepted file is in use, the earlier one superseded.
-    units = portal.home.units_for_year(YEAR)
-    files = collect(portal.home, YEAR, units).files
+    files = collect(portal.home, YEAR, portal.home.registry()).files
     a = files[files["unit"] == "A"].set_index("file")
     assert a["in_use"].to_dict() == {"年报.csv": False, uploads[2].stored_name: True}
     assert uploads[2].stored_name == "年报（第3版）.csv"
@@ -449,7 +448,7 @@ def test_missing_units_download_never_holds_a_live_formula(tmp_path):
 
 
 def test_template_never_holds_a_live_formula(tmp_path):
-    from pipeline.ingest.xlsx_template import write_template
+    from pipeline.workbook.writer import write_template
     from schemas import format_for_year
 
     injection = "=cmd|' /C calc'!A0"

@@ -84,7 +84,7 @@ def put_previous(home, year: int, previous: dict) -> None:
 def check(home, tmp_path, year: int, lines: list[Line]):
     path = tmp_path / "u.csv"
     path.write_bytes(csv_of(lines))
-    return check_file(path, UNIT, year, home)
+    return check_file(path.read_bytes(), path.name, UNIT, year, home).messages
 
 
 def value(lines: list[Line], key) -> int:

@@ -36,7 +36,7 @@ def test_n1_received_plus_carried_over_equals_handled_plus_carried_forward():
     messages = check_cells(frame(cells), FORMAT, unit_names={"U1": "甲局"}).messages
     assert [m.rule for m in messages] == ["N1", "N1"]
     first = messages[0]
-    assert first.severity == "ERROR" and first.unit == "甲局（U1）" and first.file == "u.csv"
+    assert first.severity == "ERROR" and first.unit_label == "甲局（U1）" and first.file == "u.csv"
     assert first.location.startswith("第 ") and "本年新收" in first.text and "请核对" in first.text
 
 

@@ -26,6 +26,7 @@ from xlsx_fixtures import (
 
 from pipeline.ingest.cells import RAW_CELL_COLUMNS
 from pipeline.ingest.xlsx_reader import read_xlsx
+from schemas.catalogue import FileOrigin
 from schemas.national_2021 import FORMAT as NATIONAL
 from schemas.trial_2019 import FORMAT as TRIAL
 
@@ -34,7 +35,7 @@ APPLICATIONS = "三、收到和处理政府信息公开申请情况"
 
 
 def read(path: Path, fmt=NATIONAL):
-    return read_xlsx(path, fmt, unit="U001", display_name=FILE)
+    return read_xlsx(Path(path).read_bytes(), fmt, FileOrigin("U001", "U001", FILE))
 
 
 def got(parsed) -> dict:
@@ -392,7 +393,7 @@ def test_value_in_a_grey_cell_is_an_f11_warning(tmp_path):
     assert grey.protection.locked
     grey.value = 50
     wb.save(tmp_path / "f.xlsx")
-    parsed = read_xlsx(tmp_path / "f.xlsx", fmt, unit="U001", display_name=FILE)
+    parsed = read_xlsx(Path(tmp_path / "f.xlsx").read_bytes(), fmt, FileOrigin("U001", "U001", FILE))
     assert parsed.cells.empty
     message = only(parsed.problems, "F11")
     assert_names_file(message, "F11", "WARNING")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pytest
 from openpyxl.utils import range_boundaries
 from xlsx_fixtures import fill, input_cells, legacy_like_format, make_template
 
 from pipeline.ingest.xlsx_reader import read_xlsx
-from pipeline.ingest.xlsx_template import META_SHEET, PREFILL_NOTE, sheet_name
+from pipeline.workbook.writer import META_SHEET, PREFILL_NOTE, sheet_name
+from schemas.catalogue import FileOrigin
 from schemas.national_2021 import APPLICATIONS_CORNER
 from schemas.national_2021 import FORMAT as NATIONAL
 from schemas.trial_2019 import FORMAT as TRIAL
@@ -211,7 +214,7 @@ def test_prefill_is_written_and_marked(tmp_path):
         where[("applications", "received", "natural_person")][1]
     ]
     assert other.comment is None
-    parsed = read_xlsx(path, NATIONAL, unit="U001", display_name="t.xlsx")
+    parsed = read_xlsx(Path(path).read_bytes(), NATIONAL, FileOrigin("U001", "U001", "t.xlsx"))
     got = {(r.table, r.row, r.column): r.raw for r in parsed.cells.itertuples()}
     assert got == prefill
 
@@ -246,7 +249,9 @@ def test_generic_over_a_legacy_like_format(tmp_path):
         k: v for k, v in zip(fmt.cell_kinds(), (7, 3, 42.5, 2, 1.5, "备注", -4, "说明文字"), strict=True)
     }
     where = fill(path, tmp_path / "filled.xlsx", values)
-    parsed = read_xlsx(tmp_path / "filled.xlsx", fmt, unit="U001", display_name="filled.xlsx")
+    parsed = read_xlsx(
+        Path(tmp_path / "filled.xlsx").read_bytes(), fmt, FileOrigin("U001", "U001", "filled.xlsx")
+    )
     got = {(r.table, r.row, r.column): (r.raw, r.location) for r in parsed.cells.itertuples()}
     assert got == {k: (str(v), where[k][1]) for k, v in values.items()}
     assert parsed.problems == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.ingest.xlsx_template import write_template
+from pipeline.workbook.writer import write_template
 from schemas.base import Block, Column, ReportFormat, Row, Section, Table
 
 Key = tuple[str, str, str]

@@ -1,7 +1,9 @@
 """The one Definitions object of the `nianbao` code location.
 
 Imports are light on purpose: asset bodies import pandas, pandera and the
-readers when they run, so the code location reloads quickly.
+readers when they run, so the code location reloads quickly. The data home is
+a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
+`make ui` / `nianbao serve`), the CLI passes its --home directly.
 """
 
 from dagster import Definitions, EnvVar, in_process_executor
@@ -15,11 +17,24 @@ from pipeline.defs.resources import NianbaoHome
 from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
-defs = Definitions(
-    assets=[unit_registry, submissions, validated_submissions, submission_status, report_sections, reports],
-    jobs=[yearly_report],
-    schedules=[yearly_report_schedule],
-    sensors=[inbox_sensor],
-    resources={"home": NianbaoHome(path=EnvVar("NIANBAO_HOME"))},
-    executor=in_process_executor,
-)
+
+def build_definitions(home_path: str | EnvVar) -> Definitions:
+    """Definitions over the data home at `home_path`; the executor is chosen here only."""
+    return Definitions(
+        assets=[
+            unit_registry,
+            submissions,
+            validated_submissions,
+            submission_status,
+            report_sections,
+            reports,
+        ],
+        jobs=[yearly_report],
+        schedules=[yearly_report_schedule],
+        sensors=[inbox_sensor],
+        resources={"home": NianbaoHome(path=home_path)},
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions(EnvVar("NIANBAO_HOME"))

@@ -1,4 +1,4 @@
-"""The data home as a Dagster resource (path from NIANBAO_HOME by default)."""
+"""The data home as a Dagster resource."""
 
 from dagster import ConfigurableResource
 

@@ -1,4 +1,4 @@
-"""The tidy cell model every reader produces, and number normalisation.
+"""The tidy cell model every reader produces.
 
 A submission is a set of cells (table, row, column, value), each with where it
 came from: file, sheet and cell address for a workbook, "第 N 行" for a CSV line.
@@ -6,9 +6,7 @@ came from: file, sheet and cell address for a workbook, "第 N 行" for a CSV li
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
@@ -33,35 +31,6 @@ class ParsedFile:
 
 def empty_cells() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in RAW_CELL_COLUMNS})
-
-
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-
-
-def parse_number(raw: str) -> Decimal | None:
-    """ "1,591", "１５９１", " 12 " -> Decimal; anything else -> None.
-
-    Thousands separators are accepted only in their proper places, so "1,5"
-    is not silently read as 15.
-    """
-    text = raw.strip().translate(_FULL_WIDTH).replace(" ", "")
-    if _GROUPED_NUMBER.fullmatch(text):
-        text = text.replace(",", "")
-    elif not _PLAIN_NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the patterns above exclude it
-        return None
-
-
-def canonical(number: Decimal) -> str:
-    """Decimal -> the text stored and printed: no exponent, entered precision kept."""
-    if number == number.to_integral_value() and number.as_tuple().exponent >= 0:
-        return str(int(number))
-    return format(number, "f")
 
 
 def excel_value_text(value: object) -> str:

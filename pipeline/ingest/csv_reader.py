@@ -1,4 +1,4 @@
-"""Reader for the interchange CSV (spec/interchange-csv.md)."""
+"""Reader for the interchange CSV (docs/interchange-csv.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import io
 import pandas as pd
 
 from pipeline.ingest.cells import RAW_CELL_COLUMNS, ParsedFile, empty_cells
+from schemas.base import NARRATIVE_TABLE
+from schemas.catalogue import FileOrigin
 from schemas.messages import Message
 
 REQUIRED = ("table", "row", "column", "value")
+MAX_LINES = 20_000  # an export has a few hundred lines; past this the file is refused (F14)
+# Fields as long as the file itself parse; the per-file check then applies the text limit (F14).
+csv.field_size_limit(32 * 1024 * 1024)
 OPTIONAL = ("unit", "year")
 
 
@@ -36,28 +41,17 @@ def decode(data: bytes) -> tuple[str | None, str]:
         return None, f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节处无法解码）"
 
 
-def read_csv(
-    data: bytes, *, unit: str, year: int, display_name: str, unit_code: str | None = None
-) -> ParsedFile:
-    """`unit` labels the messages; the unit column, where present, must equal `unit_code` (default `unit`)."""
-
-    def problem(rule: str, location: str, text: str, severity: str = "ERROR") -> Message:
-        return Message(severity, rule, unit, display_name, "", location, text)
-
+def read_csv(data: bytes, origin: FileOrigin, year: int) -> ParsedFile:
+    """Cells of an interchange CSV; a unit column, where present, must equal `origin.unit`."""
     text, encoding = decode(data)
     if text is None:
-        return ParsedFile(
-            empty_cells(),
-            [problem("F10", "", f"{encoding}。请另存为“CSV UTF-8（逗号分隔）”后重新报送。")],
-        )
+        return ParsedFile(empty_cells(), [origin.problem("F10.encoding", why=encoding)])
 
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        return ParsedFile(
-            empty_cells(), [problem("F1", "", "文件没有内容。请导出完整的报送数据后重新报送。")]
-        )
+        return ParsedFile(empty_cells(), [origin.problem("F1.no_content")])
     header = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED if c not in header]
     extra = [h for h in header if h not in REQUIRED + OPTIONAL]
@@ -71,16 +65,7 @@ def read_csv(
         if duplicated:
             parts.append(f"列名重复 {'、'.join(duplicated)}")
         return ParsedFile(
-            empty_cells(),
-            [
-                problem(
-                    "F11",
-                    "第 1 行",
-                    "表头不正确："
-                    + "；".join(parts)
-                    + "。表头应为 table,row,column,value（可另加 unit,year）。",
-                )
-            ],
+            empty_cells(), [origin.problem("F11.csv_header", location="第 1 行", problems="；".join(parts))]
         )
     index = {name: header.index(name) for name in header}
 
@@ -90,42 +75,30 @@ def read_csv(
     # still points at the line where its record starts.
     start_line = reader.line_num + 1
     for fields in reader:
+        if reader.line_num > MAX_LINES:
+            return ParsedFile(empty_cells(), problems + [origin.problem("F14.lines", limit=MAX_LINES)])
         line = f"第 {start_line} 行"
         start_line = reader.line_num + 1
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
             problems.append(
-                problem(
-                    "F11",
-                    line,
-                    f"这一行有 {len(fields)} 个字段，表头有 {len(header)} 列。请检查是否多了或少了逗号。",
-                )
+                origin.problem("F11.csv_fields", location=line, fields=len(fields), columns=len(header))
             )
             continue
         record = {name: fields[i] for name, i in index.items()}
         declared_unit, declared_year = record.get("unit", "").strip(), record.get("year", "").strip()
-        if declared_unit and declared_unit != (unit_code or unit):
+        if declared_unit and declared_unit != origin.unit:
             problems.append(
-                problem(
-                    "F8",
-                    line,
-                    f"unit 列写的是“{declared_unit}”，但文件报送在单位“{unit_code or unit}”名下。请改正 unit 列或换到正确单位报送。",
-                )
+                origin.problem("F8.csv_unit", location=line, declared=declared_unit, owner=origin.unit)
             )
             continue
         if declared_year and declared_year != str(year):
-            problems.append(
-                problem(
-                    "F8",
-                    line,
-                    f"year 列写的是“{declared_year}”，但文件报送的是 {year} 年度。请改正 year 列或报送到正确年度。",
-                )
-            )
+            problems.append(origin.problem("F8.csv_year", location=line, declared=declared_year, year=year))
             continue
         table, row, column = (record[n].strip() for n in ("table", "row", "column"))
         value = record["value"]
-        value = value if table == "narrative" else value.strip()
+        value = value if table == NARRATIVE_TABLE else value.strip()
         if value == "":
             continue
         records.append((table, row, column, value, "", line))

@@ -41,7 +41,7 @@ from starlette.routing import Route
 
 from pipeline.home import Home
 from pipeline.ingest.archive import blob_path
-from pipeline.ingest.read import MAX_FILE_BYTES
+from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import exports, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
 from pipeline.portal.submit import Validator, receive
@@ -472,8 +472,8 @@ def _has_template(home: Home, year: int) -> bool:
 
 def make_template(home: Home, unit: str, year: int) -> bytes:
     """The unit's workbook for `year`, pre-filled with last year's accepted figures."""
-    from pipeline.ingest.xlsx_template import write_template
     from pipeline.steps.prefill import prefill_for
+    from pipeline.workbook.writer import write_template
     from schemas import format_for_year
 
     fmt = format_for_year(year, home.root)

@@ -12,21 +12,20 @@ replaces a version that was accepted.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path, PurePath
 
 from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import archive_files, record_outcomes
-from pipeline.ingest.read import unsafe_name_reason
+from pipeline.ingest.guards import unsafe_name_reason
 from pipeline.portal.store import Store, Upload, iso, now_utc
+from schemas.catalogue import FileOrigin
 from schemas.messages import Message
 
 MAX_NAME_BYTES = 200  # file systems stop at 255 bytes; leave room for a version mark
@@ -42,18 +41,12 @@ def _lock(unit: str, year: int) -> threading.Lock:
         return _locks.setdefault((unit, year), threading.Lock())
 
 
-def unit_name(home: Home, unit: str) -> str:
-    registry = home.registry()
-    return dict(zip(registry["code"], registry["name"])).get(unit, unit)
-
-
 def name_problem(name: str) -> str | None:
-    """Why the portal cannot take this file name (same wording as the readers)."""
-    reason = unsafe_name_reason(name)
-    if reason:
-        return f"{reason}，不能接收。请把文件改成普通文件名（如“2025年报.xlsx”）后重新报送。"
+    """Catalogue key of why the portal cannot take this file name, or None."""
+    if unsafe_name_reason(name):
+        return "F9.unsafe_name"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        return "文件名过长，不能接收。请把文件改成较短的普通文件名（如“2025年报.xlsx”）后重新报送。"
+        return "F9.long_name"
     return None
 
 
@@ -75,23 +68,18 @@ def inbox_name(home: Home, unit: str, year: int, name: str, version: int) -> str
 
 
 def validate(home: Home, unit: str, year: int, name: str, data: bytes) -> tuple[list[Message], list[dict]]:
-    """Messages (those of `nianbao check`, plus the workbook's declared unit/year
-    as the intake checks it) and the cells read, with where each came from."""
-    from pipeline.steps.check import check_submission
+    """The messages `nianbao check` gives (the same per-file check as the build)
+    and the cells read, with where each came from."""
+    from pipeline.steps.check import check_file
 
-    name_of_unit = unit_name(home, unit)
-    label = f"{name_of_unit}（{unit}）"
-    problem = name_problem(name)
-    if problem:
-        return [Message("ERROR", "F9", label, name, "", "", problem, unit)], []
-    with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        messages, parsed = check_submission(path, unit, year, home)
-        cells = parsed.cells.head(MAX_STORED_CELLS).to_dict("records")
-    # File problems carry the unit's label only; attach its code.
-    messages = [m if m.code else Message(**{**asdict(m), "code": unit}) for m in messages]
-    return messages, [{k: str(v) for k, v in c.items()} for c in cells]
+    key = name_problem(name)
+    if key:
+        origin = FileOrigin(unit, home.registry().label(unit), name)
+        reason = unsafe_name_reason(name) or ""
+        return [origin.problem(key, reason=reason)], []
+    report = check_file(data, name, unit, year, home)
+    cells = report.cells.head(MAX_STORED_CELLS).to_dict("records")
+    return report.messages, [{k: str(v) for k, v in c.items()} for c in cells]
 
 
 class Validator:
@@ -134,9 +122,10 @@ class Validator:
 
 
 def _warm_up() -> None:
-    """Import the readers and rules once per worker, not on its first file."""
-    import pipeline.cli  # noqa: F401
+    """Import the per-file check, readers and rules once per worker, not on its first file."""
     import pipeline.ingest.xlsx_reader  # noqa: F401
+    import pipeline.steps.check  # noqa: F401
+    import pipeline.steps.validate  # noqa: F401
     import schemas.rules  # noqa: F401
 
 
@@ -192,7 +181,7 @@ def receive(
                 errors=errors,
                 warnings=len(messages) - errors,
                 in_inbox=outcome == "accepted",
-                messages=[asdict(m) for m in messages],
+                messages=[m.as_dict() for m in messages],
                 cells=cells,
             )
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,7 @@ from pipeline.home import HomeError
 from pipeline.render.layout import html_grids, plain_tables
 from pipeline.render.reports import district_title, publication_record
 from pipeline.steps.sections import DISTRICT, values_for
+from schemas import numbers
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
 
 # Marks text that came from a value (figures, unit text): such a line is never a heading.
@@ -55,41 +56,26 @@ class NarrativeError(HomeError):
 # --- shares ---------------------------------------------------------------------
 
 
-def _decimal(x) -> Decimal:
-    if isinstance(x, Decimal):
-        return x
-    text = str(x).replace(",", "").strip()
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise NarrativeError(f"“{x}”不是数字，不能计算占比。") from None
-
-
 def share_value(part, whole) -> Decimal:
-    """part / whole in percent, exact (Decimal)."""
-    whole = _decimal(whole)
-    if whole == 0:
-        raise NarrativeError(f"总数为 0，不能计算占比（部分为 {part}）。")
-    return _decimal(part) * 100 / whole
+    """part / whole in percent, exact (schemas/numbers.py); a NarrativeError when it cannot be."""
+    try:
+        return numbers.share_value(part, whole)
+    except numbers.NumberError as exc:
+        raise NarrativeError(str(exc)) from None
 
 
 def format_share(part, whole) -> str:
-    """Whole percent rounded half up; a non-zero share under 1% with one decimal
-    ("0.4%"), so no non-zero count reads as 0%; under 0.05% "不足0.1%"."""
-    value = share_value(part, whole)
-    if value == 0 or value >= 1:
-        return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
-    tenth = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{tenth}%" if tenth > 0 else "不足0.1%"
+    try:
+        return numbers.format_share(part, whole)
+    except numbers.NumberError as exc:
+        raise NarrativeError(str(exc)) from None
 
 
 def thousands(value) -> str:
-    number = _decimal(value)
-    text = format(number, "f")
-    whole, _, fraction = text.partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    grouped = f"{int(whole.lstrip('-')):,}"
-    return sign + grouped + (f".{fraction}" if fraction else "")
+    try:
+        return numbers.thousands(value)
+    except numbers.NumberError as exc:
+        raise NarrativeError(str(exc)) from None
 
 
 # --- figures as the template sees them ----------------------------------------------
@@ -281,7 +267,7 @@ def _table_values(fmt: ReportFormat, sections: dict[str, pd.DataFrame], code: st
 
 
 def narrative_context(fmt, year, config, sections, status) -> dict:
-    catalogue = fmt.extra["catalogue"]
+    catalogue = fmt.catalogue
     names, state = _state(status)
     template = str(catalogue.narrative)
     describe = _missing_indicator(catalogue, fmt, names, state, template)
@@ -305,7 +291,7 @@ def narrative_context(fmt, year, config, sections, status) -> dict:
 
 
 def render_district_text(fmt, year, config, sections, status) -> tuple[list[Para], list[LegacySection]]:
-    catalogue = fmt.extra["catalogue"]
+    catalogue = fmt.catalogue
     path: Path = catalogue.narrative
     if not path.is_file():
         raise NarrativeError(
@@ -320,7 +306,7 @@ def render_district_text(fmt, year, config, sections, status) -> tuple[list[Para
             f"叙述模板 {path} 的各部分标题（“# ”开头的行）应依次为：{'；'.join(catalogue.sections)}。"
             f"实际为：{'；'.join(headings) or '（没有）'}。"
         )
-    codes = fmt.extra["report_sections"]
+    codes = fmt.report_sections
     return preamble, [LegacySection(code, h, items) for code, (h, items) in zip(codes, found)]
 
 
@@ -344,7 +330,7 @@ def report_title(config: dict, year: int) -> str:
 
 def build_views(fmt, year, config, sections, status, home_root):
     """District view from the narrative template; one view per accepted unit with its indicators."""
-    catalogue = fmt.extra["catalogue"]
+    catalogue = fmt.catalogue
     preamble, report_sections = render_district_text(fmt, year, config, sections, status)
     appendix = []
     if catalogue.appendix:

@@ -89,8 +89,8 @@ def write_validation(
     by_unit: dict[str, list[Message]] = {}
     other = []
     for m in messages:
-        if m.code:
-            by_unit.setdefault(m.code, []).append(m)
+        if m.unit:
+            by_unit.setdefault(m.unit, []).append(m)
         else:
             other.append(m)
     units = [

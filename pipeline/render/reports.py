@@ -146,12 +146,13 @@ def build_views(
 ) -> tuple[ReportView, dict[str, ReportView | LazyView]]:
     """The district report's view and one view per accepted unit.
 
-    A format may bring its own way of building views (the legacy era's office-written
-    narrative): `fmt.extra["build_views"]`, with this function's signature.
+    A format whose report the office writes as a narrative (the legacy era,
+    `fmt.report_kind == "narrative"`) is built by pipeline/render/legacy.py.
     """
-    custom = fmt.extra.get("build_views")
-    if custom is not None:
-        return custom(fmt, year, config, sections, status, home_root)
+    if fmt.report_kind == "narrative":
+        from pipeline.render.legacy import build_views as narrative_views
+
+        return narrative_views(fmt, year, config, sections, status, home_root)
     env = environment()
     written = office_texts(home_root, year)
     preamble = paragraphs(written.get("preamble", "")) or paragraphs(

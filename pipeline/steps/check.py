@@ -1,53 +1,145 @@
-"""Check one file without handing it in: the same messages a build gives it.
+"""The per-file check: every door that looks at a file goes through here.
 
-Used by `nianbao check` and by the portal, which shows them at once on upload.
+`read_file` is the file's own half: guards, reader, what the file says about
+itself, control characters and limits, with any failure inside caught at the
+file's boundary. The build calls it once per changed file (cached by content
+hash) and then runs the format's rules over every unit at once; `check_file`
+runs the same rules over this one file, for `nianbao check`, the portal and the
+upload API. Rules are per unit, so both give a file the same messages
+(tests/test_check_parity.py holds them to it).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
+import re
+from dataclasses import dataclass
 
-from pipeline.ingest.cells import ParsedFile
-from schemas.messages import Message
+import pandas as pd
+
+from pipeline.ingest.cells import ParsedFile, empty_cells
+from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.catalogue import FileOrigin, cap_messages
+from schemas.messages import Message, sort_messages
+
+MAX_CELLS = 20_000  # a filled form has a few hundred cells; a legacy catalogue a few hundred more
+MAX_TEXT_CHARS = 20_000  # per cell: a long section runs to a few thousand characters
+# Control characters other than tab and newline, DEL, C1, and bidirectional controls.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def check_submission(
-    path: Path, unit: str, year: int, home=None, *, name: str | None = None
-) -> tuple[list[Message], ParsedFile]:
-    """Messages for the file at `path` as unit `unit`'s submission for `year`,
-    and what was read from it. `name` is the name handed in (default: the path's)."""
-    import pandas as pd
+@dataclass
+class FileReport:
+    """What one file is, read and checked as unit `unit`'s submission for one year."""
 
+    unit: str
+    unit_label: str
+    file: str
+    sha256: str
+    cells: pd.DataFrame  # raw cells read (table, row, column, raw, sheet, location)
+    messages: list[Message]
+
+    @property
+    def valid(self) -> bool:
+        return not any(m.severity == "ERROR" for m in self.messages)
+
+
+def read_file(data: bytes, fmt: ReportFormat, origin: FileOrigin, year: int) -> ParsedFile:
+    """Guards and reader for one file, then what it says about itself (F8), limits
+    (F14) and control characters (F17). Never raises: any failure is F15."""
     from pipeline.ingest.read import read_submission
-    from pipeline.steps.intake import declared_mismatch
+
+    try:
+        parsed = read_submission(data, fmt=fmt, origin=origin, year=year)
+        problems = list(parsed.problems)
+        problems += declared_mismatch(origin, year, parsed.declared_units, parsed.declared_years)
+        cells, limit_problems = _within_limits(parsed.cells, origin)
+        problems += limit_problems
+        return ParsedFile(cells, cap_messages(problems), parsed.declared_units, parsed.declared_years)
+    except Exception as exc:  # noqa: BLE001 - whatever breaks inside, it is this file's problem
+        return ParsedFile(empty_cells(), [origin.problem("F15.unexpected", error=type(exc).__name__)])
+
+
+def _within_limits(cells: pd.DataFrame, origin: FileOrigin) -> tuple[pd.DataFrame, list[Message]]:
+    problems: list[Message] = []
+    if len(cells) > MAX_CELLS:
+        problems.append(origin.problem("F14.lines", limit=MAX_CELLS))
+        return empty_cells(), problems
+    if cells.empty:
+        return cells, problems
+    lengths = cells["raw"].str.len()
+    too_long = lengths > MAX_TEXT_CHARS
+    for r in cells[too_long].itertuples():
+        problems.append(
+            origin.problem("F14.text_length", sheet=r.sheet, location=r.location, length=int(lengths[r.Index]),
+                           limit=MAX_TEXT_CHARS)
+        )  # fmt: skip
+    cells = cells[~too_long]
+    text = cells["table"] == NARRATIVE_TABLE
+    dirty = text & cells["raw"].str.contains(_CONTROLS, regex=True)
+    for r in cells[dirty].itertuples():
+        found = sorted({f"U+{ord(ch):04X}" for ch in _CONTROLS.findall(r.raw)})
+        problems.append(
+            origin.problem(
+                "F17.controls", sheet=r.sheet, location=r.location, cell=r.row, chars="、".join(found)
+            )
+        )
+    if dirty.any():
+        cells = cells.assign(
+            raw=cells["raw"].where(~dirty, cells["raw"].str.replace(_CONTROLS, "", regex=True))
+        )
+    return cells, problems
+
+
+def declared_mismatch(origin: FileOrigin, year: int, units: set[str], years: set[str]) -> list[Message]:
+    """F8 where a workbook names another unit or year than the one it was handed in for."""
+    out = []
+    if units and units != {origin.unit}:
+        out.append(origin.problem("F8.workbook_unit", declared="、".join(sorted(units)), owner=origin.unit))
+    if years and years != {str(year)}:
+        out.append(origin.problem("F8.workbook_year", declared="、".join(sorted(years)), year=year))
+    return out
+
+
+def unit_problem(registry, unit: str, year: int, origin: FileOrigin) -> Message | None:
+    """F7 when `unit` does not report for `year`: such a file is archived, never parsed."""
+    if not unit:
+        return origin.problem("F7.no_folder", year=year)
+    found = registry.get(unit)
+    if found is None:
+        return origin.problem("F7.not_registered", year=year)
+    if not found.active_in(year):
+        return origin.problem("F7.inactive", year=year)
+    return None
+
+
+def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileReport:
+    """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
+    gives them. Without a home (a national year checked alone) the registry and
+    last year's figures are not consulted."""
     from pipeline.steps.validate import previous_year
     from schemas import format_for_year
     from schemas.rules import check_cells
 
-    name = name or path.name
-    names = {}
-    if home is not None:
-        registry = home.registry()
-        names = dict(zip(registry["code"], registry["name"]))
-    label = f"{names[unit]}（{unit}）" if unit in names else unit
-    fmt = format_for_year(year, home.root if home else None)
-    parsed = read_submission(
-        path.read_bytes(), name=name, fmt=fmt, unit=label, unit_code=unit, year=year, path=path
-    )
+    registry = home.registry() if home is not None else None
+    label = registry.label(unit) if registry is not None else unit
+    origin = FileOrigin(unit, label, name)
+    sha = hashlib.sha256(data).hexdigest()
+    refused = unit_problem(registry, unit, year, origin) if registry is not None else None
+    if refused is not None:
+        return FileReport(unit, label, name, sha, empty_cells(), [refused])
+    fmt = format_for_year(year, home.root if home is not None else None)
+    parsed = read_file(data, fmt.for_unit(unit), origin, year)
     messages = list(parsed.problems)
-    messages += declared_mismatch(label, unit, year, name, parsed.declared_units, parsed.declared_years)
-    if home is not None and unit not in names:
-        messages.append(
-            Message("ERROR", "F7", unit, name, "", "", "单位代码不在单位名册中。请核对单位代码。", unit)
-        )
     if not parsed.cells.empty:
         cells = parsed.cells.assign(unit=unit, year=year, file=name)
-        previous, previous_format = previous_year(home, year) if home else (None, None)
-        messages += check_cells(
-            pd.DataFrame(cells), fmt, unit_names=names, previous=previous, previous_format=previous_format
-        ).messages
-    return messages, parsed
-
-
-def check_file(path: Path, unit: str, year: int, home=None) -> list[Message]:
-    return check_submission(path, unit, year, home)[0]
+        previous, previous_format = previous_year(home, year) if home is not None else (None, None)
+        names = registry.names() if registry is not None else {}
+        try:
+            checked = check_cells(
+                cells, fmt, unit_names=names, previous=previous, previous_format=previous_format
+            )
+            messages += cap_messages(checked.messages)
+        except Exception as exc:  # noqa: BLE001 - a rule crashing on one file is that file's problem
+            messages.append(origin.problem("F15.unexpected", error=type(exc).__name__))
+    return FileReport(unit, label, name, sha, parsed.cells, sort_messages(messages))

@@ -21,12 +21,15 @@ import pandas as pd
 from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import ArchivedFile, archive_files
 from pipeline.ingest.cells import CELL_COLUMNS, ParsedFile
-from pipeline.ingest.read import read_submission
+from pipeline.steps.check import read_file, unit_problem
+from pipeline.steps.inbox import read_inbox_file, regular_file_problem, scan_inbox
 from schemas import format_for_year
+from schemas.catalogue import FileOrigin
 from schemas.messages import Message
+from schemas.units import Registry
 
 # Bump when a reader changes what it produces: cached parses are then redone.
-READER_VERSION = "3"
+READER_VERSION = "4"
 FILE_COLUMNS = ["unit", "file", "sha256", "size", "received_at", "in_use", "reader"]
 PARALLEL_PARSE_FROM = 40  # below this, starting worker processes costs more than it saves
 
@@ -39,43 +42,14 @@ class Intake:
     parsed: int = 0  # files parsed in this run (the others came from the cache)
 
 
-JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-
-
-def _ignored(name: str) -> bool:
-    """Office lock files ("~$年报.xlsx"), desktop junk and our own half-written
-    temporary files (".name.xxxx.tmp", see write_atomic) are not submissions.
-    Anything else is processed, so a strangely named file is reported, not lost."""
-    return name.startswith("~$") or name in JUNK_NAMES or (name.startswith(".") and name.endswith(".tmp"))
-
-
-def scan_inbox(home: Home, year: int) -> list[tuple[str, Path]]:
-    """(unit folder name, path) of every candidate file, sorted for determinism."""
-    root = home.inbox_dir(year)
-    if not root.is_dir():
-        return []
-    found = []
-    for unit_dir in sorted(root.iterdir()):
-        if unit_dir.is_dir():
-            for path in sorted(unit_dir.iterdir()):
-                if path.is_file() and not _ignored(path.name):
-                    found.append((unit_dir.name, path))
-        elif unit_dir.is_file() and not _ignored(unit_dir.name):
-            found.append(("", unit_dir))
-    return found
-
-
 def _parse_one(args: tuple[str, int, str, str, str, str]) -> ParsedFile:
     blob, year, name, unit_code, unit_label, home_root = args
     fmt = format_for_year(year, Path(home_root)).for_unit(unit_code)
-    data = Path(blob).read_bytes()
-    return read_submission(
-        data, name=name, fmt=fmt, unit=unit_label, unit_code=unit_code, year=year, path=Path(blob)
-    )
+    return read_file(Path(blob).read_bytes(), fmt, FileOrigin(unit_code, unit_label, name), year)
 
 
 def _parse_all(
-    jobs: list[tuple[str, int, str, str, str]], progress: Callable[[str], None]
+    jobs: list[tuple[str, int, str, str, str, str]], progress: Callable[[str], None]
 ) -> list[ParsedFile]:
     if len(jobs) < PARALLEL_PARSE_FROM or (os.cpu_count() or 1) < 2:
         results = []
@@ -95,37 +69,35 @@ def _parse_all(
 
 
 def collect(
-    home: Home, year: int, units: pd.DataFrame, progress: Callable[[str], None] = lambda _: None
+    home: Home, year: int, units: Registry, progress: Callable[[str], None] = lambda _: None
 ) -> Intake:
-    """Archive and parse the year's inbox. `units` are the units expected this year."""
-    names = dict(zip(units["code"], units["name"]))
-    all_units = home.registry()
-    known_anywhere = set(all_units["code"])
+    """Archive and parse the year's inbox, reading each changed file with the per-file check."""
     found = scan_inbox(home, year)
     progress(f"收件箱中有 {len(found)} 个文件")
 
+    messages: list[Message] = []
+    regular: list[tuple[str, Path]] = []
+    for unit, path in found:
+        what = regular_file_problem(path)
+        if what is None:
+            regular.append((unit, path))
+            continue
+        origin = FileOrigin(unit, units.label(unit) if unit else "（收件箱根目录）", path.name)
+        messages.append(origin.problem("F16.not_regular", name=path.name, what=what))
+    found = regular
+
     # Archive first: nothing is parsed before it is safely stored.
-    stored = archive_files(home.archive, [(unit, year, path.name, path.read_bytes()) for unit, path in found])
+    stored = archive_files(
+        home.archive, [(unit, year, path.name, read_inbox_file(path)) for unit, path in found]
+    )
     mtimes = [path.stat().st_mtime_ns for _, path in found]
 
-    messages: list[Message] = []
     newest: dict[str, int] = {}
     for i, (unit, _path) in enumerate(found):
-        if unit not in names:
-            label = f"{unit}" if unit else "（收件箱根目录）"
-            why = (
-                "该单位不在单位名册中"
-                if unit not in known_anywhere
-                else f"该单位在 {year} 年度不需报送（见单位名册的起止年份）"
-            )
-            if not unit:
-                why = "文件直接放在年度目录下，没有放进单位目录"
-            messages.append(
-                Message(
-                    "ERROR", "F7", label, stored[i].original_name, "", "",
-                    f"{why}，文件已存档但未处理。请放到 inbox/{year}/<单位代码>/ 下，或在单位名册中登记该单位。",
-                )
-            )  # fmt: skip
+        origin = FileOrigin(unit, units.label(unit) if unit else "（收件箱根目录）", stored[i].original_name)
+        refused = unit_problem(units, unit, year, origin)
+        if refused is not None:
+            messages.append(refused)
             continue
         best = newest.get(unit)
         if best is None or (mtimes[i], found[i][1].name) > (mtimes[best], found[best][1].name):
@@ -136,28 +108,21 @@ def collect(
     cache_path = home.warehouse_dir(year) / "parse_cache.pickle"
     cached = _load_cache(cache_path)
     cells_parts, file_rows, cache_rows = [], [], []
-    to_parse: list[int] = []
-    for i in sorted(in_use):
-        key = _cache_key(stored[i], names[stored[i].unit], fingerprint)
-        if key not in cached:
-            to_parse.append(i)
+
+    def key_of(item: ArchivedFile) -> str:
+        return _cache_key(item, units.label(item.unit), fingerprint)
+
+    to_parse = [i for i in sorted(in_use) if key_of(stored[i]) not in cached]
     progress(
         f"需要解析 {len(to_parse)} 个新文件或有变化的文件（其余 {len(in_use) - len(to_parse)} 个沿用上次结果）"
     )
     jobs = [
-        (
-            str(stored[i].blob),
-            year,
-            stored[i].original_name,
-            stored[i].unit,
-            f"{names[stored[i].unit]}（{stored[i].unit}）",
-            str(home.root),
-        )
+        (str(stored[i].blob), year, stored[i].original_name, stored[i].unit, units.label(stored[i].unit),
+         str(home.root))
         for i in to_parse
-    ]
+    ]  # fmt: skip
     for i, parsed in zip(to_parse, _parse_all(jobs, progress)):
-        key = _cache_key(stored[i], names[stored[i].unit], fingerprint)
-        cached[key] = (parsed.cells, parsed.problems, parsed.declared_units, parsed.declared_years)
+        cached[key_of(stored[i])] = (parsed.cells, parsed.problems)
 
     for i, item in enumerate(stored):
         use = i in in_use
@@ -166,14 +131,10 @@ def collect(
         )
         if not use:
             continue
-        key = _cache_key(item, names[item.unit], fingerprint)
-        raw, problems, declared_units, declared_years = cached[key]
-        cache_rows.append((key, raw, problems, declared_units, declared_years))
+        key = key_of(item)
+        raw, problems = cached[key]
+        cache_rows.append((key, raw, problems))
         messages.extend(problems)
-        label = f"{names[item.unit]}（{item.unit}）"
-        messages.extend(
-            declared_mismatch(label, item.unit, year, item.original_name, declared_units, declared_years)
-        )
         cells_parts.append((raw, item))
 
     cells = _attach_sources(cells_parts, year)
@@ -198,26 +159,6 @@ def _attach_sources(parts: list[tuple[pd.DataFrame, ArchivedFile]], year: int) -
     return cells[columns]
 
 
-def declared_mismatch(
-    label: str, unit: str, year: int, file: str, units: set[str], years: set[str]
-) -> list[Message]:
-    """F8 where a workbook names another unit or year than the one it was handed in for."""
-    out = []
-    if units and units != {unit}:
-        out.append(
-            Message("ERROR", "F8", label, file, "", "",
-                    f"文件注明的单位是“{'、'.join(sorted(units))}”，但报送在单位“{unit}”名下。"
-                    "请下载本单位的模板重新填写，或放到正确的单位目录。", unit)
-        )  # fmt: skip
-    if years and years != {str(year)}:
-        out.append(
-            Message("ERROR", "F8", label, file, "", "",
-                    f"文件注明的年度是“{'、'.join(sorted(years))}”，但报送的是 {year} 年度。"
-                    "请使用本年度的模板，或放到正确的年度目录。", unit)
-        )  # fmt: skip
-    return out
-
-
 def _cache_key(item: ArchivedFile, unit_name: str, fingerprint: str) -> str:
     """What a parse depends on: the bytes, who and when, the reader, and the format
     (a legacy catalogue edited since the last run means reading the files again)."""
@@ -225,7 +166,7 @@ def _cache_key(item: ArchivedFile, unit_name: str, fingerprint: str) -> str:
 
 
 def _load_cache(path: Path) -> dict[str, tuple]:
-    """key -> (raw cells, problems, declared units, declared years).
+    """key -> (raw cells, file problems).
 
     The cache is pickled, not Parquet: it is a private, disposable copy of our own
     parse results (never a user's file), and unpickling it is ten times faster than

@@ -6,10 +6,10 @@ from pipeline.home import Home
 
 
 def prefill_for(home: Home, unit: str, year: int) -> dict[tuple[str, str, str], str]:
-    """carried_over <- last year's carried_forward; in_force <- last year's in_force.
-
-    Only cells the new year's format has are returned; the unit can overwrite them.
-    """
+    """What the format's cross-year rules carry: for a carry-over rule, this year's
+    row `left[0]` from last year's row `right[0]`; for a stock-and-flow rule, the
+    stock column of each of its rows. Only cells this year's format has are
+    returned; the unit can overwrite them."""
     import pandas as pd
 
     from schemas import format_for_year
@@ -19,16 +19,21 @@ def prefill_for(home: Home, unit: str, year: int) -> dict[tuple[str, str, str], 
         return {}
     fmt = format_for_year(year, home.root)
     kinds = fmt.cell_kinds()
+    # (table, last year's row or "*", last year's column or "*") -> this year's (row, column)
+    carried: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+    for rule in fmt.rules_of("carry_over"):
+        carried[(rule.table, rule.right[0], "*")] = (rule.left[0], "*")
+    for rule in fmt.rules_of("stock_flow"):
+        for row in rule.left:
+            carried[(rule.table, row, rule.stock)] = (row, rule.stock)
     last = pd.read_parquet(path)
     last = last[last["unit"] == unit]
     out: dict[tuple[str, str, str], str] = {}
     for row in last.itertuples():
-        if row.table == "applications" and row.row == "carried_forward":
-            key = ("applications", "carried_over", row.column)
-        elif row.table == "proactive" and row.column == "in_force":
-            key = ("proactive", row.row, "in_force")
-        else:
+        target = carried.get((row.table, row.row, "*")) or carried.get((row.table, row.row, row.column))
+        if target is None:
             continue
+        key = (row.table, target[0], row.column if target[1] == "*" else target[1])
         if key in kinds:
             out[key] = row.value
     return out

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from pipeline.ingest.cells import canonical
 from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.numbers import canonical
 
 SECTION_COLUMNS = ["scope", "row", "column", "value"]
 DISTRICT = "district"  # scope of the summed rows; other scopes are unit codes

@@ -75,10 +75,7 @@ def make_home(root: Path, units=UNITS) -> Home:
 
 def issue_tokens(home: Home) -> dict[str, str]:
     store = Store(home)
-    tokens = {
-        code: store.issue_token("unit", code)[1]
-        for code in (c for c, _ in home.registry()[["code", "name"]].values)
-    }
+    tokens = {code: store.issue_token("unit", code)[1] for code in (u.code for u in home.registry().units)}
     tokens["office"] = store.issue_token("office")[1]
     return tokens
 

@@ -2,7 +2,7 @@
 
 The figures are those the published report prints (../../../../shared/reference/
 jianghan-2017-report.txt), split among the units that supply them. Some units
-hand in the Excel template (made by pipeline.ingest.xlsx_template and filled in
+hand in the Excel template (made by pipeline.workbook.writer and filled in
 with openpyxl, as a clerk would), the others the interchange CSV.
 
     .venv/bin/python data/demo/jianghan/make_inbox.py
@@ -177,8 +177,8 @@ def write_xlsx(path: Path, fmt, unit: str, name: str, tables: dict[str, dict[str
     """The office's workbook for `unit`, filled in cell by cell as a clerk would."""
     from openpyxl import load_workbook
 
-    from pipeline.ingest.cells import parse_number
-    from pipeline.ingest.xlsx_template import COLUMNS_MARK, TABLE_MARK, write_template
+    from pipeline.workbook.writer import COLUMNS_MARK, TABLE_MARK, write_template
+    from schemas.numbers import parse_number
 
     write_template(fmt.for_unit(unit), path, unit_code=unit, unit_name=name, year=YEAR)
     wb = load_workbook(path)

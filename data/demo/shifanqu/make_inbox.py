@@ -14,8 +14,8 @@ import random
 import shutil
 from pathlib import Path
 
-from pipeline.ingest.xlsx_template import write_template
 from pipeline.synth import UnitHistory, submission, to_csv
+from pipeline.workbook.writer import write_template
 from schemas import format_for_year
 
 HERE = Path(__file__).resolve().parent

@@ -38,7 +38,7 @@ def messages_table(messages) -> MetadataValue:
     records = [
         TableRecord(
             {
-                "unit": m.unit,
+                "unit": m.unit_label,
                 "file": m.file,
                 "location": "，".join(p for p in (m.sheet, m.location) if p),
                 "rule": m.rule,
@@ -48,6 +48,18 @@ def messages_table(messages) -> MetadataValue:
         for m in messages[:MAX_TABLE_ROWS]
     ]
     return MetadataValue.table(records=records, schema=MESSAGE_SCHEMA)
+
+
+def table_schema(name: str) -> dict:
+    """Dagster metadata showing the warehouse table's contract (pipeline/warehouse.py)."""
+    from pipeline.warehouse import TABLES
+
+    model = TABLES[name].model
+    columns = [
+        TableColumn(field, str(column.dtype), description=column.description or "")
+        for field, column in model.to_schema().columns.items()
+    ]
+    return {"dagster/column_schema": TableSchema(columns=columns)}
 
 
 def frame_table(frame, columns: list[str]) -> MetadataValue:

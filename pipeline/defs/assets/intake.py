@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipeline.defs.assets.common import OWNER, frame_table, progress, year_of
+from pipeline.defs.assets.common import OWNER, frame_table, progress, table_schema, year_of
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
 
@@ -15,17 +15,18 @@ from pipeline.defs.resources import NianbaoHome
     description="本年度应报送的单位：单位名册（registry/units.csv）中在该年度有效的单位。",
 )
 def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
-    from pipeline.home import write_parquet
+    from pipeline.warehouse import Warehouse
 
     data_home, year = home.home(), year_of(context)
-    units = data_home.units_for_year(year)
-    path = write_parquet(units.astype("string"), data_home.warehouse_dir(year) / "units.parquet")
+    units = data_home.registry().frame(year)
+    path = Warehouse.of(data_home, year).write("units", units)
     progress(context, f"{year} 年度应报送单位 {len(units)} 个")
     return MaterializeResult(
         metadata={
             "units": len(units),
             "path": MetadataValue.path(str(path)),
             "registry": frame_table(units, ["code", "name", "kind"]),
+            **table_schema("units"),
         }
     )
 
@@ -40,20 +41,21 @@ def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> Material
     "未变化的文件不重复解析。",
 )
 def submissions(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
-    from pipeline.home import read_parquet, write_atomic, write_parquet
+    from pipeline.home import write_atomic
     from pipeline.steps.inbox import digest, inbox_state
     from pipeline.steps.intake import collect
-    from schemas.messages import messages_frame
+    from pipeline.warehouse import Warehouse
 
     data_home, year = home.home(), year_of(context)
     state = inbox_state(data_home, year)
-    units = read_parquet(data_home.warehouse_dir(year) / "units.parquet")
-    intake = collect(data_home, year, units, progress=lambda message: progress(context, message))
-    out = data_home.warehouse_dir(year)
-    write_parquet(intake.cells.astype({"year": "int64"}), out / "cells.parquet")
-    write_parquet(intake.files, out / "files.parquet")
-    write_parquet(messages_frame(intake.messages), out / "intake_messages.parquet")
-    write_atomic(out / "inbox.digest", digest(state))
+    intake = collect(
+        data_home, year, data_home.registry(), progress=lambda message: progress(context, message)
+    )
+    warehouse = Warehouse.of(data_home, year)
+    warehouse.write("cells", intake.cells.astype({"year": "int64"}))
+    warehouse.write("files", intake.files)
+    warehouse.write_messages("intake_messages", intake.messages)
+    write_atomic(warehouse.inbox_digest, digest(state))
     in_use = intake.files[intake.files["in_use"]]
     return MaterializeResult(
         metadata={
@@ -62,7 +64,8 @@ def submissions(context: AssetExecutionContext, home: NianbaoHome) -> Materializ
             "files_parsed_now": intake.parsed,
             "cells": len(intake.cells),
             "file_problems": len(intake.messages),
-            "path": MetadataValue.path(str(out / "cells.parquet")),
+            "path": MetadataValue.path(str(warehouse.path("cells"))),
             "files_table": frame_table(intake.files, ["unit", "file", "sha256", "in_use"]),
+            **table_schema("cells"),
         }
     )

@@ -24,24 +24,23 @@ from pipeline.defs.resources import NianbaoHome
     partitions_def=yearly_partitions,
 )  # fmt: skip
 def reports(context: AssetExecutionContext, home: NianbaoHome):
-    from pipeline.home import read_parquet
     from pipeline.render.outputs import write_district, write_units, write_validation
     from pipeline.render.reports import build_views
+    from pipeline.warehouse import Warehouse
     from schemas import format_for_year
     from schemas.base import NARRATIVE_TABLE
-    from schemas.messages import frame_messages
 
     data_home, year = home.home(), year_of(context)
     config = data_home.config()
     fmt = format_for_year(year, data_home.root)
-    warehouse = data_home.warehouse_dir(year)
-    frames = {key: read_parquet(warehouse / "sections" / f"{key}.parquet") for key in SECTION_ASSETS}
+    warehouse = Warehouse.of(data_home, year)
+    frames = {key: warehouse.read_section(key) for key in SECTION_ASSETS}
     sections = {
         code: frame[frame["table"] == code] for frame in frames.values() for code in frame["table"].unique()
     }
     for code in [*fmt.tables, NARRATIVE_TABLE]:
         sections.setdefault(code, frames["narrative"].iloc[0:0])
-    status = read_parquet(warehouse / "status.parquet")
+    status = warehouse.read("status")
     out = data_home.reports_dir(year)
 
     district, units = build_views(fmt, year, config, sections, status, data_home.root)
@@ -62,12 +61,12 @@ def reports(context: AssetExecutionContext, home: NianbaoHome):
         asset_key="unit_reports",
         metadata={"reports": len(units), "folder": MetadataValue.path(str(out / "units"))},
     )
-    files = read_parquet(warehouse / "files.parquet")
+    files = warehouse.read("files")
     in_use = files[files["in_use"]]
     versions = {r.unit: f"版本 {r.sha256[:12]}，接收于 {r.received_at}" for r in in_use.itertuples()}
     path = write_validation(
         out, district=config["district"], year=year, fmt=fmt, status=status,
-        messages=frame_messages(read_parquet(warehouse / "messages.parquet")), versions=versions,
+        messages=warehouse.read_messages("messages"), versions=versions,
     )  # fmt: skip
     yield MaterializeResult(
         asset_key="validation_report",

@@ -26,9 +26,16 @@ SECTION_ASSETS = {
 TABLE_SECTIONS = ("proactive", "applications", "review_litigation", "indicators")
 
 
-def section_asset_for(table_code: str) -> str:
-    """National tables have a section asset each; legacy indicator tables share one."""
-    return table_code if table_code in SECTION_ASSETS else "indicators"
+def section_asset_for(fmt, table_code: str) -> str:
+    """The section asset a table's values land in, as the format says (Table.section).
+    A format naming a section asset that does not exist fails here, loudly."""
+    key = fmt.tables[table_code].section_asset
+    if key not in TABLE_SECTIONS:
+        raise LookupError(
+            f"格式 {fmt.code} 的表 {table_code} 属于报告部分“{key}”，但没有这个部分的资产"
+            f"（已有：{'、'.join(TABLE_SECTIONS)}）。请在 pipeline/defs/assets/sections.py 中增加。"
+        )
+    return key
 
 
 @multi_asset(
@@ -49,17 +56,16 @@ def section_asset_for(table_code: str) -> str:
 def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
-    from pipeline.home import read_parquet, write_parquet
     from pipeline.steps.sections import DISTRICT, all_sections
+    from pipeline.warehouse import Warehouse
     from schemas import format_for_year
     from schemas.base import NARRATIVE_TABLE
     from schemas.rules import check_cells
 
     data_home, year = home.home(), year_of(context)
     fmt = format_for_year(year, data_home.root)
-    accepted = read_parquet(data_home.warehouse_dir(year) / "accepted.parquet")
-    sections = all_sections(accepted, fmt)
-    out = data_home.warehouse_dir(year) / "sections"
+    warehouse = Warehouse.of(data_home, year)
+    sections = all_sections(warehouse.read("accepted"), fmt)
 
     # Re-check the format's identities on the sums: they hold when they hold per
     # unit, so a failure here means the aggregation itself went wrong.
@@ -74,7 +80,7 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
 
     grouped: dict[str, list] = {key: [] for key in SECTION_ASSETS}
     for code, frame in sections.items():
-        key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(code)
+        key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(fmt, code)
         grouped[key].append(frame.assign(table=code))
     for key, frames in grouped.items():
         frame = (
@@ -82,7 +88,7 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
             if frames
             else pd.DataFrame(columns=["scope", "row", "column", "value", "table"])
         )
-        path = write_parquet(frame.astype("string"), out / f"{key}.parquet")
+        path = warehouse.write_section(key, frame)
         district_cells = int((frame["scope"] == DISTRICT).sum())
         yield MaterializeResult(
             asset_key=key,
@@ -94,7 +100,7 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
             },
         )
     for key in TABLE_SECTIONS:
-        tables = {c for c in fmt.tables if section_asset_for(c) == key}
+        tables = {c for c in fmt.tables if section_asset_for(fmt, c) == key}
         mine = [m for m in failures if any(fmt.rule(m.rule).table == t for t in tables)]
         yield AssetCheckResult(
             asset_key=key,

@@ -10,7 +10,7 @@ from dagster import (
     asset,
 )
 
-from pipeline.defs.assets.common import OWNER, frame_table, messages_table, progress, year_of
+from pipeline.defs.assets.common import OWNER, frame_table, messages_table, progress, table_schema, year_of
 from pipeline.defs.assets.intake import submissions, unit_registry
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
@@ -32,26 +32,24 @@ from pipeline.defs.resources import NianbaoHome
     ],
 )  # fmt: skip
 def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
-    from pipeline.home import read_parquet, write_parquet
     from pipeline.ingest.archive import record_outcomes
     from pipeline.steps.intake import Intake
     from pipeline.steps.validate import validate_year
+    from pipeline.warehouse import Warehouse
     from schemas import format_for_year
-    from schemas.messages import frame_messages, messages_frame
 
     data_home, year = home.home(), year_of(context)
-    out = data_home.warehouse_dir(year)
+    warehouse = Warehouse.of(data_home, year)
     fmt = format_for_year(year, data_home.root)
-    units = read_parquet(out / "units.parquet")
     intake = Intake(
-        cells=read_parquet(out / "cells.parquet"),
-        files=read_parquet(out / "files.parquet"),
-        messages=frame_messages(read_parquet(out / "intake_messages.parquet")),
+        cells=warehouse.read("cells"),
+        files=warehouse.read("files"),
+        messages=warehouse.read_messages("intake_messages"),
     )
-    result = validate_year(data_home, year, fmt, units, intake)
-    write_parquet(result.accepted, out / "accepted.parquet")
-    write_parquet(messages_frame(result.messages), out / "messages.parquet")
-    write_parquet(result.status, out / "status.parquet")
+    result = validate_year(data_home, year, fmt, data_home.registry(), intake)
+    warehouse.write("accepted", result.accepted)
+    warehouse.write_messages("messages", result.messages)
+    warehouse.write("status", result.status)
 
     status_of = dict(zip(result.status["unit"], result.status["status"]))
     record_outcomes(
@@ -71,7 +69,8 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
             "accepted_cells": len(result.accepted),
             "errors": len(errors),
             "warnings": len(warnings),
-            "path": MetadataValue.path(str(out / "accepted.parquet")),
+            "path": MetadataValue.path(str(warehouse.path("accepted"))),
+            **table_schema("accepted"),
         }
     )
     yield AssetCheckResult(
@@ -97,12 +96,12 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     description="各单位报送状态：accepted（已采用）、rejected（已退回）、missing（未报送），及错误、提醒条数。",
 )
 def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
-    from pipeline.home import read_parquet
     from pipeline.render.outputs import write_status
     from pipeline.steps.validate import STATUS_TEXT
+    from pipeline.warehouse import Warehouse
 
     data_home, year = home.home(), year_of(context)
-    status = read_parquet(data_home.warehouse_dir(year) / "status.parquet")
+    status = Warehouse.of(data_home, year).read("status")
     path = write_status(data_home.reports_dir(year), status)
     counts = status["status"].value_counts()
     progress(context, "报送状态：" + "，".join(f"{STATUS_TEXT[k]} {v} 个" for k, v in counts.items()))
@@ -111,5 +110,6 @@ def submission_status(context: AssetExecutionContext, home: NianbaoHome) -> Mate
             **{state: int(counts.get(state, 0)) for state in ("accepted", "rejected", "missing")},
             "path": MetadataValue.path(str(path)),
             "status_table": frame_table(status, ["unit", "name", "status", "errors", "warnings", "file"]),
+            **table_schema("status"),
         }
     )

@@ -10,6 +10,7 @@ year and format. Everything here is generic over the format's data model.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -23,16 +24,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.ingest.cells import canonical, parse_number
+from pipeline.workbook.marks import (
+    COLUMNS_MARK,
+    META_SHEET,
+    NARRATIVE_SHEET,
+    TABLE_MARK,
+    WIDE_KEY_SEP,
+    WIDE_LINE_MARK,
+    sheet_name,
+)
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, Block, CellKind, Column, ReportFormat, Row, Table
+from schemas.numbers import canonical, parse_number
 
-# Markers shared with the reader (pipeline/ingest/xlsx_reader.py).
-META_SHEET = "_nianbao"
-TABLE_MARK = "#table="
-COLUMNS_MARK = "#columns"
-WIDE_LINE_MARK = "*"
-WIDE_KEY_SEP = "|"
-NARRATIVE_SHEET = "文字部分"
 PREFILL_NOTE = "上年数据预填，可修改"
 INSTRUCTIONS = "请只填写白色单元格；空白视为 0。黄色单元格为上年数据预填，可修改。请勿删除或改动表头。"
 
@@ -77,29 +80,24 @@ _VALIDATIONS: dict[CellKind, tuple[dict, str]] = {
 Prefill = dict[tuple[str, str, str], str]
 
 
-def sheet_name(title: str, taken: set[str]) -> str:
-    """A valid, unique Excel sheet name (≤31 chars, no []:*?/\\) from a title."""
-    base = re.sub(r"[\[\]:*?/\\]", "", title).strip("' ") or "表"
-    base = base[:31]
-    name, n = base, 2
-    while name.casefold() in {t.casefold() for t in taken} or name.casefold() == "history":
-        suffix = f"（{n}）"
-        name, n = base[: 31 - len(suffix)] + suffix, n + 1
-    taken.add(name)
-    return name
+def write_template(fmt: ReportFormat, path: Path, **kwargs) -> Path:
+    """Write the fill-in workbook (see `template_bytes`) to `path`; returns `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(template_bytes(fmt, **kwargs))
+    return path
 
 
-def write_template(
+def template_bytes(
     fmt: ReportFormat,
-    path: Path,
     *,
     unit_code: str,
     unit_name: str,
     year: int,
     prefill: Prefill | None = None,
     values: Prefill | None = None,
-) -> Path:
-    """Write the fill-in workbook for one unit and year; returns `path`.
+) -> bytes:
+    """The fill-in workbook for one unit and year.
 
     `prefill` cells are marked as pre-filled from last year; `values` are typed
     in as a clerk would (the demo data and benchmarks make filled workbooks).
@@ -142,10 +140,9 @@ def write_template(
             for cell in row:
                 if cell.data_type == "f":
                     cell.data_type = "s"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 def _tables_in_order(fmt: ReportFormat) -> list[Table]:

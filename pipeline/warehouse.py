@@ -1,0 +1,202 @@
+"""The warehouse contract: the named tables a year's build keeps in
+warehouse/<year>/, each with a pandera model checked when it is written.
+
+Every step and asset reads and writes tables by name through `Warehouse`; no
+module spells a file name. The models' columns and descriptions are also what
+the Dagster assets show as table schemas (pipeline/defs/assets/common.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from pipeline.home import Home, read_parquet, write_parquet
+from schemas.messages import MESSAGE_FIELDS, Message
+from schemas.rules.context import CellFrame
+
+
+class UnitsTable(pa.DataFrameModel):
+    """本年度应报送的单位（单位名册中该年度有效的单位）。"""
+
+    code: Series[str] = pa.Field(description="单位代码")
+    name: Series[str] = pa.Field(description="单位名称")
+    kind: Series[str] = pa.Field(description="单位类别")
+    first_year: Series[str] = pa.Field(description="起始年度（空：名册建立时已有）")
+    last_year: Series[str] = pa.Field(description="终止年度（空：仍在报送）")
+
+
+class CellsTable(CellFrame):
+    """各单位在用文件读出的单元格（表、行、列、原始值）及来源位置。"""
+
+    sha256: Series[str] = pa.Field(description="文件内容哈希（SHA-256）")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class FilesTable(pa.DataFrameModel):
+    """本年度收到的每一个文件：在用的一个，以及被新版本替换的。"""
+
+    unit: Series[str] = pa.Field(description="单位代码")
+    file: Series[str] = pa.Field(description="报送时的文件名")
+    sha256: Series[str] = pa.Field(description="文件内容哈希（SHA-256）")
+    size: Series[int] = pa.Field(ge=0, description="字节数")
+    received_at: Series[str] = pa.Field(description="收到时间")
+    in_use: Series[bool] = pa.Field(description="是否为该单位在用的版本")
+    reader: Series[str] = pa.Field(description="读取器版本")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class MessagesTable(pa.DataFrameModel):
+    """校验消息：单位、文件、位置、规则编号与说明。"""
+
+    severity: Series[str] = pa.Field(isin=["ERROR", "WARNING"], description="ERROR 退回；WARNING 提醒")
+    rule: Series[str] = pa.Field(description="规则编号")
+    unit: Series[str] = pa.Field(description="单位代码")
+    unit_label: Series[str] = pa.Field(description="单位名称（代码）")
+    file: Series[str] = pa.Field(description="文件")
+    sheet: Series[str] = pa.Field(description="工作表")
+    location: Series[str] = pa.Field(description="单元格或 CSV 行号")
+    text: Series[str] = pa.Field(description="说明")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class AcceptedTable(pa.DataFrameModel):
+    """已采用单位的有效单元格（计入汇总）。"""
+
+    unit: Series[str] = pa.Field(description="单位代码")
+    table: Series[str] = pa.Field(description="表代码")
+    row: Series[str] = pa.Field(description="行代码")
+    column: Series[str] = pa.Field(description="列代码")
+    value: Series[str] = pa.Field(description="规范化后的值")
+    number: Series[float] = pa.Field(nullable=True, description="数值（文字为空）")
+    kind: Series[str] = pa.Field(description="单元格类型")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class StatusTable(pa.DataFrameModel):
+    """各单位报送状态。"""
+
+    unit: Series[str] = pa.Field(description="单位代码")
+    status: Series[str] = pa.Field(isin=["accepted", "rejected", "missing"], description="状态")
+    errors: Series[int] = pa.Field(ge=0, description="错误条数")
+    warnings: Series[int] = pa.Field(ge=0, description="提醒条数")
+    name: Series[str] = pa.Field(description="单位名称")
+    file: Series[str] = pa.Field(description="在用文件")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class SectionTable(pa.DataFrameModel):
+    """报告一部分的数值：各单位（scope = 单位代码）与全区合计（scope = district）。"""
+
+    scope: Series[str] = pa.Field(description="district 或单位代码")
+    row: Series[str] = pa.Field(description="行代码")
+    column: Series[str] = pa.Field(description="列代码")
+    value: Series[str] = pa.Field(description="值")
+    table: Series[str] = pa.Field(description="表代码")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    path: str  # relative to warehouse/<year>/
+    model: type[pa.DataFrameModel]
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        TableSpec("units", "units.parquet", UnitsTable),
+        TableSpec("cells", "cells.parquet", CellsTable),
+        TableSpec("files", "files.parquet", FilesTable),
+        TableSpec("intake_messages", "intake_messages.parquet", MessagesTable),
+        TableSpec("accepted", "accepted.parquet", AcceptedTable),
+        TableSpec("messages", "messages.parquet", MessagesTable),
+        TableSpec("status", "status.parquet", StatusTable),
+    )
+}
+SECTION_MODEL = SectionTable
+INBOX_DIGEST = "inbox.digest"
+PARSE_CACHE = "parse_cache.pickle"
+
+
+def messages_frame(messages: list[Message]) -> pd.DataFrame:
+    if not messages:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in MESSAGE_FIELDS})
+    return pd.DataFrame([m.as_dict() for m in messages], columns=list(MESSAGE_FIELDS)).astype("string")
+
+
+def frame_messages(frame: pd.DataFrame) -> list[Message]:
+    return [
+        Message(**dict(zip(MESSAGE_FIELDS, values)))
+        for values in frame[list(MESSAGE_FIELDS)].itertuples(index=False)
+    ]
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """warehouse/<year>/ of one home."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, home: Home, year: int) -> Warehouse:
+        return cls(home.warehouse_dir(year))
+
+    def path(self, name: str) -> Path:
+        return self.root / TABLES[name].path
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def write(self, name: str, frame: pd.DataFrame) -> Path:
+        """Validate `frame` against the table's model, then write it atomically."""
+        return write_parquet(TABLES[name].model.validate(frame), self.path(name))
+
+    def read(self, name: str) -> pd.DataFrame:
+        return read_parquet(self.path(name))
+
+    def write_messages(self, name: str, messages: list[Message]) -> Path:
+        return self.write(name, messages_frame(messages))
+
+    def read_messages(self, name: str) -> list[Message]:
+        return frame_messages(self.read(name))
+
+    def section_path(self, key: str) -> Path:
+        return self.root / "sections" / f"{key}.parquet"
+
+    def write_section(self, key: str, frame: pd.DataFrame) -> Path:
+        return write_parquet(SECTION_MODEL.validate(frame.astype("string")), self.section_path(key))
+
+    def read_section(self, key: str) -> pd.DataFrame:
+        return read_parquet(self.section_path(key))
+
+    @property
+    def inbox_digest(self) -> Path:
+        return self.root / INBOX_DIGEST
+
+    @property
+    def parse_cache(self) -> Path:
+        return self.root / PARSE_CACHE

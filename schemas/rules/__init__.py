@@ -1,0 +1,75 @@
+"""The rule engine: a format's rules (data, in the format's module) checked over a
+year's cells, each failure turned into a catalogue message.
+
+Rules are checked on the cells of every unit of a year at once (vectorised):
+structure (N5, N6) on the tidy cell frame, identities on wide frames as pandera
+dataframe checks, cross-year rules against last year's accepted cells, and
+whatever kinds a format registers (the legacy catalogue's). Each kind of rule
+is one registered function (schemas/rules/registry.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.messages import Message
+from schemas.rules import structure, tables, years  # noqa: F401 - register the built-in kinds
+from schemas.rules.context import CellFrame, RuleContext, prepare
+from schemas.rules.registry import CHECKERS, YearInputs
+
+__all__ = ["CellFrame", "Checked", "RuleContext", "check_cells", "KIND_ORDER"]
+
+# The order kinds are checked in, which is the order of their messages before sorting.
+KIND_ORDER = (
+    "known_cell",
+    "cell_kind",
+    "identity",
+    "range",
+    "carry_over",
+    "stock_flow",
+    "owner",
+    "owned_missing",
+    "share_cross_check",
+    "share_sum",
+    "relation",
+    "blank_table",
+)
+
+
+@dataclass
+class Checked:
+    """Cells with parsed values, and every message the rules produced."""
+
+    cells: pd.DataFrame  # CellFrame + kind, ok, number, value (canonical text)
+    messages: list[Message]
+
+
+def check_cells(
+    cells: pd.DataFrame,
+    fmt: ReportFormat,
+    *,
+    unit_names: dict[str, str] | None = None,
+    previous: pd.DataFrame | None = None,
+    previous_format: ReportFormat | None = None,
+) -> Checked:
+    """Every rule of `fmt` on a year's cells (any number of units)."""
+    frame = prepare(cells, fmt)
+    ctx = RuleContext(fmt, frame, unit_names or {})
+    valid = frame[frame["ok"] & (frame["kind"] != "")]
+    valid = valid[~valid.duplicated(["unit", "table", "row", "column"], keep="first")]
+    inputs = YearInputs(previous, previous_format, list(dict.fromkeys(frame["unit"])), frame)
+    kinds = {r.kind for r in fmt.rules}
+    unknown = kinds - set(CHECKERS)
+    if unknown:
+        raise LookupError(f"no checker registered for rule kinds {sorted(unknown)} of format {fmt.code}")
+    messages: list[Message] = []
+    for kind in KIND_ORDER:
+        rules = fmt.rules_of(kind)
+        if rules:
+            # Blank tables are about the official tables, not the units' text.
+            cells_for_kind = valid[valid["table"] != NARRATIVE_TABLE] if kind == "blank_table" else valid
+            messages += CHECKERS[kind](cells_for_kind, fmt, ctx, rules, inputs)
+    return Checked(frame, messages)

@@ -1,0 +1,106 @@
+"""Rules within one year's tables: identities (N1–N4), ranges, blank tables (N9)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.base import ReportFormat, Rule
+from schemas.messages import Message
+from schemas.numbers import format_number
+from schemas.rules.context import RuleContext, failed_rows, numbers_of
+from schemas.rules.registry import YearInputs, rule_kind
+
+
+@rule_kind("identity")
+def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
+    messages: list[Message] = []
+    units = frame["unit"].unique()
+    for rule in rules:
+        table = fmt.tables[rule.table]
+        numbers = numbers_of(frame, rule.table)
+        # Terms run along `axis`; the rule is checked for each line across it.
+        term_key, line_key = ("row", "column") if rule.axis == "rows" else ("column", "row")
+        lines = rule.over or tuple(
+            dict.fromkeys(c.code for b in table.blocks for c in b.columns)
+            if rule.axis == "rows"
+            else (r.code for r in table.rows)
+        )
+        wide = numbers.pivot_table(index=["unit", line_key], columns=term_key, values="number", aggfunc="sum")
+        full = pd.MultiIndex.from_product([units, list(lines)], names=["unit", line_key])
+        wide = wide.reindex(full).reindex(columns=list(dict.fromkeys(rule.left + rule.right))).fillna(0.0)
+        # Units that reported nothing in this table are N9's business, not this rule's.
+        reported = set(numbers["unit"])
+        wide = wide[wide.index.get_level_values("unit").isin(reported)].reset_index()
+        left, right = list(rule.left), list(rule.right)
+
+        def holds(df: pd.DataFrame, left=left, right=right, rule=rule) -> pd.Series:
+            lhs, rhs = df[left].sum(axis=1), df[right].sum(axis=1) + rule.constant
+            if rule.op == "<=":
+                return lhs <= rhs + rule.tolerance
+            return (lhs - rhs).abs() <= rule.tolerance + 1e-9
+
+        schema = pa.DataFrameSchema(checks=[pa.Check(holds, name=rule.id)])
+        for pos in sorted(failed_rows(schema, wide).get(rule.id, ())):
+            line = wide.loc[pos]
+            messages.append(_identity_message(rule, ctx, line["unit"], line[line_key], line, term_key))
+    return messages
+
+
+def _identity_message(rule: Rule, ctx: RuleContext, unit: str, at: str, line: pd.Series, term_key: str):
+    def key(term: str) -> tuple[str, str, str]:
+        return (rule.table, term, at) if term_key == "row" else (rule.table, at, term)
+
+    def side(terms: tuple[str, ...]) -> tuple[str, float]:
+        total = float(sum(line[t] for t in terms))
+        shown = [ctx.cell_text(unit, *key(t)) for t in terms if line[t] != 0 or len(terms) <= 4]
+        hidden = len(terms) - len(shown)
+        text = " + ".join(shown) if shown else "0"
+        if hidden:
+            text += f"（其余 {hidden} 项为空或 0）"
+        return text, total
+
+    left_text, left_total = side(rule.left)
+    right_text, right_total = side(rule.right)
+    right_total += rule.constant
+    if rule.constant:
+        right_text = (
+            f"{right_text} + {format_number(rule.constant)}" if rule.right else format_number(rule.constant)
+        )
+    line_label = ctx.column_label(rule.table, at) if term_key == "row" else ctx.row_label(rule.table, at)
+    return ctx.message(
+        rule, unit, "identity", key(rule.left[0]) if rule.left else None,
+        line=line_label, axis="列" if term_key == "row" else "行",
+        left=left_text, left_total=format_number(left_total),
+        relation="应不大于" if rule.op == "<=" else "应等于",
+        right=right_text, right_total=format_number(right_total),
+    )  # fmt: skip
+
+
+@rule_kind("range")
+def check_ranges(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
+    messages = []
+    for rule in rules:
+        numbers = numbers_of(frame, rule.table)
+        if rule.left:
+            numbers = numbers[numbers["row"].isin(rule.left)]
+        bad = numbers[
+            (numbers["number"] < (rule.low if rule.low is not None else float("-inf")))
+            | (numbers["number"] > (rule.high if rule.high is not None else float("inf")))
+        ]
+        for r in bad.itertuples():
+            anchor = (rule.table, r.row, r.column)
+            messages.append(ctx.message(rule, r.unit, "range", anchor, cell=ctx.cell_text(r.unit, *anchor)))
+    return messages
+
+
+@rule_kind("blank_table")
+def check_blank_tables(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
+    present = set(zip(frame["unit"], frame["table"]))
+    return [
+        ctx.message(rule, unit, "blank_table", None, title=table.title)
+        for rule in rules
+        for unit in inputs.units
+        for table in fmt.tables.values()
+        if (unit, table.code) not in present
+    ]

@@ -1,0 +1,83 @@
+"""Rules across years, against last year's accepted cells: carry-over (N7) and
+stock and flow (N8). Rows and columns come from the rule, not from code."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from schemas.base import ReportFormat, Rule
+from schemas.messages import Message
+from schemas.numbers import format_number
+from schemas.rules.context import RuleContext, numbers_of
+from schemas.rules.registry import YearInputs, rule_kind
+
+
+def _sums(cells: pd.DataFrame, table: str, row: str) -> pd.Series:
+    """(unit, column) -> sum of the numbers in `row` of `table`."""
+    part = cells[(cells["table"] == table) & (cells["row"] == row)]
+    return part.groupby(["unit", "column"])["number"].sum()
+
+
+def _this_year(frame: pd.DataFrame, table: str, row: str) -> pd.Series:
+    part = numbers_of(frame, table)
+    return part[part["row"] == row].groupby(["unit", "column"])["number"].sum()
+
+
+def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | None:
+    if inputs.previous is None or inputs.previous.empty or inputs.previous_format is None:
+        return None
+    before = set(inputs.previous["unit"])
+    return [u for u in frame["unit"].unique() if u in before]
+
+
+@rule_kind("carry_over")
+def check_carry_over(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
+    units = _units_on_record(frame, inputs)
+    if units is None:
+        return []
+    messages: list[Message] = []
+    for rule in rules:
+        table = fmt.tables[rule.table]
+        prev_table = inputs.previous_format.tables.get(rule.table)
+        if prev_table is None or not any(r.code == rule.right[0] for r in prev_table.rows):
+            continue  # last year's format has nothing carried forward (a legacy catalogue)
+        now = _this_year(frame, rule.table, rule.left[0])
+        before = _sums(inputs.previous, rule.table, rule.right[0])
+        for unit in units:
+            for column in dict.fromkeys(c.code for b in table.blocks for c in b.columns):
+                a, b = now.get((unit, column), 0.0), before.get((unit, column), 0.0)
+                if a != b:
+                    anchor = (rule.table, rule.left[0], column)
+                    messages.append(
+                        ctx.message(rule, unit, "carry_over", anchor, cell=ctx.cell_text(unit, *anchor),
+                                    previous_row=ctx.row_label(rule.table, rule.right[0]),
+                                    previous=format_number(b))
+                    )  # fmt: skip
+    return messages
+
+
+@rule_kind("stock_flow")
+def check_stock_flow(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
+    units = _units_on_record(frame, inputs)
+    if units is None:
+        return []
+    messages: list[Message] = []
+    for rule in rules:
+        prev_table = inputs.previous_format.tables.get(rule.table)
+        if prev_table is None or not any(c.code == rule.stock for b in prev_table.blocks for c in b.columns):
+            continue  # the previous year's format has no stock to carry
+        for row in rule.left:
+            now = _this_year(frame, rule.table, row)
+            before = _sums(inputs.previous, rule.table, row)
+            for unit in units:
+                stock_before = before.get((unit, rule.stock), 0.0)
+                added, removed = now.get((unit, rule.inflow), 0.0), now.get((unit, rule.outflow), 0.0)
+                expected = stock_before + added - removed
+                if now.get((unit, rule.stock), 0.0) != expected:
+                    anchor = (rule.table, row, rule.stock)
+                    messages.append(
+                        ctx.message(rule, unit, "stock_flow", anchor, cell=ctx.cell_text(unit, *anchor),
+                                    before=format_number(stock_before), added=format_number(added),
+                                    removed=format_number(removed), expected=format_number(expected))
+                    )  # fmt: skip
+    return messages

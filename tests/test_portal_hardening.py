@@ -274,6 +274,18 @@ def test_cookies_carry_secure_when_asked(tmp_path, secure):
         assert "httponly" in attributes and "samesite=strict" in attributes
 
 
+def test_portal_command_has_a_secure_cookies_flag(tmp_path, monkeypatch):
+    import pipeline.portal.server
+    from pipeline.cli import main
+
+    home = make_home(tmp_path / "home")
+    served = []
+    monkeypatch.setattr(pipeline.portal.server, "serve", lambda app, host, port: served.append(app))
+    assert main(["portal", "--home", str(home.root), "--workers", "0"]) == 0
+    assert main(["portal", "--home", str(home.root), "--workers", "0", "--secure-cookies"]) == 0
+    assert [app.state.portal.secure_cookies for app in served] == [False, True]
+
+
 # --- 4. sign-in rate limit --------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import requests
 import starlette.formparsers
 from hostile.client import CSRF, YEAR, Client, fixed_clock, issue_tokens, make_home, portal_running
 
@@ -225,6 +226,10 @@ def test_unknown_pages_and_methods_get_chinese_pages(portal):
     response = client.http.post(f"{portal.base}/unit/{YEAR}/upload", data={"csrf_token": csrf}, files=files)
     assert response.status_code == 400 and re.search(r"[\u4e00-\u9fff]", response.text)
     assert "Too many files" not in response.text
+    # So is a wrong Host header (DNS rebinding, or a forgotten --allowed-host).
+    for host in ("evil.example", ""):
+        response = requests.get(portal.base + "/login", headers={"Host": host}, timeout=10)
+        assert response.status_code == 400 and "主机名" in response.text
 
 
 # --- 3. Secure cookies ---------------------------------------------------------------

@@ -77,6 +77,7 @@ DEFAULT_DETAIL = {
     413: TOO_LARGE_FORM,
 }
 SERVER_ERROR = "系统内部错误，请稍后重试或联系政务公开办。"
+WRONG_HOST = "网址中的主机名不在本系统允许的范围内，已拒绝。请用政务公开办告知的网址访问。"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TEMPLATES = Path(__file__).with_name("templates")
 SECURITY_HEADERS = {
@@ -275,6 +276,34 @@ class PathNumber(IntegerConvertor):
 
 
 register_url_convertor("portal_int", PathNumber())
+
+
+class HostCheck:
+    """Starlette's TrustedHostMiddleware, but refusing in Chinese: whoever reads
+    the refusal is most likely an operator who forgot --allowed-host."""
+
+    def __init__(self, app, allowed_hosts: list[str]):
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        passed = False
+
+        async def inner(scope, receive, send):
+            nonlocal passed
+            passed = True
+            await self.app(scope, receive, send)
+
+        async def refusal(message):
+            if passed:
+                await send(message)
+
+        await TrustedHostMiddleware(inner, allowed_hosts=self.allowed_hosts)(scope, receive, refusal)
+        if not passed:
+            response = PlainTextResponse(WRONG_HOST, status_code=400)
+            await response(scope, receive, send)
 
 
 class Portal:
@@ -759,9 +788,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
-            Middleware(
-                TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
-            ),
+            Middleware(HostCheck, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]),
             Middleware(CsrfCookie),
         ],
         exception_handlers={

@@ -9,7 +9,14 @@ Security, in one place:
   files; office routes refuse unit sessions;
 - CSRF: every form carries a token bound to the session (before sign-in, a
   double-submit cookie), and a cross-site Origin is refused;
-- request bodies are limited (Content-Length required) before any parsing;
+- request bodies are limited by the bytes actually read, per route, whatever
+  the headers say (chunked included): 413 as soon as the limit is passed, and
+  the connection is closed rather than drained; Content-Length is still
+  required, and one above the limit is refused before anything is read;
+- failed sign-ins are limited per client address (LoginThrottle);
+- cookies carry Secure when the portal runs behind HTTPS (secure_cookies);
+- path numbers are at most 9 digits, so nothing out of SQLite's range gets
+  past the router: any unknown number is a plain 404;
 - nothing secret is logged (the access log has paths only, and paths carry no
   secrets); strict Content-Security-Policy, no caching of pages.
 """
@@ -18,9 +25,13 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 import secrets
 import tempfile
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -31,11 +42,12 @@ import jinja2
 import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders, UploadFile
+from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.datastructures import Headers, MutableHeaders, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -53,7 +65,20 @@ CSRF_COOKIE = "nianbao_csrf"
 CSRF_FIELD = "csrf_token"
 # A multipart body carries the file plus a few hundred bytes of form fields.
 MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
-MAX_LOGIN_BODY = 4096
+MAX_FORM_BODY = 4096  # every other form: sign-in, sign-out
+UPLOAD_PATH = re.compile(r"/unit/[0-9]+/upload")
+TOO_LARGE_FILE = f"上传的文件过大，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB。年报文件通常只有几十 KB。"
+TOO_LARGE_FORM = "提交的内容过长，已拒绝。请从本系统的页面提交。"
+# Shown instead of Starlette's English texts ("Not Found", "Too many files. …").
+DEFAULT_DETAIL = {
+    400: "请求格式不正确，无法处理。请从本系统的页面提交。",
+    404: "没有这个页面。请检查网址，或从首页进入。",
+    405: "不支持这种请求方式。请从本系统的页面操作。",
+    413: TOO_LARGE_FORM,
+}
+SERVER_ERROR = "系统内部错误，请稍后重试或联系政务公开办。"
+WRONG_HOST = "网址中的主机名不在本系统允许的范围内，已拒绝。请用政务公开办告知的网址访问。"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 TEMPLATES = Path(__file__).with_name("templates")
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -118,11 +143,184 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def body_limit(path: str) -> tuple[int, str]:
+    """The most body bytes a route takes, and the refusal's text."""
+    if UPLOAD_PATH.fullmatch(path):
+        return MAX_BODY_BYTES, TOO_LARGE_FILE
+    return MAX_FORM_BODY, TOO_LARGE_FORM
+
+
+class BodyLimit:
+    """Bounds every request body by the bytes actually read (headers can lie:
+    Transfer-Encoding: chunked wins over a small Content-Length).
+
+    Passing the route's limit raises a 413 inside the app, which the portal
+    turns into its error page; the form parser stops there and drops what it
+    spooled. A response sent before the body was read to the end says
+    `Connection: close`, so the server closes the connection instead of
+    reading (draining) the rest of the body to keep it alive."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit, detail = body_limit(scope["path"])
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        chunked = "transfer-encoding" in headers
+        if not chunked and declared.isdigit() and int(declared) > limit:
+            limit = -1  # refused at the first read, before anything is taken in
+        read = 0
+        done = not chunked and declared in ("", "0")  # no body at all
+
+        async def limited_receive():
+            nonlocal read, done
+            if read > limit:
+                raise HTTPException(413, detail)
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                done = not message.get("more_body", False)
+                if read > limit:
+                    raise HTTPException(413, detail)
+            elif message["type"] == "http.disconnect":
+                done = True
+            return message
+
+        async def closing_send(message):
+            if message["type"] == "http.response.start" and not done:
+                MutableHeaders(scope=message)["connection"] = "close"
+            await send(message)
+
+        await self.app(scope, limited_receive, closing_send)
+
+
+class LoginThrottle:
+    """At most `max_failures` failed sign-ins per client address in any
+    `window` seconds; then sign-in is refused (429) until the oldest of them is
+    `window` old. In memory, and bounded: at most `max_clients` addresses are
+    remembered (those with the oldest last failure are forgotten first), and an
+    address whose failures have all expired is dropped. `clock` is monotonic
+    seconds (injectable for tests)."""
+
+    def __init__(
+        self,
+        max_failures: int = 10,
+        window: float = 600.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.max_failures = max_failures
+        self.window = window
+        self.max_clients = max_clients
+        self.clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()  # oldest last failure first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        times = self._failures.get(client)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[client]
+            return None
+        return times
+
+    def retry_after(self, client: str) -> float:
+        """Seconds until `client` may try again; 0 if it may now."""
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if times is None or len(times) < self.max_failures:
+                return 0
+            return times[0] + self.window - now
+
+    def failed(self, client: str) -> float:
+        """Counts a failure now; returns its time stamp (see `forget`)."""
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if times is None:
+                while self._failures and (
+                    len(self._failures) >= self.max_clients
+                    or next(iter(self._failures.values()))[-1] <= now - self.window
+                ):
+                    self._failures.popitem(last=False)
+                times = self._failures[client] = deque(maxlen=self.max_failures)
+            times.append(now)
+            self._failures.move_to_end(client)
+            return now
+
+    def forget(self, client: str, stamp: float) -> None:
+        """Takes back one counted failure (the attempt succeeded after all)."""
+        with self._lock:
+            times = self._failures.get(client)
+            if times is not None and stamp in times:
+                times.remove(stamp)
+                if not times:
+                    del self._failures[client]
+
+
+class PathNumber(IntegerConvertor):
+    """Years and version numbers in portal paths: at most 9 digits, so a number
+    SQLite cannot hold never reaches a query; the route does not match (404)."""
+
+    regex = "[0-9]{1,9}"
+
+
+register_url_convertor("portal_int", PathNumber())
+
+
+class HostCheck:
+    """Starlette's TrustedHostMiddleware, but refusing in Chinese: whoever reads
+    the refusal is most likely an operator who forgot --allowed-host."""
+
+    def __init__(self, app, allowed_hosts: list[str]):
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        passed = False
+
+        async def inner(scope, receive, send):
+            nonlocal passed
+            passed = True
+            await self.app(scope, receive, send)
+
+        async def refusal(message):
+            if passed:
+                await send(message)
+
+        await TrustedHostMiddleware(inner, allowed_hosts=self.allowed_hosts)(scope, receive, refusal)
+        if not passed:
+            response = PlainTextResponse(WRONG_HOST, status_code=400)
+            await response(scope, receive, send)
+
+
 class Portal:
-    def __init__(self, home: Home, clock: Callable[[], datetime] = now_utc, workers: int = 0):
+    def __init__(
+        self,
+        home: Home,
+        clock: Callable[[], datetime] = now_utc,
+        workers: int = 0,
+        *,
+        secure_cookies: bool = False,
+        login_throttle: LoginThrottle | None = None,
+    ):
         self.home = home
         self.store = Store(home)
         self.clock = clock
+        self.secure_cookies = secure_cookies
+        self.throttle = login_throttle if login_throttle is not None else LoginThrottle()
         self.validator = Validator(workers)
         self._registry: tuple[tuple[int, int], pd.DataFrame] | None = None
         self.env = jinja2.Environment(
@@ -148,8 +346,20 @@ class Portal:
         )
         response = HTMLResponse(html, status_code=status_code)
         if session is None and request.state.new_csrf_cookie:
-            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+            self.set_cookie(response, CSRF_COOKIE, csrf)
         return response
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        """Every cookie the portal sets: HttpOnly, SameSite=Strict, Secure behind HTTPS."""
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookies,
+            path="/",
+        )
 
     def session(self, request: Request) -> Session | None:
         if not hasattr(request.state, "session"):
@@ -192,15 +402,15 @@ class Portal:
         if year not in self.years_for_unit(session.unit):
             raise HTTPException(404, f"本单位没有 {year} 年度的报送任务。")
 
-    async def checked_form(self, request: Request, limit: int, **limits):
-        """The posted form, after the size limit, the Origin check and the CSRF token."""
+    async def checked_form(self, request: Request, **limits):
+        """The posted form, after the size limit, the Origin check and the CSRF token.
+        (BodyLimit enforces the limit on the bytes read; this refuses early.)"""
+        limit, detail = body_limit(request.url.path)
         length = request.headers.get("content-length")
         if length is None or not length.isdigit():
             raise HTTPException(411, "请求缺少长度信息，请用浏览器页面上的表单提交。")
         if int(length) > limit:
-            raise HTTPException(
-                413, f"上传的文件过大，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB。年报文件通常只有几十 KB。"
-            )
+            raise HTTPException(413, detail)
         origin = request.headers.get("origin")
         if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
             raise HTTPException(403, "请求来源不正确（跨站提交），已拒绝。请从本系统的页面提交。")
@@ -231,7 +441,23 @@ class Portal:
         return self.render(request, "login.html", error="")
 
     async def login(self, request: Request) -> Response:
-        form = await self.checked_form(request, MAX_LOGIN_BODY, max_files=0, max_fields=4)
+        form = await self.checked_form(request, max_files=0, max_fields=4)
+        client = request.client.host if request.client else ""
+        wait = self.throttle.retry_after(client)
+        if wait > 0:
+            log.warning("登录受限：%s 登录失败次数过多", client)
+            minutes = max(1, math.ceil(wait / 60))
+            response = self.render(
+                request,
+                "login.html",
+                429,
+                error=f"登录失败次数过多，请 {minutes} 分钟后再试。如令牌遗失，请向政务公开办索取新令牌。",
+            )
+            response.headers["retry-after"] = str(math.ceil(wait))
+            return response
+        # Counted as failed before the token is checked (no await since the limit
+        # check), so parallel guesses cannot slip past it; taken back on success.
+        attempt = self.throttle.failed(client)
         secret = form.get("token")
         token = await run_in_threadpool(self.store.authenticate, secret if isinstance(secret, str) else "")
         if token is None:
@@ -242,25 +468,19 @@ class Portal:
                 401,
                 error="令牌无效或已停用。请核对后重新输入，或向政务公开办索取新令牌。",
             )
+        self.throttle.forget(client, attempt)
         session_id = self.store.open_session(token)
         who = f"单位 {token.unit}" if token.role == "unit" else "政务公开办"
         log.info("登录：%s（令牌编号 %s）", who, token.id)
         response = RedirectResponse("/", 303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session_id,
-            max_age=SESSION_HOURS * 3600,
-            httponly=True,
-            samesite="strict",
-            path="/",
-        )
+        self.set_cookie(response, SESSION_COOKIE, session_id, max_age=SESSION_HOURS * 3600)
         return response
 
     async def logout(self, request: Request) -> Response:
-        await self.checked_form(request, MAX_LOGIN_BODY, max_files=0, max_fields=2)
+        await self.checked_form(request, max_files=0, max_fields=2)
         self.store.close_session(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", 303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        self.set_cookie(response, SESSION_COOKIE, "", max_age=0)
         return response
 
     async def stylesheet(self, request: Request) -> Response:
@@ -311,7 +531,7 @@ class Portal:
         session = self.require(request, "unit")
         year = request.path_params["year"]
         self.unit_year(session, year)
-        form = await self.checked_form(request, MAX_BODY_BYTES, max_files=1, max_fields=4)
+        form = await self.checked_form(request, max_files=1, max_fields=4)
         try:
             file = form.get("file")
             if not isinstance(file, UploadFile) or not file.filename:
@@ -390,9 +610,15 @@ class Portal:
             request, "office.html", years=years, units=units, by_year=by_year, counts=counts, late=late
         )
 
+    def office_year(self, year: int) -> None:
+        today = self.clock().astimezone(status.BEIJING).date()
+        if year not in status.report_years(self.home, self.store, today):
+            raise HTTPException(404, f"没有 {year} 年度的报送任务。")
+
     def _office_unit(self, request: Request) -> tuple[str, int]:
         self.require(request, "office")
         unit, year = request.path_params["unit"], request.path_params["year"]
+        self.office_year(year)
         if unit not in set(self.registry()["code"]):
             raise HTTPException(404, "单位名册中没有这个单位。")
         return unit, year
@@ -416,6 +642,7 @@ class Portal:
     async def missing(self, request: Request) -> Response:
         self.require(request, "office")
         year = request.path_params["year"]
+        self.office_year(year)
         rows = [
             [s.unit, s.name, "未报送（已逾期）" if s.overdue else "未报送"]
             for s in status.standings(self.home, self.store, year, self.clock(), registry=self.registry())
@@ -426,9 +653,11 @@ class Portal:
 
     async def error(self, request: Request, exc: Exception) -> Response:
         code = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = (
-            exc.detail if isinstance(exc, HTTPException) else "系统内部错误，请稍后重试或联系政务公开办。"
-        )
+        detail = exc.detail if isinstance(exc, HTTPException) else SERVER_ERROR
+        if not CJK.search(detail):  # Starlette's own English text
+            detail = DEFAULT_DETAIL.get(
+                code, "无法处理这个请求。请从本系统的页面操作。" if code < 500 else SERVER_ERROR
+            )
         if code == 401:
             return RedirectResponse("/login", 303) if request.method == "GET" else self._plain(code, detail)
         if not hasattr(request.state, "csrf_cookie"):
@@ -437,6 +666,11 @@ class Portal:
             return self.render(request, "error.html", code, code=code, detail=detail)
         except Exception:  # noqa: BLE001 - the error page must not fail itself
             return self._plain(code, detail)
+
+    async def disconnected(self, request: Request, exc: Exception) -> Response:
+        # The browser went away mid-upload: nobody to answer, nothing to log as a failure.
+        log.info("上传中断：浏览器在提交完成前断开了连接")
+        return Response(status_code=400)
 
     @staticmethod
     def _plain(code: int, detail: str) -> Response:
@@ -509,11 +743,16 @@ def create_app(
     clock: Callable[[], datetime] = now_utc,
     allowed_hosts: list[str] | None = None,
     workers: int = 0,
+    secure_cookies: bool = False,
+    login_throttle: LoginThrottle | None = None,
 ) -> Starlette:
     """The portal for `home`. `workers` > 0 checks uploads in that many worker
-    processes (started and stopped with the server); 0 checks in threads."""
+    processes (started and stopped with the server); 0 checks in threads.
+    `secure_cookies` marks every cookie Secure (only sent over HTTPS): for a
+    portal behind an HTTPS reverse proxy. `login_throttle` limits failed
+    sign-ins per client (default: 10 in 10 minutes)."""
     install_log_redaction()
-    portal = Portal(home, clock, workers)
+    portal = Portal(home, clock, workers, secure_cookies=secure_cookies, login_throttle=login_throttle)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -530,27 +769,33 @@ def create_app(
         Route("/logout", portal.logout, methods=["POST"]),
         Route("/static/portal.css", portal.stylesheet),
         Route("/unit", portal.unit_home),
-        Route("/unit/{year:int}", portal.unit_year_page),
-        Route("/unit/{year:int}/template.xlsx", portal.template),
-        Route("/unit/{year:int}/upload", portal.upload, methods=["POST"]),
-        Route("/unit/{year:int}/versions/{version:int}", portal.unit_version),
-        Route("/unit/{year:int}/versions/{version:int}/file", portal.unit_version_file),
+        Route("/unit/{year:portal_int}", portal.unit_year_page),
+        Route("/unit/{year:portal_int}/template.xlsx", portal.template),
+        Route("/unit/{year:portal_int}/upload", portal.upload, methods=["POST"]),
+        Route("/unit/{year:portal_int}/versions/{version:portal_int}", portal.unit_version),
+        Route("/unit/{year:portal_int}/versions/{version:portal_int}/file", portal.unit_version_file),
         Route("/office", portal.office),
-        Route("/office/{year:int}/missing.csv", portal.missing),
-        Route("/office/{year:int}/units/{unit}", portal.office_unit),
-        Route("/office/{year:int}/units/{unit}/versions/{version:int}", portal.office_version),
-        Route("/office/{year:int}/units/{unit}/versions/{version:int}/file", portal.office_version_file),
+        Route("/office/{year:portal_int}/missing.csv", portal.missing),
+        Route("/office/{year:portal_int}/units/{unit}", portal.office_unit),
+        Route("/office/{year:portal_int}/units/{unit}/versions/{version:portal_int}", portal.office_version),
+        Route(
+            "/office/{year:portal_int}/units/{unit}/versions/{version:portal_int}/file",
+            portal.office_version_file,
+        ),
     ]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(
-                TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
-            ),
+            Middleware(BodyLimit),
+            Middleware(HostCheck, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]),
             Middleware(CsrfCookie),
         ],
-        exception_handlers={HTTPException: portal.error, Exception: portal.error},
+        exception_handlers={
+            HTTPException: portal.error,
+            ClientDisconnect: portal.disconnected,
+            Exception: portal.error,
+        },
         lifespan=lifespan,
     )
     app.state.portal = portal

@@ -23,12 +23,12 @@ def cmd_portal(args) -> int:
     if args.host != LOOPBACK:
         print(
             f"注意：门户将在 {args.host} 上监听，局域网内其他计算机也能访问。本系统不提供 HTTPS，"
-            "请在前面配置 HTTPS 反向代理，并用 --allowed-host 指定对外的主机名。",
+            "请在前面配置 HTTPS 反向代理，加上 --secure-cookies，并用 --allowed-host 指定对外的主机名。",
             file=sys.stderr,
         )
         hosts += [args.host, *args.allowed_host]
     workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
-    app = create_app(home, allowed_hosts=hosts, workers=workers)
+    app = create_app(home, allowed_hosts=hosts, workers=workers, secure_cookies=args.secure_cookies)
     print(f"报送门户：http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}/")
     print(f"数据目录：{home.root}")
     print("单位登录令牌用 `nianbao tokens issue --unit <单位代码>` 发放。按 Ctrl+C 停止。", flush=True)
@@ -106,6 +106,11 @@ def register(sub, with_home) -> None:
         "--workers", type=int, help="检查上传文件的工作进程数（默认为 CPU 核数，最多 4；0 表示不另起进程）"
     )
     p.add_argument("--allowed-host", action="append", default=[], help="允许的对外主机名（配合 --host 使用）")
+    p.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="Cookie 加 Secure 标记，浏览器只经 HTTPS 发送（在 HTTPS 反向代理后面运行时使用）",
+    )
     p.set_defaults(func=cmd_portal)
 
     t = sub.add_parser("tokens", help="发放、查看、停用报送门户的访问令牌")

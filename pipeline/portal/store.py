@@ -27,6 +27,7 @@ from pipeline.home import Home
 
 TOKEN_PREFIX = "nb_"
 SESSION_HOURS = 8
+SQLITE_INT_MAX = 2**63 - 1  # a larger Python int makes sqlite3 raise OverflowError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
@@ -270,6 +271,8 @@ class Store:
 
     def upload(self, unit: str, year: int, version: int) -> Upload | None:
         """One version of one unit's upload; the unit is part of the key, always."""
+        if not _storable(year, version):
+            return None
         with self._connect() as db:
             row = db.execute(
                 "SELECT * FROM uploads WHERE unit = ? AND year = ? AND version = ?", (unit, year, version)
@@ -286,6 +289,8 @@ class Store:
             if light
             else "*"
         )
+        if year is not None and not _storable(year):
+            return []
         where, args = [], []
         if year is not None:
             where.append("year = ?")
@@ -300,6 +305,10 @@ class Store:
     def years(self) -> set[int]:
         with self._connect() as db:
             return {int(r[0]) for r in db.execute("SELECT DISTINCT year FROM uploads")}
+
+
+def _storable(*numbers: int) -> bool:
+    return all(-SQLITE_INT_MAX - 1 <= n <= SQLITE_INT_MAX for n in numbers)
 
 
 def _token(row: sqlite3.Row) -> Token:

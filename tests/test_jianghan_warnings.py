@@ -79,7 +79,7 @@ def _messages(home: Home) -> pd.DataFrame:
 
 
 def _find(frame: pd.DataFrame, rule: str, unit: str, needles: list[str]) -> pd.DataFrame:
-    hits = frame[(frame["rule"] == rule) & (frame["code"] == unit) & (frame["severity"] == "WARNING")]
+    hits = frame[(frame["rule"] == rule) & (frame["unit"] == unit) & (frame["severity"] == "WARNING")]
     return hits[[all(n in text for n in needles) for text in hits["text"]]]
 
 
@@ -102,7 +102,7 @@ def test_the_published_figures_raise_exactly_these_warnings(built):
     home, _ = built
     messages = _messages(home)
     assert set(messages["severity"]) == {"WARNING"}
-    assert sorted(zip(messages["rule"], messages["code"])) == sorted(
+    assert sorted(zip(messages["rule"], messages["unit"])) == sorted(
         [(p.values[0], p.values[1]) for p in INCONSISTENCIES]
     )
     status = read_parquet(home.warehouse_dir(YEAR) / "status.parquet")

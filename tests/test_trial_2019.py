@@ -251,5 +251,5 @@ def test_trial_years_then_national_built_end_to_end(tmp_path):
 
     messages = read_parquet(home.warehouse_dir(2021) / "messages.parquet")
     n7 = messages[messages["rule"] == "N7"]
-    assert set(n7["code"]) == {"B"}  # A carried over what its 2020 (trial) report carried forward
+    assert set(n7["unit"]) == {"B"}  # A carried over what its 2020 (trial) report carried forward
     assert "N8" not in set(messages["rule"])  # 2020 had no stock to carry into 2021

@@ -81,6 +81,8 @@ def check_xlsx_package(data: bytes) -> set[str]:
     """Refuse unreadable or dangerous workbooks before openpyxl opens them (it would
     fail obscurely or spend unbounded time and memory); return the names of sheets
     holding formulas."""
+    if not data:
+        raise Refused("F1.empty")
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise Refused("F4.encrypted")

@@ -28,7 +28,6 @@ import logging
 import math
 import re
 import secrets
-import tempfile
 import threading
 import time
 from collections import OrderedDict, deque
@@ -39,7 +38,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import IntegerConvertor, register_url_convertor
@@ -57,6 +55,7 @@ from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import exports, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
 from pipeline.portal.submit import Validator, receive
+from schemas.units import Registry
 
 log = logging.getLogger("nianbao.portal")
 
@@ -322,7 +321,6 @@ class Portal:
         self.secure_cookies = secure_cookies
         self.throttle = login_throttle if login_throttle is not None else LoginThrottle()
         self.validator = Validator(workers)
-        self._registry: tuple[tuple[int, int], pd.DataFrame] | None = None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
@@ -366,23 +364,15 @@ class Portal:
             request.state.session = self.store.session(request.cookies.get(SESSION_COOKIE))
         return request.state.session
 
-    def registry(self) -> pd.DataFrame:
-        """The unit registry, read again only when the file changes."""
-        path = self.home.root / "registry" / "units.csv"
-        stat = path.stat()
-        key = (stat.st_mtime_ns, stat.st_size)
-        if self._registry is None or self._registry[0] != key:
-            self._registry = (key, self.home.registry())
-        return self._registry[1]
+    def registry(self) -> Registry:
+        """The unit registry (read again only when the file changes)."""
+        return self.home.registry()
 
     def units_for_year(self, year: int) -> set[str]:
-        units = self.registry()
-        active = (units["first_year"].fillna(0) <= year) & (units["last_year"].fillna(9999) >= year)
-        return set(units.loc[active, "code"])
+        return {u.code for u in self.registry().active(year)}
 
     def unit_name(self, unit: str) -> str:
-        registry = self.registry()
-        return dict(zip(registry["code"], registry["name"])).get(unit, unit)
+        return self.registry().name(unit) or unit
 
     def require(self, request: Request, role: str) -> Session:
         session = self.session(request)
@@ -597,10 +587,7 @@ class Portal:
             y: {s.unit: s for s in status.standings(self.home, self.store, y, now, registry=self.registry())}
             for y in years
         }
-        registry = self.registry()
-        units = [
-            (c, n) for c, n in zip(registry["code"], registry["name"]) if any(c in by_year[y] for y in years)
-        ]
+        units = [(u.code, u.name) for u in self.registry().units if any(u.code in by_year[y] for y in years)]
         counts = {
             y: {state: sum(s.state == state for s in by_year[y].values()) for state in status.STATE_TEXT}
             for y in years
@@ -619,7 +606,7 @@ class Portal:
         self.require(request, "office")
         unit, year = request.path_params["unit"], request.path_params["year"]
         self.office_year(year)
-        if unit not in set(self.registry()["code"]):
+        if unit not in self.registry():
             raise HTTPException(404, "单位名册中没有这个单位。")
         return unit, year
 
@@ -705,20 +692,10 @@ def _has_template(home: Home, year: int) -> bool:
 
 
 def make_template(home: Home, unit: str, year: int) -> bytes:
-    """The unit's workbook for `year`, pre-filled with last year's accepted figures."""
-    from pipeline.steps.prefill import prefill_for
-    from pipeline.workbook.writer import write_template
-    from schemas import format_for_year
+    """The unit's workbook for `year` (the same as `nianbao template`)."""
+    from pipeline.steps.template import template_for
 
-    fmt = format_for_year(year, home.root)
-    registry = home.registry()
-    name = dict(zip(registry["code"], registry["name"]))[unit]
-    with tempfile.TemporaryDirectory(prefix="nianbao-template-") as tmp:
-        path = write_template(
-            fmt.for_unit(unit), Path(tmp) / "template.xlsx", unit_code=unit, unit_name=name, year=year,
-            prefill=prefill_for(home, unit, year),
-        )  # fmt: skip
-        return path.read_bytes()
+    return template_for(home, unit, year)
 
 
 class CsrfCookie:

@@ -51,8 +51,7 @@ def cmd_issue(args) -> int:
         print("请指定 --unit <单位代码> 或 --office（二选一）。", file=sys.stderr)
         return 2
     if args.unit:
-        registry = home.registry()
-        names = dict(zip(registry["code"], registry["name"]))
+        names = home.registry().names()
         if args.unit not in names:
             print(f"单位代码“{args.unit}”不在单位名册中。", file=sys.stderr)
             return 2

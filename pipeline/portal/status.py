@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.home import Home
 from pipeline.ingest.archive import read_manifest
 from pipeline.portal.store import Store, Upload
+from schemas.units import Registry
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 STATE_TEXT = {
@@ -87,15 +88,11 @@ def standings(
     year: int,
     now: datetime,
     units: list[str] | None = None,
-    registry: pd.DataFrame | None = None,
+    registry: Registry | None = None,
 ) -> list[Standing]:
     """One Standing per unit expected for `year` (or the given units of those).
     `registry` saves reading the unit registry again."""
-    if registry is None:
-        expected = home.units_for_year(year)
-    else:
-        active = (registry["first_year"].fillna(0) <= year) & (registry["last_year"].fillna(9999) >= year)
-        expected = registry[active]
+    expected = (registry or home.registry()).frame(year)
     if units is not None:
         expected = expected[expected["code"].isin(units)]
     built, built_at = _build(home, year)

@@ -10,7 +10,6 @@ import os
 import stat
 from pathlib import Path
 
-from pipeline.ingest.guards import MAX_FILE_BYTES
 
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -56,7 +55,7 @@ def read_inbox_file(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return f.read(MAX_FILE_BYTES + 1)
+        return f.read()  # all of it: the archive keeps the file as handed in, however large
 
 
 def inbox_state(home, year: int) -> list[tuple[str, int, int]]:

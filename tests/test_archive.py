@@ -75,6 +75,12 @@ def test_same_bytes_under_another_name_or_unit_is_another_row_and_one_blob(tmp_p
     assert [r["unit"] for r in read_manifest(archive, year=2024)] == ["A"]
 
 
+def test_a_file_in_the_inbox_root_has_no_unit_and_is_archived(tmp_path):
+    archive = tmp_path / "archive"
+    [stored] = archive_files(archive, [("", 2025, "loose.csv", b"loose")])
+    assert stored.unit == "" and [r["unit"] for r in read_manifest(archive)] == [""]
+
+
 def test_outcomes_are_updated_per_file_and_unknown_keys_ignored(tmp_path):
     archive = tmp_path / "archive"
     archive_files(archive, [("A", 2025, "a.csv", b"alpha"), ("B", 2025, "b.csv", b"beta")])
@@ -130,7 +136,7 @@ def test_several_processes_archiving_at_once_leave_every_row_exactly_once(tmp_pa
 OLD_ROWS = [
     [sha(b"alpha"), "A", "2024", "a.csv", "5", "2025-01-20T08:00:00+00:00", "accepted"],
     [sha(b"beta"), "B", "2025", '报告, "终稿".xlsx', "4", "2026-01-31T23:59:59.123456+08:00", "superseded"],
-    [sha(b"gamma"), "C", "2025", "c.csv", "5", "2026-02-02T01:02:03+00:00", "received"],
+    [sha(b"gamma"), "", "2025", "c.csv", "5", "2026-02-02T01:02:03+00:00", "received"],  # inbox root
 ]
 OLD_DATA = {sha(b"alpha"): b"alpha", sha(b"beta"): b"beta", sha(b"gamma"): b"gamma"}
 
@@ -182,7 +188,7 @@ DAMAGED = {
     "duplicate_key": (old_csv([*OLD_ROWS, [*OLD_ROWS[0][:5], "2026-01-01T00:00:00+00:00", "received"]]), "第 5 行与第 2 行重复"),
     "unparseable_time": (old_csv([OLD_ROWS[0], [*OLD_ROWS[1][:5], "2026-13-45", "received"], OLD_ROWS[2]]), "第 3 行的收到时间"),
     "time_without_zone": (old_csv([[*OLD_ROWS[0][:5], "2025-01-20T08:00:00", "accepted"], *OLD_ROWS[1:]]), "第 2 行的收到时间"),
-    "empty_field": (old_csv([OLD_ROWS[0], [OLD_ROWS[1][0], "", *OLD_ROWS[1][2:]], OLD_ROWS[2]]), "第 3 行缺少单位代码"),
+    "empty_name": (old_csv([OLD_ROWS[0], [*OLD_ROWS[1][:3], "", *OLD_ROWS[1][4:]], OLD_ROWS[2]]), "第 3 行缺少文件名"),
     "wrong_header": (old_csv(OLD_ROWS).replace("received_at", "received", 1), "第 1 行（表头）"),
     "empty_file": ("", "第 1 行为空"),
     "not_utf8": (None, "第 3 行不是 UTF-8"),
@@ -224,7 +230,7 @@ def test_lost_trailing_rows_are_not_reinvented(tmp_path):
         read_manifest(archive)
     assert "没有列出" in str(caught.value) and "2 个文件" in str(caught.value)
     with pytest.raises(ArchiveError):
-        archive_files(archive, [("C", 2025, "c.csv", b"gamma")])
+        archive_files(archive, [("", 2025, "c.csv", b"gamma")])
     assert (archive / "manifest.csv").read_text(encoding="utf-8") == old_csv(OLD_ROWS[:1])
     # With the whole CSV back from a backup the migration goes through, times as recorded.
     (archive / "manifest.csv").write_text(old_csv(OLD_ROWS), encoding="utf-8")

@@ -38,7 +38,7 @@ SCHEMA_VERSION = 1  # PRAGMA user_version; 0 means a database nobody has set up 
 SCHEMA = [
     """CREATE TABLE manifest (
         sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
-        unit TEXT NOT NULL CHECK (unit <> ''),
+        unit TEXT NOT NULL,  -- '' for a file put in the inbox's root folder
         year INTEGER NOT NULL CHECK (year BETWEEN 1000 AND 9999),
         original_name TEXT NOT NULL CHECK (original_name <> ''),
         size INTEGER NOT NULL CHECK (size >= 0),
@@ -102,6 +102,8 @@ def _connect(archive: Path) -> Iterator[sqlite3.Connection]:
         db.execute("PRAGMA synchronous=FULL")  # a manifest row is the proof a file was received
         _ensure_schema(archive, db)
         yield db
+    except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+        raise  # the caller's values or code, not damage
     except sqlite3.Error as exc:
         if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
             raise ArchiveError(f"归档清单 {path} 正被其他进程长时间占用，请稍后重试。") from exc
@@ -231,11 +233,9 @@ def _read_csv(path: Path) -> list[tuple]:
 def _csv_row(fields: list[str], line: int, refuse) -> tuple:
     if len(fields) != len(MANIFEST_COLUMNS):
         raise refuse(line, f"有 {len(fields)} 列，应为 {len(MANIFEST_COLUMNS)} 列")
-    sha, unit, year, name, size, received_at, outcome = fields
+    sha, unit, year, name, size, received_at, outcome = fields  # unit may be '' (inbox root)
     if not _SHA.fullmatch(sha):
         raise refuse(line, f"的 sha256“{sha}”不是 64 位十六进制")
-    if not unit:
-        raise refuse(line, "缺少单位代码（unit）")
     if not _YEAR.fullmatch(year):
         raise refuse(line, f"的年度“{year}”不是四位数字")
     if not name:

@@ -14,11 +14,13 @@ ArchiveError (Chinese text: what is wrong, where, what to do).
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import os
 import re
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -96,18 +98,20 @@ def _connect(archive: Path) -> Iterator[sqlite3.Connection]:
     path = archive / DB_NAME
     db = None
     try:
-        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        if not path.exists():
+            _create(archive)
+        # mode=rw: a manifest that vanishes is an error here, never silently recreated empty.
+        db = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=30, isolation_level=None)
         db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # a manifest row is the proof a file was received
-        _ensure_schema(archive, db)
+        _check(archive, db)
         yield db
     except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
         raise  # the caller's values or code, not damage
     except sqlite3.Error as exc:
         if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
             raise ArchiveError(f"归档清单 {path} 正被其他进程长时间占用，请稍后重试。") from exc
-        raise ArchiveError(f"归档清单 {path} 已损坏，无法读取（{exc}）。{_RESTORE}") from exc
+        raise ArchiveError(f"归档清单 {path} 已损坏或无法打开（{exc}）。{_RESTORE}") from exc
     finally:
         if db is not None:
             db.close()
@@ -125,15 +129,41 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _ensure_schema(archive: Path, db: sqlite3.Connection) -> None:
+def _create(archive: Path) -> None:
+    """Build the manifest under a temporary name and link it into place, so no
+    process ever opens a half-made one (switching a shared, new file to WAL
+    fails under concurrency). `.lock` is the lock the CSV manifest's writers
+    took: the migration cannot race a process still running the old code."""
+    path = archive / DB_NAME
+    archive.mkdir(parents=True, exist_ok=True)
+    with open(archive / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():  # another process made it while we waited
+            return
+        fd, name = tempfile.mkstemp(dir=archive, prefix=f".{DB_NAME}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            db = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")  # stored in the file: every later opener gets WAL
+                with _transaction(db):
+                    _set_up(archive, db)
+            finally:
+                db.close()
+            os.link(tmp, path)  # never replaces an existing manifest
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+        _finish_migration(archive)
+
+
+def _check(archive: Path, db: sqlite3.Connection) -> None:
     path = archive / DB_NAME
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == 0:
-        with _transaction(db):
-            # Another process may have set it up while we waited for the lock.
-            if db.execute("PRAGMA user_version").fetchone()[0] == 0:
-                _set_up(archive, db)
-        version = SCHEMA_VERSION
+        # Never a legitimate state: a manifest is linked into place only once set up.
+        raise ArchiveError(f"归档清单 {path} 为空或不是 nianbao 的归档清单。{_RESTORE}")
     if version != SCHEMA_VERSION:
         raise ArchiveError(
             f"归档清单 {path} 的版本（{version}）不是本程序能识别的版本（{SCHEMA_VERSION}）。"
@@ -146,20 +176,20 @@ def _ensure_schema(archive: Path, db: sqlite3.Connection) -> None:
     check = [r[0] for r in db.execute("PRAGMA quick_check")]
     if check != ["ok"]:
         raise ArchiveError(f"归档清单 {path} 已损坏（{'；'.join(check[:3])}）。{_RESTORE}")
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # e.g. restored from a plain copy
+        db.execute("PRAGMA journal_mode=WAL")
     _finish_migration(archive)
 
 
 def _set_up(archive: Path, db: sqlite3.Connection) -> None:
     """Create the manifest, filled from manifest.csv if there is one (inside the caller's transaction)."""
     path = archive / DB_NAME
-    if any(db.execute("SELECT name FROM sqlite_master")):
-        raise ArchiveError(f"{path} 不是 nianbao 的归档清单（含有其他数据表）。{_RESTORE}")
     csv_path = archive / CSV_NAME
     if csv_path.exists():
         rows = _read_csv(csv_path)
     elif (archive / MIGRATED_NAME).exists():
         raise ArchiveError(
-            f"归档清单 {path} 缺失或为空，但清单早已从 manifest.csv 迁移到这里（见 {MIGRATED_NAME}），"
+            f"归档清单 {path} 缺失，但清单早已从 manifest.csv 迁移到这里（见 {MIGRATED_NAME}），"
             f"迁移之后收到的文件记录都在其中。{_RESTORE}"
         )
     else:
@@ -169,7 +199,7 @@ def _set_up(archive: Path, db: sqlite3.Connection) -> None:
     # would later list them with a made-up received time.
     unlisted = sorted(_blob_names(archive) - {r[0] for r in rows})
     if unlisted:
-        source = f"清单 {csv_path}" if csv_path.exists() else f"归档清单 {path} 缺失或为空，"
+        source = f"清单 {csv_path}" if csv_path.exists() else f"归档清单 {path} 缺失，"
         raise ArchiveError(
             f"{source}没有列出 {archive / 'blobs'} 中已存的 {len(unlisted)} 个文件"
             f"（如 {unlisted[0]}），清单可能丢失了记录。未建立新清单，原文件未改动。"

@@ -102,10 +102,10 @@ def standings(
         uploads.setdefault(upload.unit, []).append(upload)
     received = {}
     if build_rows:
-        for row in read_manifest(home.archive):
-            if row["year"] == str(year):
-                key = (row["unit"], row["original_name"])
-                received[key] = max(received.get(key, ""), row["received_at"])
+        # A damaged manifest raises ArchiveError (Chinese text) here; nothing is guessed.
+        for row in read_manifest(home.archive, year=year):
+            key = (row["unit"], row["original_name"])
+            received[key] = max(received.get(key, ""), row["received_at"])
     late_from = deadline(year)
     out = []
     for unit, name in zip(expected["code"], expected["name"]):

@@ -13,6 +13,7 @@ from pipeline.home import write_atomic
 from pipeline.messages import Message
 from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
 from pipeline.validate import STATUS_COLUMNS, STATUS_TEXT
+from schemas import text as text_module
 from schemas.base import ReportFormat
 
 
@@ -29,11 +30,18 @@ def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path
     return _write_if_changed(out / "report.html", html), _write_if_changed(out / "report.md", md), md
 
 
+# The code that shapes a unit's report besides its templates: a change in escaping
+# must re-render reports written before it.
+RENDER_CODE = [*sorted(Path(__file__).parent.glob("*.py")), Path(text_module.__file__)]
+
+
 def _templates_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(TEMPLATES.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(TEMPLATES).as_posix().encode() + path.read_bytes())
+    for path in RENDER_CODE:
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -269,3 +269,9 @@ def test_office_markdown_keeps_formatting_and_safe_links_only():
     assert {tag for tag, _ in tags} == {"h3", "ol", "li", "strong", "blockquote", "p", "a", "code"}
     assert "![图](https://www.example.gov.cn/x.png)" in html.unescape(rendered)
     assert "[r]: javascript:alert(1)" in html.unescape(rendered)
+
+
+def test_every_line_break_splits_paragraphs_and_control_only_lines_vanish():
+    from pipeline.render.reports import paragraphs
+
+    assert paragraphs("一\r二\u2028三\r\n\x01\u202e\n四\x1b") == ["一", "二", "三", "四"]

@@ -55,7 +55,8 @@ def environment() -> Environment:
 
 
 def paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    # After strip_controls every line break is "\n" (a lone CR or U+2028 too).
+    return [line.strip() for line in strip_controls(text).split("\n") if line.strip()]
 
 
 @dataclass

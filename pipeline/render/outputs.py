@@ -35,7 +35,7 @@ def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path
 RENDER_CODE = [*sorted(Path(__file__).parent.glob("*.py")), Path(text_module.__file__)]
 
 
-def _templates_digest() -> str:
+def _renderer_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(TEMPLATES.rglob("*")):
         if path.is_file():
@@ -55,7 +55,7 @@ def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView | Lazy
         previous = json.loads(digests_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    templates = _templates_digest()
+    templates = _renderer_digest()
     digests, paths = {}, []
     for code, view in views.items():
         key = view.key if isinstance(view, LazyView) else repr(view)

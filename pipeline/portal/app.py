@@ -50,7 +50,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from pipeline.home import Home
-from pipeline.ingest.archive import blob_path
+from pipeline.ingest.archive import ArchiveError, read_blob
 from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import exports, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
@@ -574,7 +574,7 @@ class Portal:
         upload = self.store.upload(unit, year, version)
         if upload is None:
             raise HTTPException(404, "没有这个版本。")
-        data = blob_path(self.home.archive, upload.sha256).read_bytes()
+        data = read_blob(self.home.archive, upload.sha256)
         return download(data, _safe_download_name(upload.original_name, version), "application/octet-stream")
 
     # --- office pages ----------------------------------------------------------
@@ -639,6 +639,15 @@ class Portal:
         return download(data, f"{year}年度未报送单位.csv", "text/csv; charset=utf-8")
 
     async def error(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ArchiveError):
+            log.error("archive: %s", exc)
+            try:
+                session = self.session(request)
+                office = session is not None and session.role == "office"
+            except Exception:  # noqa: BLE001 - the error page must not fail itself
+                office = False
+            # Server paths and repair steps only for the office; units get a plain notice.
+            exc = HTTPException(503, str(exc) if office else "报送档案暂时无法读取，请稍后重试或联系政务公开办。")
         code = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else SERVER_ERROR
         if not CJK.search(detail):  # Starlette's own English text
@@ -771,6 +780,7 @@ def create_app(
         exception_handlers={
             HTTPException: portal.error,
             ClientDisconnect: portal.disconnected,
+            ArchiveError: portal.error,
             Exception: portal.error,
         },
         lifespan=lifespan,

@@ -18,12 +18,12 @@ non-blank line is a paragraph. In it:
 The office's template is trusted, but it still runs in a SandboxedEnvironment
 with StrictUndefined and no loader (no includes, no file access). What units
 submit is data: it is inserted as a value, never parsed as template source, and
-cannot start a heading; HTML output escapes it.
+cannot start a heading. Markdown output escapes all text (the narrative is plain
+text, not Markdown) and HTML output autoescapes it; both lose control characters.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +38,7 @@ from pipeline.render.reports import district_title, publication_record
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas import numbers
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
+from schemas.text import escape_markdown, strip_controls
 
 # Marks text that came from a value (figures, unit text): such a line is never a heading.
 DATA_MARK = "\ue000"
@@ -129,8 +130,9 @@ def _missing_text(catalogue, names, state, template):
 
 
 def _mark_data(value) -> str:
-    text = str(value).replace(DATA_MARK, "")
-    return DATA_MARK + text.replace("\r\n", "\n").replace("\n", "\n" + DATA_MARK)
+    # Controls go first: a lone CR or U+2028 becomes a newline, and so gets its mark too.
+    text = strip_controls(str(value)).replace(DATA_MARK, "")
+    return DATA_MARK + text.replace("\n", "\n" + DATA_MARK)
 
 
 def sandbox() -> SandboxedEnvironment:
@@ -179,16 +181,6 @@ def render_narrative(source: str, context: dict, *, name: str) -> str:
 # --- from rendered text to a view -------------------------------------------------
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
-_MD_LEADING = re.compile(r"^([#+\-=>]|\d+[.)](?=\s))")
-
-
-def md_escape(text: str) -> str:
-    """Text shown literally in Markdown (unit text may hold markup)."""
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LEADING.sub(lambda m: "\\" + m.group(0), text)
-
-
 @dataclass
 class Para:
     text: str
@@ -196,7 +188,7 @@ class Para:
 
     @property
     def md(self) -> str:
-        return md_escape(self.text)
+        return escape_markdown(self.text)
 
 
 @dataclass
@@ -209,7 +201,7 @@ class LegacySection:
 
     @property
     def heading_md(self) -> str:
-        return md_escape(self.heading)
+        return escape_markdown(self.heading)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -231,14 +223,15 @@ class LegacyView:
 
     @property
     def title_md(self) -> str:
-        return md_escape(self.title)
+        return escape_markdown(self.title)
 
 
 def parse_rendered(text: str) -> tuple[list[Para], list[tuple[str, list[Para]]]]:
     """Rendered template -> preamble and (heading, items) per section."""
     preamble: list[Para] = []
     sections: list[tuple[str, list[Para]]] = []
-    for line in text.replace("\r\n", "\n").split("\n"):
+    # Unit values lost their controls in _mark_data; this cleans the office's own lines.
+    for line in strip_controls(text).split("\n"):
         raw = line.strip()
         clean = raw.replace(DATA_MARK, "").strip()
         if not clean:
@@ -357,7 +350,7 @@ def build_views(fmt, year, config, sections, status, home_root):
             for (row, _), text in values_for(narrative, code).items():
                 item = catalogue.texts.get(row)
                 if item is not None:
-                    paras = [Para(line.strip()) for line in text.splitlines() if line.strip()]
+                    paras = [Para(line.strip()) for line in strip_controls(text).split("\n") if line.strip()]
                     unit_sections.append(LegacySection(row, item.label, paras))
         units[code] = LegacyView(
             kind="unit",

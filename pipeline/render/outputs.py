@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline.home import write_atomic
 from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
 from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
+from schemas import text as text_module
 from schemas.base import ReportFormat
 from schemas.messages import Message
 
@@ -29,11 +30,18 @@ def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path
     return _write_if_changed(out / "report.html", html), _write_if_changed(out / "report.md", md), md
 
 
-def _templates_digest() -> str:
+# The code that shapes a unit's report besides its templates: a change in escaping
+# must re-render reports written before it.
+RENDER_CODE = [*sorted(Path(__file__).parent.glob("*.py")), Path(text_module.__file__)]
+
+
+def _renderer_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(TEMPLATES.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(TEMPLATES).as_posix().encode() + path.read_bytes())
+    for path in RENDER_CODE:
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -47,7 +55,7 @@ def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView | Lazy
         previous = json.loads(digests_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    templates = _templates_digest()
+    templates = _renderer_digest()
     digests, paths = {}, []
     for code, view in views.items():
         key = view.key if isinstance(view, LazyView) else repr(view)

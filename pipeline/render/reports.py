@@ -2,7 +2,11 @@
 
 Templates live in templates/<format>/ (with shared partials in templates/shared/).
 Text from units and from the office's text files is data, never template source:
-it is passed in as values, and autoescaped in HTML.
+it is passed in as values. Every value printed has its control characters removed
+(the environment's `finalize`); HTML autoescapes, and Markdown templates pass text
+through `md_text` (a unit's text, shown literally), `md_office` (the office's own
+Markdown, formatting kept but no raw HTML or unsafe links) or `md_inline` (a table cell
+or a name inside a sentence); see schemas/text.py.
 """
 
 from __future__ import annotations
@@ -15,16 +19,24 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from pipeline.render.layout import html_grids, plain_tables
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-def _md_cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+def _printable(value: object) -> object:
+    """Every printed value, HTML or Markdown, loses its control characters (before autoescape)."""
+    if not isinstance(value, str):
+        return value
+    clean = strip_controls(value)
+    if clean == value:
+        return value
+    return Markup(clean) if isinstance(value, Markup) else clean
 
 
 def environment() -> Environment:
@@ -34,13 +46,17 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        finalize=_printable,
     )
-    env.filters["md_cell"] = _md_cell
+    env.filters["md_text"] = lambda value: escape_markdown(str(value))
+    env.filters["md_office"] = lambda value: safe_markdown(str(value))
+    env.filters["md_inline"] = lambda value: escape_markdown_inline(str(value))
     return env
 
 
 def paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    # After strip_controls every line break is "\n" (a lone CR or U+2028 too).
+    return [line.strip() for line in strip_controls(text).split("\n") if line.strip()]
 
 
 @dataclass
@@ -50,6 +66,8 @@ class SectionView:
     paragraphs: list[str] = field(default_factory=list)
     grids: list = field(default_factory=list)
     plain_tables: list = field(default_factory=list)
+    # Paragraphs the office wrote (its Markdown is kept) rather than a unit (shown literally).
+    office: bool = False
 
 
 @dataclass
@@ -73,10 +91,12 @@ class ReportView:
     coverage: dict | None = None
 
 
-def section_views(fmt: ReportFormat, sections: dict[str, pd.DataFrame], scope: str, texts: dict[str, str]):
+def section_views(
+    fmt: ReportFormat, sections: dict[str, pd.DataFrame], scope: str, texts: dict[str, str], *, office: bool
+):
     views = []
     for section in fmt.sections:
-        view = SectionView(section.code, section.heading)
+        view = SectionView(section.code, section.heading, office=office)
         if section.table:
             table = fmt.tables[section.table]
             values = values_for(sections[section.table], scope)
@@ -173,7 +193,7 @@ def build_views(
         format_name=fmt.name,
         record=publication_record(config, year, config["government"]),
         preamble=preamble,
-        sections=section_views(fmt, sections, DISTRICT, texts),
+        sections=section_views(fmt, sections, DISTRICT, texts, office=True),
         coverage=coverage,
     )
     narrative = sections[NARRATIVE_TABLE]
@@ -193,5 +213,5 @@ def unit_view(fmt, sections, code: str, name: str, year: int, preamble: list[str
         format_name=fmt.name,
         record=publication_record({}, year, name),
         preamble=preamble,
-        sections=section_views(fmt, sections, code, texts),
+        sections=section_views(fmt, sections, code, texts, office=False),
     )

@@ -10,7 +10,6 @@ import os
 import stat
 from pathlib import Path
 
-
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 

@@ -19,6 +19,7 @@ demo: install
 	$(BIN)/nianbao demo --home $(DEMO)
 
 test: install
+	bash .ci/install-system-packages
 	$(BIN)/pytest -q
 
 lint: install

@@ -49,11 +49,16 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     from dagster import DagsterInstance
 
     from pipeline.defs.definitions import build_definitions
+    from pipeline.home import year_lock
 
     job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
     _show_progress()
     started = time.monotonic()
-    with DagsterInstance.ephemeral() as instance:
+
+    def waiting() -> None:
+        print(f"{year} 年度正在由另一个进程编制，等待其完成后再编制……", file=sys.stderr, flush=True)
+
+    with year_lock(home, year, on_wait=waiting), DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
         )

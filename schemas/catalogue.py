@@ -206,7 +206,7 @@ ENTRIES: dict[str, Entry] = {
             "F11.csv_header",
             "F11",
             None,
-            "表头不正确：{problems}。表头应为 table,row,column,value（可另加 unit,year）。",
+            "表头不正确：{problems}。表头应为 table,row,column,value（可另加 unit,year），请改正表头后重新报送。",
         ),
         Entry(
             "F11.csv_fields",
@@ -276,18 +276,6 @@ ENTRIES: dict[str, Entry] = {
             "F14",
             "WARNING",
             "规则 {rule_id} 在本文件中还有 {more} 条同类问题未逐条列出（只列出前 {shown} 条）。请按已列出的问题改正后重新检查。",
-        ),
-        Entry(
-            "F14.time",
-            "F14",
-            None,
-            "文件处理超过 {seconds} 秒仍未完成，已停止处理，本次报送不予采用。请使用下发的模板填写后重新报送。",
-        ),
-        Entry(
-            "F14.memory",
-            "F14",
-            None,
-            "文件处理所需内存超过 {limit_mb} MB，已停止处理，本次报送不予采用。请使用下发的模板填写后重新报送。",
         ),
         Entry(
             "F15.unexpected",
@@ -466,3 +454,16 @@ def cap_messages(messages: list[Message], limit: int = MAX_PER_RULE) -> list[Mes
                         more=count - limit, shown=limit)
             )  # fmt: skip
     return kept
+
+
+def rules_table() -> str:
+    """The README's rules table (between its `rules:start` and `rules:end` marks)."""
+    words = {"ERROR": "错误", "WARNING": "提醒"}
+    notes = {"F11": "（工作表按表头文字读取、缺少工作表时为提醒）", "F14": "（只列出前若干条时的汇总为提醒）"}
+    lines = ["| 编号 | 内容 | 级别 |", "|---|---|---|"]
+    lines += [f"| {r.id} | {r.title} | {words[r.severity]}{notes.get(r.id, '')} |" for r in RULES.values()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m schemas.catalogue: print the README's rules table
+    print(rules_table())

@@ -1,7 +1,7 @@
 """Format `national-2021` (国办公开办函〔2021〕30号): reports on 2021 and later.
 
 Labels are verbatim from the official form; codes are the project's contract
-(spec/national-2021.md). Do not rename codes.
+(docs/formats.md). Do not rename codes.
 """
 
 from __future__ import annotations

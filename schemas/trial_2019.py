@@ -1,7 +1,7 @@
 """Format `trial-2019` (国办公开办函〔2019〕60号, 试行): reports on 2019 and 2020.
 
 Same sections as national-2021; a different proactive table, one “（六）其他处理”
-row without sub-items, and no N8 (spec/trial-2019.md).
+row without sub-items, and no N8 (docs/formats.md).
 """
 
 from __future__ import annotations

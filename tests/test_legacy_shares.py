@@ -1,4 +1,4 @@
-"""Shares computed from counts as spec/legacy.md says: whole percent rounded half
+"""Shares computed from counts as docs/formats.md says: whole percent rounded half
 up; a non-zero share under 1% with one decimal, so no non-zero count reads 0%."""
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ RATIO_MIN_SIZE = 1024 * 1024
 MAX_ENTRIES = 500  # an .xlsx has a few dozen parts (F5)
 MAX_ROWS = 5000  # per sheet (F5)
 MAX_COLS = 200
+MAX_SHEETS = 50  # a template has at most a dozen sheets (F14)
 
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -126,7 +127,10 @@ def _check_members(zf: zipfile.ZipFile) -> set[str]:
             raise Refused("F2.xlsb")
         raise Refused("F2.not_workbook")
     formula_sheets: set[str] = set()
-    for name, part in _sheet_parts(zf).items():
+    parts = _sheet_parts(zf)
+    if len(parts) > MAX_SHEETS:
+        raise Refused("F14.sheets", count=len(parts), limit=MAX_SHEETS)
+    for name, part in parts.items():
         if part not in names:
             continue
         with zf.open(part) as fh:

@@ -130,8 +130,8 @@ def _warm_up() -> None:
 
 
 def _land(home: Home, unit: str, year: int, name: str, data: bytes) -> Path:
-    folder = home.inbox_dir(year) / unit
-    path = write_atomic(folder / name, data)
+    folder = home.contained(home.inbox_dir(year) / unit)
+    path = write_atomic(home.contained(folder / name), data)
     newest = max(
         (p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file() and p != path),
         default=0,

@@ -10,7 +10,7 @@ non-blank line is a paragraph. In it:
 - ``{{ hotline.calls }}``: an indicator's district figure (table code, then
   indicator code) as entered, e.g. ``2275`` or ``15618.3156``;
 - ``{{ share(hotline.complaints, hotline.calls) }}``: the share of a part in a
-  whole computed from the counts (spec/legacy.md): ``67%``, ``0.4%``;
+  whole computed from the counts (docs/formats.md): ``67%``, ``0.4%``;
 - ``{{ staffing.admin_quota | thousands }}``: ``1,591``;
 - ``{{ text.hr_story }}``: a text a unit submitted;
 - ``{{ year }}``, ``{{ district }}``, ``{{ government }}``.

@@ -12,7 +12,6 @@ upload API. Rules are per unit, so both give a file the same messages
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,11 +20,10 @@ from pipeline.ingest.cells import ParsedFile, empty_cells
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.catalogue import FileOrigin, cap_messages
 from schemas.messages import Message, sort_messages
+from schemas.text import find_controls, strip_controls
 
 MAX_CELLS = 20_000  # a filled form has a few hundred cells; a legacy catalogue a few hundred more
 MAX_TEXT_CHARS = 20_000  # per cell: a long section runs to a few thousand characters
-# Control characters other than tab and newline, DEL, C1, and bidirectional controls.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -76,18 +74,18 @@ def _within_limits(cells: pd.DataFrame, origin: FileOrigin) -> tuple[pd.DataFram
         )  # fmt: skip
     cells = cells[~too_long]
     text = cells["table"] == NARRATIVE_TABLE
-    dirty = text & cells["raw"].str.contains(_CONTROLS, regex=True)
-    for r in cells[dirty].itertuples():
-        found = sorted({f"U+{ord(ch):04X}" for ch in _CONTROLS.findall(r.raw)})
+    dirty = {i: chars for i, raw in cells.loc[text, "raw"].items() if (chars := find_controls(raw))}
+    for i, chars in dirty.items():
+        r = cells.loc[i]
         problems.append(
-            origin.problem(
-                "F17.controls", sheet=r.sheet, location=r.location, cell=r.row, chars="、".join(found)
-            )
-        )
-    if dirty.any():
-        cells = cells.assign(
-            raw=cells["raw"].where(~dirty, cells["raw"].str.replace(_CONTROLS, "", regex=True))
-        )
+            origin.problem("F17.controls", sheet=r["sheet"], location=r["location"], cell=r["row"],
+                           chars="、".join(chars))
+        )  # fmt: skip
+    if dirty:
+        # Published outputs strip them too (schemas/text.py); what is stored is already clean.
+        cells = cells.copy()
+        for i in dirty:
+            cells.loc[i, "raw"] = strip_controls(cells.loc[i, "raw"])
     return cells, problems
 
 

@@ -1,4 +1,4 @@
-"""Format `legacy`: reports on years up to 2018 (国务院令第492号, docs/formats.md).
+"""Format `legacy`: reports on years up to 2018 (国务院令第492号; docs/formats.md).
 
 Before 2019 there was no national table. The coordinating office defines, per
 home and year, the indicators units submit and the relations among them, in an
@@ -49,7 +49,7 @@ owner unit; others on the district's totals, reported to the first term's owner.
 An indicator not submitted counts as 0 when its owner handed in something; a
 relation whose owners handed in nothing is not checked.
 
-Built-in rules (all WARNING, as docs/formats.md says the office decides):
+Built-in rules (all WARNING, the office decides, docs/formats.md):
   L1 an indicator submitted by a unit that does not own it (ERROR: it would be
      counted twice); L2 a submitted share differs by 0.5 points or more from
      the share computed from its counts; L3 shares of one whole do not sum to

@@ -1,6 +1,6 @@
 """Write the Jianghan 2017 demo submissions: inbox/2017/<unit>/<file>.
 
-The figures are those the published report prints (../../../../shared/reference/
+The figures are those the published report prints (tests/reference/
 jianghan-2017-report.txt), split among the units that supply them. Some units
 hand in the Excel template (made by pipeline.workbook.writer and filled in
 with openpyxl, as a clerk would), the others the interchange CSV.

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := build/demo
 
-.PHONY: install demo test lint format ui bench clean
+.PHONY: install demo test lint format ui bench fuzz clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,10 @@ ui: install
 	cp dagster.yaml build/dagster-home/dagster.yaml
 	DAGSTER_HOME=$(abspath build/dagster-home) NIANBAO_HOME=$(abspath $(DEMO)/shifanqu) \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Longer fuzzing of the readers and the per-file check; failing inputs land in tests/fuzz_corpus/.
+fuzz: install
+	NIANBAO_FUZZ_EXAMPLES=$${NIANBAO_FUZZ_EXAMPLES:-3000} NIANBAO_FUZZ_SAVE=1 $(BIN)/pytest -q tests/test_fuzz.py
 
 bench: install
 	$(BIN)/python benchmarks/bench_build.py

@@ -7,7 +7,9 @@ Cases of the core issue (empty, wrong type, old .xls, macros, password, zip
 bomb, oversized, unit/year mismatch, unknown codes, text for numbers, formula
 without cached value, unsafe names) plus: truncated xlsx, 1,000,000 rows (dense
 and sparse), 16,384 columns, shared-strings bombs (ratio and entity expansion),
-external links, XXE, CSV with a NUL byte, mixed encodings, CSV injection.
+external links, XXE, CSV with a NUL byte, mixed encodings, CSV injection; and
+the faults of issue 11: over-long text, junk lines, many sheets, bidi and DEL in
+names, control characters in text.
 """
 
 from __future__ import annotations
@@ -307,6 +309,23 @@ def zip_bomb(tmp: Path) -> bytes:
     return (tmp / "hostile-bomb.xlsx").read_bytes()
 
 
+def long_narrative(length: int) -> bytes:
+    return csv_with({("narrative", "problems", "text"): "长" * length})
+
+
+def junk_lines(count: int) -> bytes:
+    return b"table,row,column,value\n" + b"junk,junk,junk,junk\n" * count
+
+
+def many_sheets(tmp: Path) -> bytes:
+    wb = openpyxl.Workbook()
+    for n in range(59):
+        wb.create_sheet(f"表{n}")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 CASES = [
     # Those of the core issue.
     Case("empty", "b.csv", lambda t: b"", "F1", "空"),
@@ -367,4 +386,18 @@ CASES = [
     ),
     Case("script in narrative", "b.csv", lambda t: csv_with({("narrative", "problems", "text"): SCRIPT}), ""),
     Case("script in file name", f"{SCRIPT}.csv", lambda t: csv_with(), "F9"),
+    # Issue 11: the faults a security test found.
+    Case("narrative over the csv field limit", "b.csv", lambda t: long_narrative(131_073), "F14", "上限"),
+    Case("narrative at the csv field limit", "b.csv", lambda t: long_narrative(131_072), "F14", "上限"),
+    Case("200,000 junk lines", "b.csv", lambda t: junk_lines(200_000), "F14", "20000"),
+    Case("60 sheets", "b.xlsx", many_sheets, "F14", "工作表"),
+    Case("bidi override in name", "b\u202excsv.csv", lambda t: csv_with(), "F9", "控制字符"),
+    Case("DEL in name", "b\x7f.csv", lambda t: csv_with(), "F9", "控制字符"),
+    Case(
+        "control characters in narrative",
+        "b.csv",
+        lambda t: csv_with({("narrative", "overview", "text"): "总体情况\x01\x1b[31m\x7f\u202e正文"}),
+        "",
+    ),
 ]
+

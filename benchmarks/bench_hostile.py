@@ -71,7 +71,9 @@ def main() -> None:
         figures[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
         print(f"{name:8s} N={args.units}: build {figures[name][0]:.2f} s, peak {figures[name][1]:.0f} MB")
     ratio = figures["hostile"][0] / figures["clean"][0]
-    print(f"hostile / clean: {ratio:.2f} x (target <= 1.5); hostile peak {figures['hostile'][1]:.0f} MB (target <= 500)")
+    print(
+        f"hostile / clean: {ratio:.2f} x (target <= 1.5); hostile peak {figures['hostile'][1]:.0f} MB (target <= 500)"
+    )
     import pandas as pd
 
     status = hostile / "warehouse" / str(YEAR) / "status.parquet"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pandas is imported where frames are used: the sensor reads 
 __all__ = ["Home", "HomeError", "read_parquet", "write_atomic", "write_parquet", "year_lock"]
 
 HOME_ENV = "NIANBAO_HOME"
+INBOX_DIGEST = "inbox.digest"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class Home:
 
     def warehouse_dir(self, year: int) -> Path:
         return self.warehouse / str(year)
+
+    def inbox_digest(self, year: int) -> Path:
+        """Digest of the inbox a year was last built from (pipeline/steps/inbox.py). Named
+        here, not in pipeline/warehouse.py, because the sensor reads it without pandas."""
+        return self.warehouse_dir(year) / INBOX_DIGEST
 
     def reports_dir(self, year: int) -> Path:
         return self.root / "reports" / str(year)

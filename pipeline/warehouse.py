@@ -138,7 +138,6 @@ TABLES: dict[str, TableSpec] = {
     )
 }
 SECTION_MODEL = SectionTable
-INBOX_DIGEST = "inbox.digest"
 PARSE_CACHE = "parse_cache.pickle"
 
 
@@ -192,10 +191,6 @@ class Warehouse:
 
     def read_section(self, key: str) -> pd.DataFrame:
         return read_parquet(self.section_path(key))
-
-    @property
-    def inbox_digest(self) -> Path:
-        return self.root / INBOX_DIGEST
 
     @property
     def parse_cache(self) -> Path:

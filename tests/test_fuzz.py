@@ -29,7 +29,9 @@ FMT = format_for_year(YEAR)
 CORPUS = Path(__file__).parent / "fuzz_corpus"
 EXAMPLES = int(os.environ.get("NIANBAO_FUZZ_EXAMPLES", "40"))
 SAVE = os.environ.get("NIANBAO_FUZZ_SAVE") == "1"
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=not SAVE)
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=not SAVE
+)
 
 
 def survives(data: bytes, name: str) -> None:
@@ -54,7 +56,9 @@ def valid_xlsx(tmp_path_factory) -> bytes:
     return (tmp / "f.xlsx").read_bytes()
 
 
-CSV_ALPHABET = st.sampled_from(list("0123456789,.-\"\n\r\t abcxyz_|；，“”１２") + ["applications", "received", "total"])
+CSV_ALPHABET = st.sampled_from(
+    list('0123456789,.-"\n\r\t abcxyz_|；，“”１２') + ["applications", "received", "total"]
+)
 
 
 @FUZZ
@@ -101,6 +105,8 @@ def test_whole_check_never_raises(data):
     assert not [m for m in report.messages if m.rule == "F15"]
 
 
-@pytest.mark.parametrize("path", sorted(p for p in CORPUS.glob("*.*") if p.suffix != ".md"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in CORPUS.glob("*.*") if p.suffix != ".md"), ids=lambda p: p.name
+)
 def test_saved_crashes_stay_fixed(path):
     survives(path.read_bytes(), f"b{path.suffix}")

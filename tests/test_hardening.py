@@ -49,9 +49,15 @@ def test_symlink_in_the_inbox_is_refused_and_never_read(district, tmp_path):
     b = messages_of(district, "B")
     assert [m.rule for m in b] == ["F16"] and "符号链接" in b[0].text
     assert status_of(district) == {"A": "accepted", "B": "missing", "C": "accepted"}
-    for path in [*district.root.rglob("*.html"), *district.root.rglob("*.md"), *district.root.rglob("*.parquet")]:
+    for path in [
+        *district.root.rglob("*.html"),
+        *district.root.rglob("*.md"),
+        *district.root.rglob("*.parquet"),
+    ]:
         assert "机密内容".encode() not in path.read_bytes(), path
-    assert not any(p.read_bytes() == secret.read_bytes() for p in (district.archive / "blobs").rglob("*") if p.is_file())
+    assert not any(
+        p.read_bytes() == secret.read_bytes() for p in (district.archive / "blobs").rglob("*") if p.is_file()
+    )
 
 
 def test_a_linked_unit_folder_is_not_followed(district, tmp_path):
@@ -136,8 +142,19 @@ def test_parquet_writes_never_share_a_temporary_name(tmp_path):
 def test_concurrent_builds_of_one_year_agree_with_a_clean_build(district, tmp_path):
     hand_in(district, YEAR, "B", "b.csv", to_csv(valid_cells(YEAR, seed=2)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    command = [sys.executable, "-m", "pipeline.cli", "build", "--year", str(YEAR), "--home", str(district.root)]
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "build",
+        "--year",
+        str(YEAR),
+        "--home",
+        str(district.root),
+    ]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
     outcomes = [r.wait(timeout=300) for r in runs]
     assert outcomes == [0, 0, 0], [r.stderr.read().decode() for r in runs]
     together = {p.name: p.read_bytes() for p in district.reports_dir(YEAR).rglob("*.md")}

@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.home import Home
 from pipeline.ingest.archive import read_manifest
 from pipeline.portal.store import Store, Upload
+from pipeline.warehouse import Warehouse
 from schemas.units import Registry
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -76,7 +77,7 @@ def report_years(home: Home, store: Store, today: date) -> list[int]:
 
 
 def _build(home: Home, year: int) -> tuple[pd.DataFrame | None, datetime | None]:
-    path = home.warehouse_dir(year) / "status.parquet"
+    path = Warehouse.of(home, year).path("status")
     if not path.exists():
         return None, None
     return pd.read_parquet(path), datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -71,5 +71,5 @@ def digest(state: list[tuple[str, int, int]]) -> str:
 
 
 def built_digest(home, year: int) -> str | None:
-    path = Path(home.warehouse_dir(year)) / "inbox.digest"
+    path = home.inbox_digest(year)
     return path.read_text().strip() if path.exists() else None

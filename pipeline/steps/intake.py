@@ -23,6 +23,7 @@ from pipeline.ingest.archive import ArchivedFile, archive_files
 from pipeline.ingest.cells import CELL_COLUMNS, ParsedFile
 from pipeline.steps.check import read_file, unit_problem
 from pipeline.steps.inbox import read_inbox_file, regular_file_problem, scan_inbox
+from pipeline.warehouse import Warehouse
 from schemas import format_for_year
 from schemas.catalogue import FileOrigin
 from schemas.messages import Message
@@ -105,7 +106,7 @@ def collect(
 
     in_use = set(newest.values())
     fingerprint = format_for_year(year, home.root).fingerprint()
-    cache_path = home.warehouse_dir(year) / "parse_cache.pickle"
+    cache_path = Warehouse.of(home, year).parse_cache
     cached = _load_cache(cache_path)
     cells_parts, file_rows, cache_rows = [], [], []
 

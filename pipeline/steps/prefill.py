@@ -10,12 +10,11 @@ def prefill_for(home: Home, unit: str, year: int) -> dict[tuple[str, str, str], 
     row `left[0]` from last year's row `right[0]`; for a stock-and-flow rule, the
     stock column of each of its rows. Only cells this year's format has are
     returned; the unit can overwrite them."""
-    import pandas as pd
-
+    from pipeline.warehouse import Warehouse
     from schemas import format_for_year
 
-    path = home.warehouse_dir(year - 1) / "accepted.parquet"
-    if not path.exists():
+    last_year = Warehouse.of(home, year - 1)
+    if not last_year.exists("accepted"):
         return {}
     fmt = format_for_year(year, home.root)
     kinds = fmt.cell_kinds()
@@ -26,7 +25,7 @@ def prefill_for(home: Home, unit: str, year: int) -> dict[tuple[str, str, str], 
     for rule in fmt.rules_of("stock_flow"):
         for row in rule.left:
             carried[(rule.table, row, rule.stock)] = (row, rule.stock)
-    last = pd.read_parquet(path)
+    last = last_year.read("accepted")
     last = last[last["unit"] == unit]
     out: dict[tuple[str, str, str], str] = {}
     for row in last.itertuples():

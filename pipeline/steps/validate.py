@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.home import Home, read_parquet
+from pipeline.home import Home
 from pipeline.steps.intake import Intake
+from pipeline.warehouse import Warehouse
 from schemas import format_for_year
 from schemas.base import ReportFormat
 from schemas.catalogue import FileOrigin, cap_messages
@@ -31,11 +32,11 @@ class Validation:
 
 def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
     """Last year's accepted cells and format, where last year is on record."""
-    path = home.warehouse_dir(year - 1) / "accepted.parquet"
-    if not path.exists():
+    last = Warehouse.of(home, year - 1)
+    if not last.exists("accepted"):
         return None, None
     try:
-        return read_parquet(path), format_for_year(year - 1, home.root)
+        return last.read("accepted"), format_for_year(year - 1, home.root)
     except Exception:  # a legacy year without a catalogue: nothing to compare with
         return None, None
 

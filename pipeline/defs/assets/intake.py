@@ -55,7 +55,7 @@ def submissions(context: AssetExecutionContext, home: NianbaoHome) -> Materializ
     warehouse.write("cells", intake.cells.astype({"year": "int64"}))
     warehouse.write("files", intake.files)
     warehouse.write_messages("intake_messages", intake.messages)
-    write_atomic(warehouse.inbox_digest, digest(state))
+    write_atomic(data_home.inbox_digest(year), digest(state))
     in_use = intake.files[intake.files["in_use"]]
     return MaterializeResult(
         metadata={

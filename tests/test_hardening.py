@@ -205,3 +205,31 @@ def test_paths_outside_the_home_are_refused(district, tmp_path):
         district.contained(district.root / ".." / "elsewhere")
     assert district.contained(district.inbox_dir(YEAR) / "A" / "a.csv").is_relative_to(district.root)
     assert Path(district.contained(district.root)) == district.root
+
+
+def test_concurrent_portal_uploads_agree_with_a_clean_build(tmp_path):
+    """Every unit uploads two versions at once (each from its own session); the year
+    then builds exactly as a home holding only each unit's second version does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hostile.client import UNITS, portal_running
+
+    versions = {code: [to_csv(valid_cells(YEAR, seed=10 + i)), to_csv(valid_cells(YEAR, seed=20 + i))]
+                for i, (code, _) in enumerate(UNITS)}  # fmt: skip
+    with portal_running(tmp_path / "portal") as portal:
+        clients = {code: portal.client(code) for code, _ in UNITS}
+
+        def upload(code: str, n: int):
+            return clients[code].upload(YEAR, f"v{n}.csv", versions[code][n])
+
+        for n in (0, 1):  # each round's uploads race each other; the rounds come in order
+            with ThreadPoolExecutor(len(UNITS)) as pool:
+                responses = list(pool.map(lambda code, n=n: upload(code, n), [c for c, _ in UNITS]))
+            assert all(r.ok for r in responses)
+        build(portal.home, YEAR)
+        got = {p.name: p.read_bytes() for p in portal.home.reports_dir(YEAR).rglob("*.md")}
+    clean = write_home(tmp_path / "clean", list(UNITS), first_year=2020)
+    for code, _ in UNITS:
+        hand_in(clean, YEAR, code, "v1.csv", versions[code][1])
+    build(clean, YEAR)
+    assert got == {p.name: p.read_bytes() for p in clean.reports_dir(YEAR).rglob("*.md")}

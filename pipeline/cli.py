@@ -5,15 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
-
-# Dagster's own console stays quiet: the assets' progress lines are printed plainly
-# by the "nianbao.progress" logger (pipeline/defs/assets/common.py), and a failed step's
-# own message by build_year. The full record is in the run's event log.
-QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -45,27 +39,20 @@ def _home(args):
 
 
 def build_year(home, year: int, *, quiet: bool = False) -> bool:
-    """Materialize `year` through Dagster (in process, no UI). True when the report was written."""
-    from dagster import DagsterInstance
+    """Materialize `year` through Dagster in this process, recorded in the home's
+    instance (pipeline/ops/instance.py), so the UI shows the run. True when the
+    report was written."""
+    from pipeline.ops.build import Builder
+    from pipeline.ops.instance import open_instance
 
-    from pipeline.defs.definitions import build_definitions
-
-    job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
+    builder = Builder(home)
     _show_progress()
     started = time.monotonic()
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
-        )
+    with open_instance(home) as instance:
+        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"})
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                # Dagster wraps the step's exception: the office's message is the innermost cause.
-                error = event.step_failure_data.error
-                while error.cause is not None:
-                    error = error.cause
-                text = re.sub(r"^[\w.]+(Error|Exception): ", "", error.message.strip())
-                print(f"步骤 {event.step_key} 失败：{text}", file=sys.stderr)
+        for line in result.failures:
+            print(line, file=sys.stderr)
         return False
     if not quiet:
         _summary(home, year, time.monotonic() - started)
@@ -94,12 +81,12 @@ def _summary(home, year: int, seconds: float) -> None:
 
 def cmd_build(args) -> int:
     home = _home(args)
-    from schemas import FIRST_YEAR, format_for_year
+    from pipeline.ops.build import unbuildable
 
-    if args.year < FIRST_YEAR:
-        print(f"年度 {args.year} 早于 {FIRST_YEAR} 年，没有年度报告。", file=sys.stderr)
+    problem = unbuildable(home, args.year)  # before the run: one line, exit 2, no traceback
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
         return 2
-    format_for_year(args.year, home.root)  # a missing or broken legacy catalogue: say so before the run
     return 0 if build_year(home, args.year) else 1
 
 

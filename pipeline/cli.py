@@ -140,26 +140,68 @@ def cmd_demo(args) -> int:
     return 0
 
 
+# argparse's own texts (usage, headings, errors) in Chinese. argparse looks its
+# `_` and `ngettext` up at call time, so replacing them here covers every parser
+# of the `nianbao` command; texts not listed stay as they are.
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+    "invalid %(type)s value: %(value)r": "“%(value)s”不是有效的%(type)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须指定其中一个",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+}
+
+
+def _zh(text: str) -> str:
+    return _ARGPARSE_ZH.get(text, text)
+
+
+argparse._ = _zh
+argparse.ngettext = lambda singular, plural, n: _zh(singular if n == 1 else plural)
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise ValueError(text)
+    return int(text)
+
+
+_year.__name__ = "年度（四位数字，如 2025）"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
     def with_home(sp):
         sp.add_argument("--home", help="数据目录（默认取环境变量 NIANBAO_HOME）")
         return sp
 
     b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
-    b.add_argument("--year", type=int, required=True)
+    b.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))
     c.add_argument("file")
     c.add_argument("--unit", required=True, help="单位代码")
-    c.add_argument("--year", type=int, required=True)
+    c.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     c.set_defaults(func=cmd_check)
 
     t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
-    t.add_argument("--year", type=int, required=True)
+    t.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     t.add_argument("--unit", required=True, help="单位代码")
     t.add_argument("-o", "--output", required=True, help="输出的 .xlsx 文件")
     t.set_defaults(func=cmd_template)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -124,6 +125,70 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from pipeline.ops.serve import LOOPBACK, serve
+
+    home = _home(args)
+    if args.host != LOOPBACK:
+        print(
+            f"注意：将在 {args.host} 上监听。Dagster 界面没有登录功能，任何能访问该端口的人都能启动和取消任务；"
+            "请只在 127.0.0.1 上运行，对外经带身份验证的 HTTPS 反向代理提供（见 deploy/）。",
+            file=sys.stderr,
+        )
+    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host)
+
+
+def cmd_backup(args) -> int:
+    from pipeline.ops.backup import backup
+
+    home = _home(args)
+    index = backup(home, Path(args.output))
+    total = sum(e["size"] for e in index["files"])
+    print(
+        f"已备份 {home.root}：{len(index['files'])} 个文件，共 {total / 1024 / 1024:.1f} MB → {args.output}"
+    )
+    print("备份包含报送门户的令牌摘要，请像保管令牌一样保管备份文件。")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from pipeline.ops.backup import BackupError, restore
+
+    try:
+        index = restore(Path(args.file), Path(args.home))
+    except BackupError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    years = sorted(
+        {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
+    )
+    print(
+        f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {index['created_at']}）。"
+    )
+    if years:
+        print("报告需重新编制：" + "；".join(f"nianbao build --home {args.home} --year {y}" for y in years))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from pipeline.ingest.archive import ArchiveError, read_manifest, verify_archive
+
+    home = _home(args)
+    try:
+        problems = verify_archive(home.archive)
+        count = len(read_manifest(home.archive))
+    except ArchiveError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem.text)
+    if problems:
+        print(f"\n核对完成：清单 {count} 条记录，发现 {len(problems)} 个问题。", file=sys.stderr)
+        return 1
+    print(f"核对完成：清单 {count} 条记录，归档文件全部完好。")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
 
@@ -205,6 +270,22 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--unit", required=True, help="单位代码")
     t.add_argument("-o", "--output", required=True, help="输出的 .xlsx 文件")
     t.set_defaults(func=cmd_template)
+
+    sv = with_home(sub.add_parser("serve", help="一条命令运行整个系统：Dagster 界面、守护进程和报送门户"))
+    sv.add_argument("--port", type=int, default=8400, help="报送门户端口（默认 8400）")
+    sv.add_argument("--ui-port", type=int, default=3000, help="Dagster 界面端口（默认 3000）")
+    sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机可访问）")
+    sv.set_defaults(func=cmd_serve)
+
+    bk = with_home(sub.add_parser("backup", help="把数据目录中无法重新生成的内容备份为一个文件"))
+    bk.add_argument("-o", "--output", required=True, help="备份文件（.tar.gz）")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="从备份文件恢复数据目录（目标目录须不存在或为空）")
+    rs.add_argument("file", help="备份文件")
+    rs.add_argument("--home", required=True, help="恢复到的数据目录")
+    rs.set_defaults(func=cmd_restore)
+    vf = with_home(sub.add_parser("verify", help="逐个核对归档文件与清单（缺失或被改动的文件）"))
+    vf.set_defaults(func=cmd_verify)
 
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")

@@ -214,6 +214,7 @@ OPENAPI = {
                             "schema": {
                                 "type": "object",
                                 "required": ["year", "file"],
+                                "additionalProperties": False,
                                 "properties": {
                                     "year": {"type": "string", "pattern": "^[0-9]{4}$"},
                                     "file": {"type": "string", "format": "binary"},

@@ -234,5 +234,11 @@ def serve(
         if not port_free(host, number):
             print(f"错误：{host}:{number} 已被占用，无法启动{what}。请换一个端口。", file=sys.stderr)
             return 2
+    # Create (or migrate) the instance's storage here, once: three processes doing
+    # it at the same time on a fresh SQLite instance race in Alembic.
+    from pipeline.ops.instance import open_instance
+
+    with open_instance(home):
+        pass
     kids = children(home, port, ui_port, host, portal_args or [])
     return Supervisor(home, kids, service_env(home)).run()

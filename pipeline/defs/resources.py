@@ -24,7 +24,7 @@ class NianbaoHome(ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator["NianbaoHome"]:
-        run = context.dagster_run
+        run = context.run
         year = run.tags.get("dagster/partition") if run is not None else None
         if year is None or not year.isdigit():
             yield self

@@ -43,7 +43,8 @@ def test_backup_delete_restore_rebuild_gives_identical_reports(used_home, tmp_pa
     assert before
     out = tmp_path / "backup.tar.gz"
     assert main(["backup", "--home", str(home.root), "-o", str(out)]) == 0
-    names = tarfile.open(out).getnames()
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
     from pipeline.ingest.archive import DB_NAME
 
     assert {"home.toml", "registry/units.csv", "portal/portal.sqlite3", f"archive/{DB_NAME}"} <= set(names)

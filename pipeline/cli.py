@@ -193,15 +193,17 @@ def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
 
     target = Path(args.home or "build/demo").resolve()
-    homes = make_demo_homes(target)
-    for home, years in homes:
+    homes = make_demo_homes(target, fresh=args.fresh)
+    for home, years, _kept in homes:
         for year in years:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
             if not build_year(home, year):
                 return 1
     print("\n演示数据目录：")
-    for home, years in homes:
+    for home, years, _kept in homes:
         print(f"  {home.root}（{'、'.join(str(y) for y in years)} 年度，报告在 reports/<年度>/ 下）")
+    if any(kept for _h, _y, kept in homes):
+        print("已保留现有演示目录中的报送门户令牌和上传记录；要从头开始，请加 --fresh。")
     return 0
 
 
@@ -289,6 +291,7 @@ def parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
+    d.add_argument("--fresh", action="store_true", help="删除已有的演示目录（含门户令牌和上传）后重新生成")
     d.set_defaults(func=cmd_demo)
     from pipeline.portal.cli import register  # light: the portal's own modules load when it runs
 

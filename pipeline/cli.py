@@ -135,7 +135,10 @@ def cmd_serve(args) -> int:
             "请只在 127.0.0.1 上运行，对外经带身份验证的 HTTPS 反向代理提供（见 deploy/）。",
             file=sys.stderr,
         )
-    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host)
+    portal_args = [a for h in args.allowed_host for a in ("--allowed-host", h)]
+    if args.secure_cookies:
+        portal_args.append("--secure-cookies")
+    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host, portal_args=portal_args)
 
 
 def cmd_backup(args) -> int:
@@ -277,6 +280,12 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8400, help="报送门户端口（默认 8400）")
     sv.add_argument("--ui-port", type=int, default=3000, help="Dagster 界面端口（默认 3000）")
     sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机可访问）")
+    sv.add_argument(
+        "--allowed-host", action="append", default=[], help="门户对外的主机名（在反向代理后面运行时使用）"
+    )
+    sv.add_argument(
+        "--secure-cookies", action="store_true", help="门户 Cookie 只经 HTTPS 发送（HTTPS 反向代理后使用）"
+    )
     sv.set_defaults(func=cmd_serve)
 
     bk = with_home(sub.add_parser("backup", help="把数据目录中无法重新生成的内容备份为一个文件"))

@@ -26,7 +26,9 @@ def cmd_portal(args) -> int:
             "请在前面配置 HTTPS 反向代理，加上 --secure-cookies，并用 --allowed-host 指定对外的主机名。",
             file=sys.stderr,
         )
-        hosts += [args.host, *args.allowed_host]
+        hosts.append(args.host)
+    # Behind a reverse proxy on loopback the browser's Host is the public name.
+    hosts += args.allowed_host
     workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
     app = create_app(
         home, allowed_hosts=hosts, workers=workers, secure_cookies=args.secure_cookies, rebuild=args.rebuild

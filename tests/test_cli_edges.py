@@ -122,3 +122,12 @@ def test_year_lock_makes_builds_take_turns(tmp_path):
             pass
     thread.join(5)
     assert order == ["first", "second"] and waited == [True]
+
+
+def test_sensor_ignores_inbox_folders_without_a_partition(home):
+    from pipeline.defs.sensors import evaluate_inbox
+
+    (home.inbox / "2099" / "A").mkdir(parents=True)
+    (home.inbox / "2099" / "A" / "a.csv").write_bytes(b"x")
+    requests, _cursor, _why = evaluate_inbox(home, None, time.time() + 3600)
+    assert [r.partition_key for r in requests] == ["2025"]

@@ -7,13 +7,7 @@ from dagster import ConfigurableResource, Failure, InitResourceContext
 
 
 class NianbaoHome(ConfigurableResource):
-    """The data home directory: home.toml, registry/, inbox/, archive/, warehouse/, reports/.
-
-    For a run of one year, the resource first says in one line when the home
-    cannot build that year (no catalogue, out of range), then holds the year's
-    build lock (pipeline/locks.py) for the whole run: with the in-process
-    executor resources are set up once per run, so a CLI build, the serve
-    worker and a UI run of the same year take turns instead of overlapping."""
+    """The data home directory: home.toml, registry/, inbox/, archive/, warehouse/, reports/."""
 
     path: str
 
@@ -22,8 +16,20 @@ class NianbaoHome(ConfigurableResource):
 
         return Home.resolve(self.path)
 
+
+class BuildingHome(NianbaoHome):
+    """The home as the job's resource (definitions.py binds this one).
+
+    For a run of one year, it first says in one line when the home cannot
+    build that year (no catalogue, out of range), then holds the year's build
+    lock (pipeline/locks.py) for the whole run: with the in-process executor
+    resources are set up once per run, so a CLI build, the serve worker and a
+    UI run of the same year take turns instead of overlapping. Outside a run
+    (the sensor) it is the plain home. A subclass, so that code handed a plain
+    NianbaoHome (tests of the sensor) need not open it as a context manager."""
+
     @contextmanager
-    def yield_for_execution(self, context: InitResourceContext) -> Iterator["NianbaoHome"]:
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[NianbaoHome]:
         run = context.run
         year = run.tags.get("dagster/partition") if run is not None else None
         if year is None or not year.isdigit():

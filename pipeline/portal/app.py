@@ -644,7 +644,7 @@ class Portal:
         )[0]
         form = views.form_view(format_for_year(year, self.home.root), upload.cells, upload.messages)
         in_report = (
-            status.in_report_at(self.home, year, unit, upload.stored_name)
+            status.in_report_at(self.home, year, unit, upload.stored_name, self.report_time(year))
             if upload.outcome == "accepted"
             else ""
         )

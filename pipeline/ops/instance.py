@@ -6,6 +6,7 @@ portal) opens the same instance, so the UI shows every run whoever started it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -42,10 +43,20 @@ def ensure_instance(home) -> Path:
 
 
 def open_instance(home):
-    """The home's DagsterInstance (a context manager: close it when done)."""
+    """The home's DagsterInstance (a context manager: close it when done).
+
+    Opening creates or migrates the storage's schema; two openers doing that at
+    once on a fresh SQLite instance race in Alembic ("more than one head"), so
+    opening is serialised by a lock file in the instance directory."""
     from dagster import DagsterInstance
 
-    return DagsterInstance.from_config(str(ensure_instance(home)))
+    folder = ensure_instance(home)
+    fd = os.open(folder / ".open.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return DagsterInstance.from_config(str(folder))
+    finally:
+        os.close(fd)
 
 
 def service_env(home, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -48,6 +48,7 @@ class RebuildWorker:
         self._wanted: list[int] = []  # years asked for, oldest request first
         self._cond = threading.Condition()
         self._stop = False
+        self._building: int | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -78,10 +79,10 @@ class RebuildWorker:
             }
 
     def wait_idle(self, year: int, timeout: float) -> bool:
-        """True once `year` has no pending request (for tests and the benchmark)."""
+        """True once `year` is neither asked for nor building (for tests and the benchmark)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self.state.years.get(year, YearState()).pending or year in self._wanted:
+            while year in self._wanted or self._building == year:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -108,6 +109,7 @@ class RebuildWorker:
                     if self._stop:
                         return
                     year = self._wanted.pop(0)
+                    self._building = year
                     entry = self.state.years[year]
                     entry.pending, entry.started_at = False, _now()
                 problem = unbuildable(self.home, year)
@@ -128,10 +130,12 @@ class RebuildWorker:
                         run_id,
                         message,
                     )
+                    self._building = None
                     self._cond.notify_all()
                 log.info("重新编制 %s 年度：%s %s", year, "完成" if success else "失败", message)
         finally:
             with self._cond:
                 self.state.alive = False
+                self._building = None
                 self._cond.notify_all()
             instance.dispose()

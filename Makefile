@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := build/demo
 
-.PHONY: install demo test lint format ui bench fuzz clean
+.PHONY: install demo demo-fresh test lint format ui serve bench fuzz clean
 
 install: $(VENV)/.installed
 
@@ -15,8 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# Keeps an existing demo home's portal tokens and uploads; `make demo-fresh` starts over.
 demo: install
 	$(BIN)/nianbao demo --home $(DEMO)
+
+demo-fresh: install
+	$(BIN)/nianbao demo --home $(DEMO) --fresh
 
 test: install
 	bash .ci/install-system-packages
@@ -30,12 +34,17 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The Dagster UI on 127.0.0.1:3000 over the demo home (run `make demo` first).
+# The demo home's whole system on loopback (run `make demo` first): Dagster UI on
+# 127.0.0.1:3000, daemon (sensor, schedule, run queue), portal on 127.0.0.1:8400.
+# Runs land in the home's own instance (build/demo/shifanqu/dagster/), so the UI
+# shows the builds `make demo` made.
 ui: install
-	mkdir -p build/dagster-home
-	cp dagster.yaml build/dagster-home/dagster.yaml
-	DAGSTER_HOME=$(abspath build/dagster-home) NIANBAO_HOME=$(abspath $(DEMO)/shifanqu) \
-		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/nianbao serve --home $(DEMO)/shifanqu --port 8400 --ui-port 3000
+
+# The same for any data home: make serve HOME_DIR=/srv/nianbao/home
+HOME_DIR ?= $(DEMO)/shifanqu
+serve: install
+	$(BIN)/nianbao serve --home $(HOME_DIR)
 
 # Longer fuzzing of the readers and the per-file check; failing inputs land in tests/fuzz_corpus/.
 fuzz: install

@@ -10,11 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-# Dagster's own console stays quiet: the assets' progress lines are printed plainly
-# by the "nianbao.progress" logger (pipeline/defs/assets/common.py), and a failed step's
-# own message by build_year. The full record is in the run's event log.
-QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
 
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (it is replaced under test capture)."""
@@ -45,32 +40,20 @@ def _home(args):
 
 
 def build_year(home, year: int, *, quiet: bool = False) -> bool:
-    """Materialize `year` through Dagster (in process, no UI). True when the report was written."""
-    from dagster import DagsterInstance
+    """Materialize `year` through Dagster in this process, recorded in the home's
+    instance (pipeline/ops/instance.py), so the UI shows the run. True when the
+    report was written."""
+    from pipeline.ops.build import Builder
+    from pipeline.ops.instance import open_instance
 
-    from pipeline.defs.definitions import build_definitions
-    from pipeline.home import year_lock
-
-    job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
+    builder = Builder(home)
     _show_progress()
     started = time.monotonic()
-
-    def waiting() -> None:
-        print(f"{year} 年度正在由另一个进程编制，等待其完成后再编制……", file=sys.stderr, flush=True)
-
-    with year_lock(home, year, on_wait=waiting), DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
-        )
+    with open_instance(home) as instance:
+        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"})
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                # Dagster wraps the step's exception: the office's message is the innermost cause.
-                error = event.step_failure_data.error
-                while error.cause is not None:
-                    error = error.cause
-                text = re.sub(r"^[\w.]+(Error|Exception): ", "", error.message.strip())
-                print(f"步骤 {event.step_key} 失败：{text}", file=sys.stderr)
+        for line in result.failures:
+            print(line, file=sys.stderr)
         return False
     if not quiet:
         _summary(home, year, time.monotonic() - started)
@@ -99,12 +82,12 @@ def _summary(home, year: int, seconds: float) -> None:
 
 def cmd_build(args) -> int:
     home = _home(args)
-    from schemas import FIRST_YEAR, format_for_year
+    from pipeline.ops.build import unbuildable
 
-    if args.year < FIRST_YEAR:
-        print(f"年度 {args.year} 早于 {FIRST_YEAR} 年，没有年度报告。", file=sys.stderr)
+    problem = unbuildable(home, args.year)  # before the run: one line, exit 2, no traceback
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
         return 2
-    format_for_year(args.year, home.root)  # a missing or broken legacy catalogue: say so before the run
     return 0 if build_year(home, args.year) else 1
 
 
@@ -142,48 +125,182 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from pipeline.ops.serve import LOOPBACK, serve
+
+    home = _home(args)
+    if args.host != LOOPBACK:
+        print(
+            f"注意：将在 {args.host} 上监听。Dagster 界面没有登录功能，任何能访问该端口的人都能启动和取消任务；"
+            "请只在 127.0.0.1 上运行，对外经带身份验证的 HTTPS 反向代理提供（见 deploy/）。",
+            file=sys.stderr,
+        )
+    portal_args = [a for h in args.allowed_host for a in ("--allowed-host", h)]
+    if args.secure_cookies:
+        portal_args.append("--secure-cookies")
+    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host, portal_args=portal_args)
+
+
+def cmd_backup(args) -> int:
+    from pipeline.ops.backup import backup
+
+    home = _home(args)
+    index = backup(home, Path(args.output))
+    total = sum(e["size"] for e in index["files"])
+    print(
+        f"已备份 {home.root}：{len(index['files'])} 个文件，共 {total / 1024 / 1024:.1f} MB → {args.output}"
+    )
+    print("备份包含报送门户的令牌摘要，请像保管令牌一样保管备份文件。")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from pipeline.ops.backup import BackupError, restore
+
+    try:
+        index = restore(Path(args.file), Path(args.home))
+    except BackupError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    years = sorted(
+        {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
+    )
+    print(
+        f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {index['created_at']}）。"
+    )
+    if years:
+        print("报告需重新编制：" + "；".join(f"nianbao build --home {args.home} --year {y}" for y in years))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from pipeline.ingest.archive import ArchiveError, read_manifest, verify_archive
+
+    home = _home(args)
+    try:
+        problems = verify_archive(home.archive)
+        count = len(read_manifest(home.archive))
+    except ArchiveError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem.text)
+    if problems:
+        print(f"\n核对完成：清单 {count} 条记录，发现 {len(problems)} 个问题。", file=sys.stderr)
+        return 1
+    print(f"核对完成：清单 {count} 条记录，归档文件全部完好。")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
 
     target = Path(args.home or "build/demo").resolve()
-    homes = make_demo_homes(target)
-    for home, years in homes:
+    homes = make_demo_homes(target, fresh=args.fresh)
+    for home, years, _kept in homes:
         for year in years:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
             if not build_year(home, year):
                 return 1
     print("\n演示数据目录：")
-    for home, years in homes:
+    for home, years, _kept in homes:
         print(f"  {home.root}（{'、'.join(str(y) for y in years)} 年度，报告在 reports/<年度>/ 下）")
+    if any(kept for _h, _y, kept in homes):
+        print("已保留现有演示目录中的报送门户令牌和上传记录；要从头开始，请加 --fresh。")
     return 0
+
+
+# argparse's own texts (usage, headings, errors) in Chinese. argparse looks its
+# `_` and `ngettext` up at call time, so replacing them here covers every parser
+# of the `nianbao` command; texts not listed stay as they are.
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+    "invalid %(type)s value: %(value)r": "“%(value)s”不是有效的%(type)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须指定其中一个",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+}
+
+
+def _zh(text: str) -> str:
+    return _ARGPARSE_ZH.get(text, text)
+
+
+argparse._ = _zh
+argparse.ngettext = lambda singular, plural, n: _zh(singular if n == 1 else plural)
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise ValueError(text)
+    return int(text)
+
+
+_year.__name__ = "年度（四位数字，如 2025）"
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
     def with_home(sp):
         sp.add_argument("--home", help="数据目录（默认取环境变量 NIANBAO_HOME）")
         return sp
 
     b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
-    b.add_argument("--year", type=int, required=True)
+    b.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))
     c.add_argument("file")
     c.add_argument("--unit", required=True, help="单位代码")
-    c.add_argument("--year", type=int, required=True)
+    c.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     c.set_defaults(func=cmd_check)
 
     t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
-    t.add_argument("--year", type=int, required=True)
+    t.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     t.add_argument("--unit", required=True, help="单位代码")
     t.add_argument("-o", "--output", required=True, help="输出的 .xlsx 文件")
     t.set_defaults(func=cmd_template)
 
+    sv = with_home(sub.add_parser("serve", help="一条命令运行整个系统：Dagster 界面、守护进程和报送门户"))
+    sv.add_argument("--port", type=int, default=8400, help="报送门户端口（默认 8400）")
+    sv.add_argument("--ui-port", type=int, default=3000, help="Dagster 界面端口（默认 3000）")
+    sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机可访问）")
+    sv.add_argument(
+        "--allowed-host", action="append", default=[], help="门户对外的主机名（在反向代理后面运行时使用）"
+    )
+    sv.add_argument(
+        "--secure-cookies", action="store_true", help="门户 Cookie 只经 HTTPS 发送（HTTPS 反向代理后使用）"
+    )
+    sv.set_defaults(func=cmd_serve)
+
+    bk = with_home(sub.add_parser("backup", help="把数据目录中无法重新生成的内容备份为一个文件"))
+    bk.add_argument("-o", "--output", required=True, help="备份文件（.tar.gz）")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="从备份文件恢复数据目录（目标目录须不存在或为空）")
+    rs.add_argument("file", help="备份文件")
+    rs.add_argument("--home", required=True, help="恢复到的数据目录")
+    rs.set_defaults(func=cmd_restore)
+    vf = with_home(sub.add_parser("verify", help="逐个核对归档文件与清单（缺失或被改动的文件）"))
+    vf.set_defaults(func=cmd_verify)
+
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
+    d.add_argument("--fresh", action="store_true", help="删除已有的演示目录（含门户令牌和上传）后重新生成")
     d.set_defaults(func=cmd_demo)
     from pipeline.portal.cli import register  # light: the portal's own modules load when it runs
 

@@ -3,11 +3,9 @@ warehouse and reports (see README "数据目录")."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 import tomllib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +16,7 @@ from schemas.units import Registry, load_registry
 if TYPE_CHECKING:  # pandas is imported where frames are used: the sensor reads paths only
     import pandas as pd
 
-__all__ = ["Home", "HomeError", "read_parquet", "write_atomic", "write_parquet", "year_lock"]
+__all__ = ["Home", "HomeError", "read_parquet", "write_atomic", "write_parquet"]
 
 HOME_ENV = "NIANBAO_HOME"
 INBOX_DIGEST = "inbox.digest"
@@ -151,23 +149,3 @@ def read_parquet(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_parquet(path)
-
-
-@contextmanager
-def year_lock(home: Home, year: int, on_wait=None):
-    """Hold the home's build lock for `year`: one build of a year at a time, whoever
-    starts it (CLI, demo, a rebuild after an upload). Another build of the same year
-    waits; `on_wait` is called once if it has to (to say so)."""
-    folder = home.root / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"build-{year}.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

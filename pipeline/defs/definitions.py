@@ -13,7 +13,7 @@ from pipeline.defs.assets.reports import reports
 from pipeline.defs.assets.sections import report_sections
 from pipeline.defs.assets.validation import submission_status, validated_submissions
 from pipeline.defs.jobs import yearly_report
-from pipeline.defs.resources import NianbaoHome
+from pipeline.defs.resources import BuildingHome
 from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
@@ -32,7 +32,7 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
         jobs=[yearly_report],
         schedules=[yearly_report_schedule],
         sensors=[inbox_sensor],
-        resources={"home": NianbaoHome(path=home_path)},
+        resources={"home": BuildingHome(path=home_path)},
         executor=in_process_executor,
     )
 

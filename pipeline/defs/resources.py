@@ -1,6 +1,9 @@
 """The data home as a Dagster resource."""
 
-from dagster import ConfigurableResource
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import ConfigurableResource, Failure, InitResourceContext
 
 
 class NianbaoHome(ConfigurableResource):
@@ -12,3 +15,41 @@ class NianbaoHome(ConfigurableResource):
         from pipeline.home import Home
 
         return Home.resolve(self.path)
+
+
+class BuildingHome(NianbaoHome):
+    """The home as the job's resource (definitions.py binds this one).
+
+    For a run of one year, it first says in one line when the home cannot
+    build that year (no catalogue, out of range), then holds the year's build
+    lock (pipeline/locks.py) for the whole run: with the in-process executor
+    resources are set up once per run, so a CLI build, the serve worker and a
+    UI run of the same year take turns instead of overlapping. Outside a run
+    (the sensor) it is the plain home. A subclass, so that code handed a plain
+    NianbaoHome (tests of the sensor) need not open it as a context manager."""
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[NianbaoHome]:
+        run = context.run
+        year = run.tags.get("dagster/partition") if run is not None else None
+        if year is None or not year.isdigit():
+            yield self
+            return
+        from pipeline.home import HomeError
+        from pipeline.locks import year_lock
+        from pipeline.ops.build import unbuildable
+
+        try:
+            home = self.home()
+            problem = unbuildable(home, int(year))
+        except HomeError as exc:
+            problem = str(exc)
+        if problem:
+            # Failure: the UI shows this text as the run's error, not a stack of Dagster frames.
+            raise Failure(description=problem, allow_retries=False)
+
+        def waiting() -> None:
+            context.log.info(f"{year} 年度正在由另一个任务编制，等待其结束后再开始。")
+
+        with year_lock(home.root, int(year), waiting=waiting):
+            yield self

@@ -30,8 +30,18 @@ def evaluate_inbox(home, cursor: str | None, now: float) -> tuple[list[RunReques
     pending_before: dict[str, list[int]] = state.get("pending", {})
     pending: dict[str, list[int]] = {}
     requests, waiting = [], []
+    from pipeline.ops.build import last_year
+    from schemas import FIRST_YEAR
+
+    # Only years with a partition: a stray folder such as inbox/2099 must not
+    # fail every tick with an unknown partition.
+    newest = last_year()
     years = (
-        sorted(p.name for p in home.inbox.iterdir() if p.is_dir() and p.name.isdigit())
+        sorted(
+            p.name
+            for p in home.inbox.iterdir()
+            if p.is_dir() and p.name.isdigit() and FIRST_YEAR <= int(p.name) <= newest
+        )
         if home.inbox.is_dir()
         else []
     )

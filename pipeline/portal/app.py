@@ -46,13 +46,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.home import Home
 from pipeline.ingest.archive import ArchiveError, read_blob
 from pipeline.ingest.guards import MAX_FILE_BYTES
-from pipeline.portal import exports, status, views
+from pipeline.portal import api, exports, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
 from pipeline.portal.submit import Validator, receive
 from schemas.units import Registry
@@ -65,7 +65,7 @@ CSRF_FIELD = "csrf_token"
 # A multipart body carries the file plus a few hundred bytes of form fields.
 MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
 MAX_FORM_BODY = 4096  # every other form: sign-in, sign-out
-UPLOAD_PATH = re.compile(r"/unit/[0-9]+/upload")
+UPLOAD_PATH = re.compile(r"/unit/[0-9]+/upload|/api/v1/submissions")
 TOO_LARGE_FILE = f"上传的文件过大，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB。年报文件通常只有几十 KB。"
 TOO_LARGE_FORM = "提交的内容过长，已拒绝。请从本系统的页面提交。"
 # Shown instead of Starlette's English texts ("Not Found", "Too many files. …").
@@ -314,8 +314,15 @@ class Portal:
         *,
         secure_cookies: bool = False,
         login_throttle: LoginThrottle | None = None,
+        rebuild: bool = False,
     ):
+        from pipeline.ops.worker import RebuildWorker
+
         self.home = home
+        # `nianbao serve`: accepted uploads are rebuilt at once by a resident worker.
+        self.worker = RebuildWorker(home) if rebuild else None
+        self._instance = None  # the home's Dagster instance, opened on first use
+        self._instance_guard = threading.Lock()
         self.store = Store(home)
         self.clock = clock
         self.secure_cookies = secure_cookies
@@ -336,6 +343,74 @@ class Portal:
         )
 
     # --- helpers --------------------------------------------------------------
+    @property
+    def rebuild_request(self):
+        return self.worker.request if self.worker is not None else None
+
+    def report_time(self, year: int) -> float | None:
+        """When the district report of `year` was last materialized, from the home's instance."""
+        try:
+            from dagster import AssetKey, AssetRecordsFilter
+
+            with self._instance_guard:
+                if self._instance is None:
+                    from pipeline.ops.instance import open_instance
+
+                    self._instance = open_instance(self.home)
+            found = self._instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=AssetKey("district_report"), asset_partitions=[str(year)]),
+                limit=1,
+                ascending=False,
+            ).records
+        except Exception:  # noqa: BLE001 - no instance yet, or it is busy: the page just omits the time
+            log.warning("无法读取 Dagster 实例中的报告编制记录", exc_info=True)
+            return None
+        return found[0].timestamp if found else None
+
+    def rebuilding(self, year: int) -> bool:
+        if self.worker is None:
+            return False
+        entry = self.worker.snapshot()["years"].get(str(year))
+        return bool(entry) and (entry["pending"] or entry["started_at"] > entry["finished_at"])
+
+    def status_json(self, unit: str, year: int) -> dict:
+        standing = status.standings(
+            self.home, self.store, year, self.clock(), units=[unit], registry=self.registry()
+        )[0]
+        in_use = standing.in_use
+        return {
+            "unit": unit,
+            "year": year,
+            "state": standing.state,
+            "state_text": standing.text,
+            "late": standing.late,
+            "overdue": standing.overdue,
+            "deadline": status.deadline_text(year),
+            "in_use_version": in_use.version if in_use else None,
+            "in_report_at": (
+                status.in_report_at(self.home, year, unit, in_use.stored_name, self.report_time(year))
+                if in_use
+                else ""
+            ),
+            "rebuilding": self.rebuilding(year),
+        }
+
+    async def health(self, request: Request) -> Response:
+        """For `nianbao serve` and monitoring: the portal answers, its state and
+        archive manifest open, and the rebuild worker's last runs (no unit data)."""
+        checks = {"portal": "ok"}
+        try:
+            await run_in_threadpool(self.store.tokens)
+            checks["store"] = "ok"
+        except Exception:  # noqa: BLE001 - reported, not raised
+            checks["store"] = "error"
+        worker = self.worker.snapshot() if self.worker is not None else None
+        if worker is not None:
+            checks["worker"] = "ok" if worker["alive"] else "starting"
+        healthy = all(v in ("ok", "starting") for v in checks.values())
+        body = {"status": "ok" if healthy else "error", "checks": checks, "rebuilds": worker}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
     def render(self, request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         session = self.session(request)
         csrf = session.csrf if session else request.state.csrf_cookie
@@ -532,7 +607,16 @@ class Portal:
         finally:
             await form.close()
         upload = await run_in_threadpool(
-            receive, self.home, self.store, session.unit, year, name, data, self.clock(), self.validator
+            receive,
+            self.home,
+            self.store,
+            session.unit,
+            year,
+            name,
+            data,
+            self.clock(),
+            self.validator,
+            self.rebuild_request,
         )
         log.info("上传：单位 %s %s 年度第 %s 版，%s", session.unit, year, upload.version, upload.outcome)
         return RedirectResponse(f"/unit/{year}/versions/{upload.version}", 303)
@@ -559,9 +643,16 @@ class Portal:
             self.home, self.store, year, self.clock(), units=[unit], registry=self.registry()
         )[0]
         form = views.form_view(format_for_year(year, self.home.root), upload.cells, upload.messages)
+        in_report = (
+            status.in_report_at(self.home, year, unit, upload.stored_name, self.report_time(year))
+            if upload.outcome == "accepted"
+            else ""
+        )
         return self.render(
             request,
             "version.html",
+            in_report=in_report,
+            rebuilding=self.rebuilding(year),
             upload=upload,
             form=form,
             standing=standing,
@@ -656,6 +747,9 @@ class Portal:
             detail = DEFAULT_DETAIL.get(
                 code, "无法处理这个请求。请从本系统的页面操作。" if code < 500 else SERVER_ERROR
             )
+        if request.url.path.startswith(api.PREFIX + "/"):
+            headers = {"www-authenticate": "Bearer"} if code == 401 else None
+            return api.error(code, detail, headers)
         if code == 401:
             return RedirectResponse("/login", 303) if request.method == "GET" else self._plain(code, detail)
         if not hasattr(request.state, "csrf_cookie"):
@@ -733,21 +827,30 @@ def create_app(
     workers: int = 0,
     secure_cookies: bool = False,
     login_throttle: LoginThrottle | None = None,
+    rebuild: bool = False,
 ) -> Starlette:
     """The portal for `home`. `workers` > 0 checks uploads in that many worker
     processes (started and stopped with the server); 0 checks in threads.
     `secure_cookies` marks every cookie Secure (only sent over HTTPS): for a
     portal behind an HTTPS reverse proxy. `login_throttle` limits failed
-    sign-ins per client (default: 10 in 10 minutes)."""
+    sign-ins per client (default: 10 in 10 minutes). `rebuild` starts the
+    resident worker that rebuilds a year's reports after each accepted upload
+    (`nianbao serve`)."""
     install_log_redaction()
-    portal = Portal(home, clock, workers, secure_cookies=secure_cookies, login_throttle=login_throttle)
+    portal = Portal(
+        home, clock, workers, secure_cookies=secure_cookies, login_throttle=login_throttle, rebuild=rebuild
+    )
 
     @asynccontextmanager
     async def lifespan(app):
         await run_in_threadpool(portal.validator.start)
+        if portal.worker is not None:
+            portal.worker.start()
         try:
             yield
         finally:
+            if portal.worker is not None:
+                await run_in_threadpool(portal.worker.stop)
             await run_in_threadpool(portal.validator.stop)
 
     routes = [
@@ -770,6 +873,8 @@ def create_app(
             "/office/{year:portal_int}/units/{unit}/versions/{version:portal_int}/file",
             portal.office_version_file,
         ),
+        Route("/health", portal.health, methods=["GET"]),
+        *api.routes(portal),
     ]
     app = Starlette(
         routes=routes,

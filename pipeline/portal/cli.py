@@ -26,9 +26,13 @@ def cmd_portal(args) -> int:
             "请在前面配置 HTTPS 反向代理，加上 --secure-cookies，并用 --allowed-host 指定对外的主机名。",
             file=sys.stderr,
         )
-        hosts += [args.host, *args.allowed_host]
+        hosts.append(args.host)
+    # Behind a reverse proxy on loopback the browser's Host is the public name.
+    hosts += args.allowed_host
     workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
-    app = create_app(home, allowed_hosts=hosts, workers=workers, secure_cookies=args.secure_cookies)
+    app = create_app(
+        home, allowed_hosts=hosts, workers=workers, secure_cookies=args.secure_cookies, rebuild=args.rebuild
+    )
     print(f"报送门户：http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}/")
     print(f"数据目录：{home.root}")
     print("单位登录令牌用 `nianbao tokens issue --unit <单位代码>` 发放。按 Ctrl+C 停止。", flush=True)
@@ -109,6 +113,11 @@ def register(sub, with_home) -> None:
         "--secure-cookies",
         action="store_true",
         help="Cookie 加 Secure 标记，浏览器只经 HTTPS 发送（在 HTTPS 反向代理后面运行时使用）",
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="上传被采用后立即在本进程中重新编制该年度报告（nianbao serve 使用）",
     )
     p.set_defaults(func=cmd_portal)
 

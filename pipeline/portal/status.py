@@ -150,3 +150,24 @@ def local_time(stamp: str) -> str:
     if not stamp:
         return ""
     return datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def in_report_at(home: Home, year: int, unit: str, stored_name: str, reported: float | None) -> str:
+    """When the district report took in this version's figures (ISO time), or "".
+
+    `reported` is when the district report was last materialized (the home's
+    Dagster instance knows; the file itself is not rewritten when its text does
+    not change). The version is in it when the status written before that
+    names this file for the unit."""
+    status_path = home.warehouse_dir(year) / "status.parquet"
+    try:
+        built = status_path.stat().st_mtime
+    except FileNotFoundError:
+        return ""
+    if reported is None or reported < built:
+        return ""
+    rows = pd.read_parquet(status_path, columns=["unit", "file"])
+    used = rows.loc[rows["unit"] == unit, "file"]
+    if used.empty or str(used.iloc[0]) != stored_name:
+        return ""
+    return datetime.fromtimestamp(reported, UTC).isoformat(timespec="seconds")

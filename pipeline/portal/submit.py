@@ -150,11 +150,14 @@ def receive(
     data: bytes,
     now: datetime | None = None,
     check: Callable[[Home, str, int, str, bytes], tuple[list[Message], list[dict]]] | None = None,
+    rebuild: Callable[[int], None] | None = None,
 ) -> Upload:
     """Handle one uploaded file of `unit` for `year`; returns the stored upload.
 
     `check` validates (default: `validate` in this thread; the portal passes a
-    Validator that uses worker processes)."""
+    Validator that uses worker processes). `rebuild(year)` is called once an
+    accepted file is in the inbox (`nianbao serve`: the resident worker rebuilds
+    the year's reports at once instead of waiting for the sensor)."""
     with _lock(unit, year):
         version = store.next_version(unit, year)
         received = now or now_utc()
@@ -166,7 +169,7 @@ def receive(
         if outcome == "accepted":
             _land(home, unit, year, stored_name, data)
         record_outcomes(home.archive, {(archived.sha256, unit, str(year), stored_name): outcome})
-        return store.add_upload(
+        stored = store.add_upload(
             Upload(
                 id=0,
                 unit=unit,
@@ -185,3 +188,6 @@ def receive(
                 cells=cells,
             )
         )
+    if outcome == "accepted" and rebuild is not None:
+        rebuild(year)
+    return stored

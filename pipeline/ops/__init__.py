@@ -1,0 +1,1 @@
+"""Running nianbao as a system: the home's Dagster instance, builds, `serve`, backups."""

@@ -1,0 +1,80 @@
+"""Building a year against the home's Dagster instance, in this process.
+
+Used by `nianbao build`, `nianbao demo` and the resident worker of `nianbao
+serve` (which keeps the job and the instance open, so a rebuild after one
+upload costs about a second, not a new process's start-up).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Dagster's own console stays quiet: the assets' progress lines are printed plainly
+# by the "nianbao.progress" logger (pipeline/defs/assets/common.py).
+QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def last_year() -> int:
+    """The newest year with a partition (next year: see pipeline/defs/partitions.py)."""
+    from pipeline.defs.partitions import yearly_partitions
+
+    return int(yearly_partitions.get_last_partition_key())
+
+
+def unbuildable(home, year: int) -> str | None:
+    """Why the home cannot build `year`, in one line of Chinese, or None."""
+    from schemas import FIRST_YEAR, format_for_year
+    from schemas.errors import HomeError
+
+    if year < FIRST_YEAR:
+        return f"年度 {year} 早于 {FIRST_YEAR} 年，没有年度报告。"
+    newest = last_year()
+    if year > newest:
+        return f"年度 {year} 尚未开始，最晚只能编制 {newest} 年度的报告。"
+    try:
+        format_for_year(year, home.root)
+    except HomeError as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    success: bool
+    run_id: str
+    failures: list[str]  # "步骤 X 失败：…" lines, the office's message innermost
+
+
+def step_failures(events) -> list[str]:
+    out = []
+    for event in events:
+        if event.is_step_failure:
+            # Dagster wraps the step's exception: the office's message is the innermost cause.
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            text = re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", error.message.strip())
+            out.append(f"步骤 {event.step_key} 失败：{text}")
+    return out
+
+
+class Builder:
+    """Holds the job definition of one home, ready to run a year on an instance."""
+
+    def __init__(self, home):
+        from pipeline.defs.definitions import build_definitions
+
+        self.home = home
+        self.job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
+
+    def run(self, year: int, instance, tags: dict[str, str] | None = None) -> BuildResult:
+        result = self.job.execute_in_process(
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_DAGSTER,
+            tags=tags or {},
+        )
+        failures = [] if result.success else step_failures(result.all_events)
+        return BuildResult(result.success, result.run_id, failures)

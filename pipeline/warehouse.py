@@ -149,7 +149,7 @@ def messages_frame(messages: list[Message]) -> pd.DataFrame:
 
 def frame_messages(frame: pd.DataFrame) -> list[Message]:
     return [
-        Message(**dict(zip(MESSAGE_FIELDS, values)))
+        Message.from_dict(dict(zip(MESSAGE_FIELDS, values)))
         for values in frame[list(MESSAGE_FIELDS)].itertuples(index=False)
     ]
 

@@ -51,6 +51,14 @@ class Message:
     def as_dict(self) -> dict[str, str]:
         return {f: getattr(self, f) for f in MESSAGE_FIELDS}
 
+    @classmethod
+    def from_dict(cls, stored: dict) -> Message:
+        """A message stored earlier (warehouse, portal database). Portal records made
+        before `unit` held the code carry the label in `unit` and the code in `code`."""
+        if "code" in stored and "unit_label" not in stored:
+            stored = {**stored, "unit": stored["code"], "unit_label": stored.get("unit", "")}
+        return cls(**{f: str(stored.get(f, "")) for f in MESSAGE_FIELDS})
+
 
 def natural(text: str) -> list:
     """Sort key that puts 第 2 行 before 第 10 行, C9 before C10 and N2 before N10."""

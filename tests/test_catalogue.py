@@ -73,8 +73,8 @@ def test_no_code_writes_a_message_sentence_by_hand():
     offenders = []
     for pkg in ("pipeline", "schemas"):
         for path in (REPO / pkg).rglob("*.py"):
-            # The catalogue makes messages; the warehouse reads stored ones back.
-            if path.name in {"catalogue.py", "messages.py", "warehouse.py"}:
+            # The catalogue makes messages (stored ones come back through Message.from_dict).
+            if path.name in {"catalogue.py", "messages.py"}:
                 continue
             if re.search(r"\bMessage\(", path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(REPO)))

@@ -41,7 +41,7 @@ def error(code: int, detail: str, headers: dict[str, str] | None = None) -> JSON
 
 
 def _message(d: dict) -> dict:
-    return {**d, "display": Message(**d).render()}
+    return {**d, "display": Message.from_dict(d).render()}
 
 
 def upload_json(upload: Upload, *, full: bool) -> dict:

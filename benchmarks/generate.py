@@ -10,12 +10,13 @@ import random
 import shutil
 from pathlib import Path
 
-from pipeline.synth import UnitHistory, submission
+from pipeline.synth import UnitHistory, submission, to_csv
 from pipeline.workbook.writer import write_template
 from schemas import format_for_year
 
 
-def generate(out: Path, units: int, year: int) -> Path:
+def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
+    """A home of `units` synthetic units for `year`: filled workbooks, or interchange CSV files."""
     if out.exists():
         shutil.rmtree(out)
     (out / "registry").mkdir(parents=True)
@@ -28,6 +29,11 @@ def generate(out: Path, units: int, year: int) -> Path:
     fmt = format_for_year(year)
     for code in codes:
         cells = submission(fmt, f"基准单位{code}", year, random.Random(code), UnitHistory())
+        if csv:
+            path = out / "inbox" / str(year) / code / f"{code}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(to_csv(cells))
+            continue
         write_template(
             fmt, out / "inbox" / str(year) / code / f"{code}.xlsx",
             unit_code=code, unit_name=f"基准单位{code}", year=year, values=cells,
@@ -40,8 +46,9 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=80)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--csv", action="store_true", help="interchange CSV files instead of workbooks")
     args = parser.parse_args()
-    print(generate(args.out, args.units, args.year))
+    print(generate(args.out, args.units, args.year, csv=args.csv))
 
 
 if __name__ == "__main__":

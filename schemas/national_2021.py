@@ -235,7 +235,12 @@ def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[R
 # Issue 9: beyond the identities. Thresholds are the office's (home.toml [checks], level).
 INSIGHT_RULES = [
     Rule("N10", "placeholder", "WARNING", "数量单元格中的“—”“－”“-”“/”“无”等占位符按 0 读取"),
-    Rule("P1", "prose_figures", "WARNING", "文字部分引用的申请、结转、办结、复议、诉讼、规章和规范性文件件数应与表格一致"),
+    Rule(
+        "P1",
+        "prose_figures",
+        "WARNING",
+        "文字部分引用的申请、结转、办结、复议、诉讼、规章和规范性文件件数应与表格一致",
+    ),
     Rule("P2", "prose_fee", "WARNING", "“六、其他需要报告的事项”应报告信息处理费的收取情况"),
     Rule("P3", "prose_problems", "WARNING", "“五、存在的主要问题及改进情况”应如实填写，不应为空或只写“无”"),
     Rule("P4", "prose_length", "WARNING", "“一、总体情况”不应超过政务公开办规定的字数"),
@@ -243,7 +248,9 @@ INSIGHT_RULES = [
     Rule("P6", "copy_figures", "WARNING", "表格数字不应与上一年度的全部相同"),
     Rule("Y1", "anomaly", "WARNING", "一个数字与上一年度相比增加或减少不应超过政务公开办设定的倍数"),
     Rule("Y2", "unhandled", "WARNING", "收到或结转了申请，办理结果总计不应为 0"),
-    Rule("G1", "level", "WARNING", "县级人民政府及其部门没有规章制定权，规章的制发、废止、现行有效件数应为 0"),
+    Rule(
+        "G1", "level", "WARNING", "县级人民政府及其部门没有规章制定权，规章的制发、废止、现行有效件数应为 0"
+    ),
 ]
 
 

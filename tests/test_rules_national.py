@@ -123,7 +123,11 @@ def test_n7_carry_over_matches_last_year():
     # 99 carried over against last year's handful is also a jump the anomaly check (Y1)
     # reports; this test is about N7, so Y1's threshold is set out of reach.
     messages = check_cells(
-        frame(broken), FORMAT, previous=previous, previous_format=FORMAT, settings=Settings(anomaly_minimum=1e12)
+        frame(broken),
+        FORMAT,
+        previous=previous,
+        previous_format=FORMAT,
+        settings=Settings(anomaly_minimum=1e12),
     ).messages
     assert {m.rule for m in messages} == {"N7"}
     assert all(m.severity == "WARNING" for m in messages)

@@ -50,7 +50,7 @@ def render_office_texts(texts: dict[str, str], context: dict) -> dict[str, str]:
         except TemplateError as exc:
             raise HomeError(
                 f"政务公开办的文字 texts/{context['year']}/{name}.md 无法生成：{exc}。"
-                "可用 {{ yoy(\"applications\", \"received\") }} 写入与上年的比较。"
+                '可用 {{ yoy("applications", "received") }} 写入与上年的比较。'
             ) from exc
     return out
 
@@ -204,7 +204,11 @@ def review_view(
     nonzero = provenance[pd.to_numeric(provenance["number"], errors="coerce").fillna(0) != 0]
     for (t, r, c), group in nonzero.groupby(["table", "row", "column"], sort=False):
         table = fmt.tables.get(t)
-        label = f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}" if table else f"{t}·{r}·{c}"
+        label = (
+            f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}"
+            if table
+            else f"{t}·{r}·{c}"
+        )
         breakdown.append({
             "anchor": f"p-{t}-{r}-{c}", "label": label,
             "units": [{"name": names.get(x.unit, x.unit), "code": x.unit, "value": x.value, "file": x.file,
@@ -232,7 +236,9 @@ def write_review(out: Path, view: dict) -> Path:
     from pipeline.render.reports import environment
 
     for chart in view["charts"]:
-        chart["svg"] = Markup(chart["svg"])  # made here by matplotlib from numbers, not from text anyone typed
+        chart["svg"] = Markup(
+            chart["svg"]
+        )  # made here by matplotlib from numbers, not from text anyone typed
     html = environment().get_template("shared/review.html.j2").render(**view)
     path = out / "review.html"
     data = html.encode("utf-8")

@@ -139,7 +139,11 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
         settings = check_settings(home.config()) if home is not None else None
         try:
             checked = check_cells(
-                cells, fmt, unit_names=names, previous=previous, previous_format=previous_format,
+                cells,
+                fmt,
+                unit_names=names,
+                previous=previous,
+                previous_format=previous_format,
                 settings=settings,
             )
             messages += cap_messages(checked.messages)

@@ -81,7 +81,9 @@ def _write_if_changed(path: Path, text: str) -> Path:
 
 def package(fmt: ReportFormat, year: int, district: str, government: str) -> dict:
     figure_schema = {
-        "fields": [{"name": n, "type": t, "title": title, "description": d} for n, t, title, d in FIGURE_FIELDS],
+        "fields": [
+            {"name": n, "type": t, "title": title, "description": d} for n, t, title, d in FIGURE_FIELDS
+        ],
         "primaryKey": ["unit", "table", "row", "column"],
         "missingValues": [""],
     }
@@ -145,9 +147,7 @@ def write_open_data(
         "year": year,
         "format": fmt.code,
         "format_name": fmt.name,
-        "figures": [
-            {**rec, "value": _number(rec["value"])} for rec in figures.to_dict(orient="records")
-        ],
+        "figures": [{**rec, "value": _number(rec["value"])} for rec in figures.to_dict(orient="records")],
         "revisions": revisions.to_dict(orient="records"),
     }
     return [

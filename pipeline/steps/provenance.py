@@ -7,7 +7,18 @@ import pandas as pd
 
 from schemas.base import NARRATIVE_TABLE
 
-PROVENANCE_COLUMNS = ["table", "row", "column", "unit", "value", "number", "file", "sha256", "sheet", "location"]
+PROVENANCE_COLUMNS = [
+    "table",
+    "row",
+    "column",
+    "unit",
+    "value",
+    "number",
+    "file",
+    "sha256",
+    "sheet",
+    "location",
+]
 
 
 def provenance(accepted: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -31,7 +42,9 @@ def preview(frame: pd.DataFrame, table: str, limit: int = 5) -> str:
     for (row, column), group in list(part.groupby(["row", "column"], sort=False))[:limit]:
         for r in group.head(3).itertuples(index=False):
             where = "，".join(p for p in (r.sheet, r.location) if p)
-            lines.append(f"| {row} | {column} | {r.unit} | {r.value} | {r.file} | {where} | {r.sha256[:12]} |")
+            lines.append(
+                f"| {row} | {column} | {r.unit} | {r.value} | {r.file} | {where} | {r.sha256[:12]} |"
+            )
         if len(group) > 3:
             lines.append(f"| {row} | {column} | …另 {len(group) - 3} 个单位 | | | | |")
     return "\n".join(lines)

@@ -52,7 +52,9 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
             cells = read_parquet(folder / "cells.parquet")
             cells = cells[cells["unit"].isin(rejected)]
             frame = prepare(cells.drop(columns=["sha256"], errors="ignore"), fmt)
-            frame = frame[frame["ok"] & (frame["kind"] != "")].drop_duplicates(["unit", "table", "row", "column"])
+            frame = frame[frame["ok"] & (frame["kind"] != "")].drop_duplicates(
+                ["unit", "table", "row", "column"]
+            )
             stand_in = frame[ACCEPTED_COLUMNS].assign(rejected_file=frame["file"].astype(str))
             previous = pd.concat([previous, stand_in], ignore_index=True)
     except (OSError, ValueError, KeyError):  # an older warehouse without these tables
@@ -136,7 +138,12 @@ def _check_isolated(cells, fmt, names, previous, previous_format, settings=None)
     unit whose cells break a rule's code is rejected (F15) and the others still build."""
     try:
         checked = check_cells(
-            cells, fmt, unit_names=names, previous=previous, previous_format=previous_format, settings=settings
+            cells,
+            fmt,
+            unit_names=names,
+            previous=previous,
+            previous_format=previous_format,
+            settings=settings,
         )
         return Checked(checked.cells, _capped_per_file(checked.messages))
     except Exception:  # noqa: BLE001 - find the unit it was, below
@@ -145,7 +152,11 @@ def _check_isolated(cells, fmt, names, previous, previous_format, settings=None)
     for unit, part in cells.groupby("unit", sort=False):
         try:
             checked = check_cells(
-                part, fmt, unit_names=names, previous=previous, previous_format=previous_format,
+                part,
+                fmt,
+                unit_names=names,
+                previous=previous,
+                previous_format=previous_format,
                 settings=settings,
             )
             frames.append(checked.cells)

@@ -66,7 +66,9 @@ def previous_sections(home_root: Path, year: int):
     previous, fmt = previous_year(Home(home_root), year)
     if previous is None or fmt is None:
         return None, None
-    accepted = previous[previous["rejected_file"].fillna("") == ""] if "rejected_file" in previous else previous
+    accepted = (
+        previous[previous["rejected_file"].fillna("") == ""] if "rejected_file" in previous else previous
+    )
     return all_sections(accepted, fmt), fmt
 
 
@@ -135,7 +137,9 @@ def district_changes(
     before, previous_format = previous_sections(home_root, year)
 
     def district(frames):
-        return {c: f[f["scope"] == DISTRICT] for c, f in frames.items() if f is not None and c != NARRATIVE_TABLE}
+        return {
+            c: f[f["scope"] == DISTRICT] for c, f in frames.items() if f is not None and c != NARRATIVE_TABLE
+        }
 
     tables = district({c: f for c, f in sections.items() if c in fmt.tables})
     frame = year_over_year(tables, fmt, district(before) if before else None, previous_format)

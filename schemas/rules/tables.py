@@ -67,7 +67,9 @@ def _refused_terms(cells: pd.DataFrame, rule: Rule, term_key: str, line_key: str
     if "ok" not in cells.columns:
         return {}
     terms = set(rule.left) | set(rule.right)
-    bad = cells[(cells["table"] == rule.table) & ~cells["ok"] & (cells["kind"] != "") & (cells["kind"] != "text")]
+    bad = cells[
+        (cells["table"] == rule.table) & ~cells["ok"] & (cells["kind"] != "") & (cells["kind"] != "text")
+    ]
     bad = bad[bad[term_key].isin(terms) & bad[line_key].isin(lines)]
     found: dict[tuple[str, str], list] = {}
     for r in bad.itertuples(index=False):

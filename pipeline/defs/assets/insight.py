@@ -73,8 +73,13 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     fmt = format_for_year(year, data_home.root)
     warehouse = Warehouse.of(data_home, year)
     frames = [warehouse.read_section(key) for key in SECTION_ASSETS if warehouse.section_path(key).exists()]
-    sections = {code: f[f["table"] == code].drop(columns="table") for f in frames for code in f["table"].unique()}
-    tables = {code: sections.get(code, pd.DataFrame(columns=["scope", "row", "column", "value"])) for code in fmt.tables}
+    sections = {
+        code: f[f["table"] == code].drop(columns="table") for f in frames for code in f["table"].unique()
+    }
+    tables = {
+        code: sections.get(code, pd.DataFrame(columns=["scope", "row", "column", "value"]))
+        for code in fmt.tables
+    }
     status = warehouse.read("status")
     names = dict(zip(status["unit"], status["name"]))
 
@@ -98,11 +103,16 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     log = revisions.update(data_home.root, year, config, fmt, tables, warehouse.read("files"), names)
     yield MaterializeResult(
         asset_key="revisions_log",
-        metadata={"entries": len(log), "path": MetadataValue.path(str(data_home.root / "revisions" / str(year)))},
+        metadata={
+            "entries": len(log),
+            "path": MetadataValue.path(str(data_home.root / "revisions" / str(year))),
+        },
     )
 
     out = data_home.reports_dir(year)
-    written = write_open_data(out, fmt, year, config, tables, names, log) if fmt.report_kind == "tables" else []
+    written = (
+        write_open_data(out, fmt, year, config, tables, names, log) if fmt.report_kind == "tables" else []
+    )
     yield MaterializeResult(
         asset_key="open_data",
         metadata={"files": [str(p) for p in written], "folder": MetadataValue.path(str(out / "open-data"))},
@@ -112,7 +122,9 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
         return values_for(tables[table], DISTRICT).get((row, column), "0")
 
     extra = office_template_context(data_home.root, year, fmt, tables, v)
-    texts = render_office_texts(office_texts(data_home.root, year), {**extra, "year": year, "district": config["district"]})
+    texts = render_office_texts(
+        office_texts(data_home.root, year), {**extra, "year": year, "district": config["district"]}
+    )
     office = office_messages(fmt, year, texts, lambda t, r, c: float(v(t, r, c)), config["district"],
                              check_settings(config))  # fmt: skip
     view = review_view(fmt, year, config, yoy, warehouse.read("provenance"), names, office, log,

@@ -105,7 +105,9 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
                 "unit_rows": int((frame["scope"] != DISTRICT).sum()),
                 "path": str(path),
                 "provenance_preview": MetadataValue.md(
-                    "\n\n".join(f"**{code}**\n\n{preview(sources, code)}" for code in sorted(frame["table"].unique()))
+                    "\n\n".join(
+                        f"**{code}**\n\n{preview(sources, code)}" for code in sorted(frame["table"].unique())
+                    )
                     or "（无）"
                 ),
             },

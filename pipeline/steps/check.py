@@ -117,7 +117,7 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
     gives them. Without a home (a national year checked alone) the registry and
     last year's figures are not consulted."""
-    from pipeline.steps.validate import check_settings, previous_year
+    from pipeline.steps.validate import home_settings, previous_year
     from schemas import format_for_year
     from schemas.rules import check_cells
 
@@ -136,7 +136,7 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
         previous, previous_format = previous_year(home, year) if home is not None else (None, None)
         names = registry.names() if registry is not None else {}
         # The office's thresholds, as the build uses them (parity between the doors).
-        settings = check_settings(home.config()) if home is not None else None
+        settings = home_settings(home) if home is not None else None
         try:
             checked = check_cells(
                 cells,

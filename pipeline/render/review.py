@@ -150,6 +150,9 @@ def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
 # --- the page ---------------------------------------------------------------------------
 
 
+MAX_BREAKDOWN = 30  # units listed per district figure on the page
+
+
 def _format_pct(p: str) -> str:
     if not p:
         return ""
@@ -202,7 +205,12 @@ def review_view(
     ]  # fmt: skip
     breakdown = []
     nonzero = provenance[pd.to_numeric(provenance["number"], errors="coerce").fillna(0) != 0]
-    for (t, r, c), group in nonzero.groupby(["table", "row", "column"], sort=False):
+    # The largest contributions of each figure; the rest are counted (a district of 1,000
+    # units would make a page of 100,000 lines). Every line is in provenance.parquet.
+    nonzero = nonzero.sort_values(["table", "row", "column", "number"], ascending=[True, True, True, False],
+                                  kind="stable")  # fmt: skip
+    for (t, r, c), whole in nonzero.groupby(["table", "row", "column"], sort=False):
+        group = whole.head(MAX_BREAKDOWN)
         table = fmt.tables.get(t)
         label = (
             f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}"
@@ -214,6 +222,8 @@ def review_view(
             "units": [{"name": names.get(x.unit, x.unit), "code": x.unit, "value": x.value, "file": x.file,
                        "where": "，".join(p for p in (x.sheet, x.location) if p), "sha": x.sha256[:12]}
                       for x in group.itertuples(index=False)],
+            "more": len(whole) - len(group),
+            "more_total": f"{whole['number'].iloc[len(group):].sum():g}",
         })  # fmt: skip
     years, series = trends
     charts = [

@@ -19,6 +19,7 @@ YOY_COLUMNS = ["scope", "table", "row", "column", "value", "previous", "differen
 
 def percent_change(now: float, before: float) -> str:
     """Change in percent to one decimal ("21.6"), "" when last year was 0."""
+    now, before = float(now), float(before)
     if before == 0:
         return ""
     value = (Decimal(repr(now)) - Decimal(repr(before))) * 100 / Decimal(repr(before))
@@ -31,31 +32,47 @@ def year_over_year(
     previous_sections: dict[str, pd.DataFrame] | None,
     previous_format: ReportFormat | None,
 ) -> pd.DataFrame:
-    """One line per (scope, cell) this year, with last year's comparable figure where there is one."""
+    """One line per (scope, cell) this year, with last year's comparable figure where there is one
+    (a blank cell last year is 0; a unit not on record last year has no previous figure)."""
+    now = _long(sections)
+    if now.empty:
+        return pd.DataFrame(columns=YOY_COLUMNS, dtype="string")
     mapping = comparable_cells(fmt, previous_format) if previous_sections else {}
-    before: dict[tuple[str, str, str, str], str] = {}
-    # A unit not on record last year (new, missing or rejected) has nothing to compare with.
-    on_record = {s for f in (previous_sections or {}).values() for s in f["scope"]}
-    for code, frame in (previous_sections or {}).items():
-        if code == NARRATIVE_TABLE:
-            continue
-        for s, r, c, v in zip(frame["scope"], frame["row"], frame["column"], frame["value"]):
-            before[(s, code, r, c)] = v
-    rows = []
-    for code, frame in sections.items():
-        if code == NARRATIVE_TABLE:
-            continue
-        for s, r, c, v in zip(frame["scope"], frame["row"], frame["column"], frame["value"]):
-            old_key = mapping.get((code, r, c))
-            previous = before.get((s, *old_key), "0") if old_key else ""
-            if s not in on_record:
-                previous = ""
-            if previous == "":
-                rows.append((s, code, r, c, v, "", "", ""))
-                continue
-            now, old = float(v), float(previous)
-            rows.append((s, code, r, c, v, previous, format_number(now - old), percent_change(now, old)))
-    return pd.DataFrame(rows, columns=YOY_COLUMNS).astype("string")
+    before = _long(previous_sections or {})
+    on_record = set(before["scope"])
+    if mapping:
+        keys = pd.DataFrame(
+            [(*k, *v) for k, v in mapping.items()],
+            columns=["table", "row", "column", "p_table", "p_row", "p_column"],
+        )
+        now = now.merge(keys, on=["table", "row", "column"], how="left", sort=False)
+        old = before.rename(
+            columns={"table": "p_table", "row": "p_row", "column": "p_column", "value": "previous"}
+        )
+        now = now.merge(old, on=["scope", "p_table", "p_row", "p_column"], how="left", sort=False)
+        comparable = now["p_table"].notna() & now["scope"].isin(on_record)
+        now["previous"] = now["previous"].where(now["previous"].notna(), "0").where(comparable, "")
+    else:
+        now["previous"] = ""
+    has = now["previous"] != ""
+    value = pd.to_numeric(now["value"], errors="coerce")
+    previous = pd.to_numeric(now["previous"].where(has, "0"), errors="coerce")
+    now["difference"] = ""
+    now.loc[has, "difference"] = [format_number(x) for x in (value - previous)[has]]
+    now["percent"] = ""
+    now.loc[has, "percent"] = [percent_change(a, b) for a, b in zip(value[has], previous[has])]
+    return now[YOY_COLUMNS].astype("string").reset_index(drop=True)
+
+
+def _long(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    frames = [
+        f[["scope", "row", "column", "value"]].assign(table=code)
+        for code, f in sections.items()
+        if code != NARRATIVE_TABLE and f is not None and len(f)
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["scope", "table", "row", "column", "value"])
+    return pd.concat(frames, ignore_index=True)[["scope", "table", "row", "column", "value"]]
 
 
 def previous_sections(home_root: Path, year: int):

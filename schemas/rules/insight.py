@@ -37,10 +37,24 @@ def _by_unit(cells: pd.DataFrame) -> dict[str, dict[tuple[str, str, str], float]
     return out
 
 
+_PAIRS: dict[int, tuple] = {}
+
+
 def _pairs(frame, fmt: ReportFormat, inputs: YearInputs):
-    """unit -> [(cell, this year, last year)] over the cells comparable with last year."""
+    """unit -> [(cell, this year, last year)] over the cells comparable with last year
+    (computed once per check_cells run: P6 and Y1 both read it)."""
     if inputs.previous is None or inputs.previous.empty or inputs.previous_format is None:
         return {}
+    cached = _PAIRS.get(id(inputs))
+    if cached is not None and cached[0] is inputs:
+        return cached[1]
+    _PAIRS.clear()
+    pairs = _compute_pairs(frame, fmt, inputs)
+    _PAIRS[id(inputs)] = (inputs, pairs)
+    return pairs
+
+
+def _compute_pairs(frame, fmt: ReportFormat, inputs: YearInputs):
     mapping = comparable_cells(fmt, inputs.previous_format)
     now, before = _by_unit(frame), _by_unit(inputs.previous)
     return {
@@ -102,7 +116,8 @@ def check_anomalies(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
 def check_unhandled(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
     if "applications" not in fmt.tables:
         return []
-    values = _by_unit(frame)
+    totals = frame[(frame["table"] == "applications") & (frame["column"] == "total")]
+    values = _by_unit(totals)
     messages = []
     for unit, cells in values.items():
         if not any(k[0] == "applications" for k in cells):

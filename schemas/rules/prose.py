@@ -191,7 +191,10 @@ def _texts(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
 
 
 def _numbers(frame: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
-    part = frame[(frame["table"] != NARRATIVE_TABLE) & frame["number"].notna()]
+    # Only the cells texts can quote (totals and the documents' rows), not all 200,000.
+    wanted = {k for f in FIGURES for cells in f.cells.values() for k in cells}
+    tables, columns = {k[0] for k in wanted}, {k[2] for k in wanted}
+    part = frame[frame["table"].isin(tables) & frame["column"].isin(columns) & frame["number"].notna()]
     return {
         (u, t, r, c): float(n)
         for u, t, r, c, n in zip(part["unit"], part["table"], part["row"], part["column"], part["number"])
@@ -207,7 +210,10 @@ def _units(frame: pd.DataFrame, inputs: YearInputs) -> list[str]:
 
 @rule_kind("prose_figures")
 def check_prose_figures(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
-    texts, numbers = _texts(frame), _numbers(frame)
+    texts = _texts(frame)
+    if not texts:
+        return []
+    numbers = _numbers(frame[frame["unit"].isin({u for u, _ in texts})])
     messages: list[Message] = []
     for rule in rules:
         for (unit, section), text in texts.items():

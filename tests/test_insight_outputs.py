@@ -25,8 +25,11 @@ def demo(tmp_path_factory) -> Home:
     shutil.copytree(DEMO_SOURCE / "shifanqu", root, ignore=shutil.ignore_patterns("*.py"))
     home = Home.resolve(root)
     for year in YEARS:
-        build(home, year)
+        RESULTS[year] = build(home, year)
     return home
+
+
+RESULTS: dict = {}
 
 
 def test_yoy_of_the_demo_district_across_2020_to_2021(demo):
@@ -106,6 +109,17 @@ def test_review_page_has_comparison_charts_and_provenance_links(demo):
     assert 'href="#p-applications-received-total"' in html and 'id="p-applications-received-total"' in html
     assert "全区共受理政府信息公开申请95件" in html  # the office text's P1, quoted
     assert "GAJ" in html and "Y1" in html  # anomalies listed
+
+
+def test_dagster_shows_provenance_and_the_new_checks(demo):
+    result = RESULTS[2025]
+    materializations = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
+    preview = materializations["applications"].materialization.metadata["provenance_preview"].value
+    assert "| received | total |" in preview and "SHA-256" in preview
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["no_anomalies"].passed and not checks["office_text_matches_tables"].passed
+    rules = {r.data["rule"] for r in checks["no_anomalies"].metadata["failure_table"].value.records}
+    assert {"Y1", "Y2", "G1", "P6"} <= rules
 
 
 def test_demo_fires_every_new_check(demo):

@@ -9,7 +9,7 @@ from schemas.base import ReportFormat
 from schemas.catalogue import problem
 from schemas.messages import Message
 from schemas.numbers import format_number
-from schemas.rules.prose import _NOTHING, _bare, cell_names, mismatches, short
+from schemas.rules.prose import NOTHING, bare, cell_names, mismatches, short
 from schemas.rules.registry import Settings
 
 OFFICE = "district"
@@ -41,9 +41,9 @@ def office_messages(
                 cell=cell_names(fmt, quote, label), table=format_number(table))  # fmt: skip
     if "处理费" not in texts.get("other_matters", ""):
         say("P2", "prose_fee", "other_matters")
-    bare = _bare(texts.get("problems", ""))
-    if bare in _NOTHING:
-        say("P3", "prose_problems", "problems", what="没有填写" if not bare else f"只写了“{bare}”")
+    problems = bare(texts.get("problems", ""))
+    if problems in NOTHING:
+        say("P3", "prose_problems", "problems", what="没有填写" if not problems else f"只写了“{problems}”")
     length = len(re.sub(r"\s", "", texts.get("overview", "")))
     if length > settings.overview_limit:
         say("P4", "prose_length", "overview", length=length, limit=settings.overview_limit)

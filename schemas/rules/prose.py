@@ -240,10 +240,10 @@ def check_prose_fee(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
     ]
 
 
-_NOTHING = {"", "无", "暂无", "没有", "无问题", "不存在", "略"}
+NOTHING = {"", "无", "暂无", "没有", "无问题", "不存在", "略"}
 
 
-def _bare(text: str) -> str:
+def bare(text: str) -> str:
     return re.sub(r"[\s。，、；;：:.,!！]", "", text)
 
 
@@ -253,9 +253,9 @@ def check_prose_problems(frame, fmt: ReportFormat, ctx: RuleContext, rules: list
     messages = []
     for rule in rules:
         for unit in _units(frame, inputs):
-            bare = _bare(texts.get((unit, "problems"), ""))
-            if bare in _NOTHING:
-                what = "没有填写" if not bare else f"只写了“{bare}”"
+            written = bare(texts.get((unit, "problems"), ""))
+            if written in NOTHING:
+                what = "没有填写" if not written else f"只写了“{written}”"
                 messages.append(
                     ctx.message(rule, unit, "prose_problems", (NARRATIVE_TABLE, "problems", NARRATIVE_COLUMN),
                                 what=what)
@@ -293,12 +293,12 @@ def check_copy_text(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
     for rule in rules:
         for (unit, section), text in _texts(frame).items():
             old = before.get((unit, section))
-            bare = _bare(text)
-            if old is None or len(bare) < MIN_COPY_CHARS:
+            now = bare(text)
+            if old is None or len(now) < MIN_COPY_CHARS:
                 continue
-            if bare == _bare(old):
+            if now == bare(old):
                 how = "完全相同"
-            elif _YEAR.sub("", bare) == _YEAR.sub("", _bare(old)):
+            elif _YEAR.sub("", now) == _YEAR.sub("", bare(old)):
                 how = "除年份外完全相同"
             else:
                 continue

@@ -115,7 +115,7 @@ def test_dagster_shows_provenance_and_the_new_checks(demo):
     result = RESULTS[2025]
     materializations = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     preview = materializations["applications"].materialization.metadata["provenance_preview"].value
-    assert "| received | total |" in preview and "SHA-256" in preview
+    assert preview.startswith("**applications**") and "SHA-256" in preview and ".xlsx" in preview
     checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
     assert not checks["no_anomalies"].passed and not checks["office_text_matches_tables"].passed
     rules = {r.data["rule"] for r in checks["no_anomalies"].metadata["failure_table"].value.records}

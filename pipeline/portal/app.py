@@ -647,9 +647,7 @@ class Portal:
             except Exception:  # noqa: BLE001 - the error page must not fail itself
                 office = False
             # Server paths and repair steps only for the office; units get a plain notice.
-            exc = HTTPException(
-                503, str(exc) if office else "报送档案暂时无法读取，请稍后重试或联系政务公开办。"
-            )
+            exc = HTTPException(503, str(exc) if office else "报送档案暂时无法读取，请稍后重试或联系政务公开办。")
         code = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else SERVER_ERROR
         if not CJK.search(detail):  # Starlette's own English text

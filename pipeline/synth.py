@@ -24,6 +24,10 @@ class UnitHistory:
 
     carried_forward: dict[str, int] = field(default_factory=dict)
     in_force: dict[str, int] = field(default_factory=dict)
+    # A unit's mix of outcomes and its fee level stay much the same from year to year
+    # (real units' do), so synthetic data does not trip the anomaly check (Y1).
+    outcomes: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    fees: dict[str, float] = field(default_factory=dict)
 
 
 def _split(total: int, parts: int, rng: random.Random) -> list[int]:
@@ -42,17 +46,28 @@ def applications(fmt: ReportFormat, rng: random.Random, history: UnitHistory, sc
     cells: Cells = {}
     sums: dict[str, int] = {}
     for column in columns:
-        # Most requests come from natural persons, as in real reports.
+        # Most requests come from natural persons, as in real reports; volumes vary by
+        # at most a few tens of percent from one year to the next.
         weight = 1.0 if column == "natural_person" else 0.15
-        received = int(rng.randint(0, scale) * weight)
+        received = int(scale * weight * rng.uniform(0.6, 1.0))
         carried_over = history.carried_forward.get(column, 0)
-        carried_forward = rng.randint(0, (received + carried_over) // 5)
+        carried_forward = int((received + carried_over) * rng.uniform(0.08, 0.16))
         handled = received + carried_over - carried_forward
-        # Outcomes concentrate on a few rows.
-        hot = rng.sample(result_rows, k=min(4, len(result_rows)))
-        split = _split(handled, len(hot), rng)
+        # Across a format change some result rows no longer exist: keep the rest of the mix.
+        kept = [(r, w) for r, w in history.outcomes.get(column, []) if r in result_rows]
+        if kept:
+            history.outcomes[column] = kept
+        else:
+            # 予以公开 is the commonest outcome in real reports; three others vary by unit.
+            others = [r for r in result_rows if r != "disclosed"]
+            hot = ["disclosed", *rng.sample(others, k=min(3, len(others)))]
+            history.outcomes[column] = [(row, rng.randint(1, 10)) for row in hot]
+        mix = history.outcomes[column]
+        total_weight = sum(w for _, w in mix)
+        split = [handled * w // total_weight for _, w in mix]
+        split[0] += handled - sum(split)
         values = {"received": received, "carried_over": carried_over, "handled_total": handled,
-                  "carried_forward": carried_forward, **dict(zip(hot, split))}  # fmt: skip
+                  "carried_forward": carried_forward, **{row: v for (row, _), v in zip(mix, split)}}  # fmt: skip
         for row, value in values.items():
             if value:
                 cells[("applications", row, column)] = str(value)
@@ -85,7 +100,8 @@ def proactive(fmt: ReportFormat, rng: random.Random, history: UnitHistory) -> Ce
                 if code in ("issued", "repealed", "in_force"):
                     continue
                 if column.kind == "decimal":
-                    value = f"{rng.randint(0, 50000) / 100:.2f}"
+                    level = history.fees.setdefault(row.code, rng.randint(0, 50000) / 100)
+                    value = f"{level * rng.uniform(0.8, 1.25):.2f}"
                 elif column.kind == "signed":
                     value = str(rng.randint(-3, 5))
                 else:
@@ -103,26 +119,59 @@ def proactive(fmt: ReportFormat, rng: random.Random, history: UnitHistory) -> Ce
     return cells
 
 
-NARRATIVE = {
-    "overview": "{year}年，{name}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外，"
-    "及时准确公开本单位政府信息。\n全年通过门户网站主动公开政府信息，依法办理政府信息公开申请。",
-    "problems": "一是公开内容的及时性有待提高；二是政策解读形式较为单一。\n下一步将完善信息发布审核流程，丰富解读形式。",
-    "other_matters": "本年度未收取政府信息公开信息处理费。",
-}
+# Text sections vary from year to year as real ones do (the same text two years
+# running is P5's copy-paste).
+OVERVIEW_OPENINGS = (
+    "{year}年，{name}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外，及时准确公开本单位政府信息。",
+    "{year}年，{name}按照区委、区政府工作部署，持续深化政务公开，围绕重点领域做好信息发布和政策解读。",
+    "{year}年，{name}以提升政务公开质量为重点，健全信息发布审核机制，规范依申请公开办理流程。",
+)
+PROBLEMS = (
+    "一是公开内容的及时性有待提高；二是政策解读形式较为单一。\n下一步将完善信息发布审核流程，丰富解读形式。",
+    "一是部分栏目更新不够及时；二是依申请公开答复文书的规范性有待加强。\n下一步将建立栏目更新提醒机制，开展答复文书评查。",
+    "一是政策解读的针对性不强；二是工作人员业务能力有待提升。\n下一步将开展政务公开业务培训，推行“图解+视频”等多种解读方式。",
+)
+OTHER_MATTERS = (
+    "本年度未收取政府信息公开信息处理费。",
+    "本年度未收取信息处理费。本单位按要求办理人大代表建议和政协提案，并公开办理结果。",
+)
+
+
+def narrative(unit_name: str, year: int) -> dict[str, str]:
+    # No figures in the text: tests change figures in the tables, and a text quoting
+    # them would then (rightly) disagree (P1). The demo adds quoting texts of its own.
+    return {
+        "overview": OVERVIEW_OPENINGS[year % 3].format(year=year, name=unit_name)
+        + "\n全年通过门户网站主动公开政府信息，依法办理政府信息公开申请。",
+        "problems": PROBLEMS[year % 3],
+        "other_matters": OTHER_MATTERS[year % 2],
+    }
 
 
 def submission(
-    fmt: ReportFormat, unit_name: str, year: int, rng: random.Random, history: UnitHistory, scale: int = 20
+    fmt: ReportFormat,
+    unit_name: str,
+    year: int,
+    rng: random.Random,
+    history: UnitHistory,
+    scale: int = 20,
+    *,
+    regulations: bool = True,
 ) -> Cells:
-    """One unit's valid cells for `year` in `fmt` (a national-style format)."""
+    """One unit's valid cells for `year` in `fmt` (a national-style format).
+
+    `regulations=False`: a county-level unit, which makes no 规章 (its 规章 row is 0, G1)."""
     cells: Cells = {}
     cells.update(proactive(fmt, rng, history))
+    if not regulations:
+        for key in [k for k in cells if k[1] == "regulations"]:
+            cells[key] = "0"
+        history.in_force["regulations"] = 0
     cells.update(applications(fmt, rng, history, scale))
     cells.update(review_litigation(fmt, rng))
+    texts = narrative(unit_name, year)
     for row in fmt.narrative_rows:
-        cells[(NARRATIVE_TABLE, row, NARRATIVE_COLUMN)] = NARRATIVE.get(row, "无。").format(
-            year=year, name=unit_name
-        )
+        cells[(NARRATIVE_TABLE, row, NARRATIVE_COLUMN)] = texts.get(row, "无。")
     return cells
 
 

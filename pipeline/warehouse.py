@@ -118,6 +118,42 @@ class SectionTable(pa.DataFrameModel):
         coerce = True
 
 
+class ProvenanceTable(pa.DataFrameModel):
+    """全区每个数字的来源：各已采用单位的值、文件、内容哈希、工作表与单元格（或 CSV 行号）。"""
+
+    table: Series[str] = pa.Field(description="表代码")
+    row: Series[str] = pa.Field(description="行代码")
+    column: Series[str] = pa.Field(description="列代码")
+    unit: Series[str] = pa.Field(description="单位代码")
+    value: Series[str] = pa.Field(description="该单位的值")
+    number: Series[float] = pa.Field(nullable=True, description="数值")
+    file: Series[str] = pa.Field(description="文件")
+    sha256: Series[str] = pa.Field(description="文件内容哈希（SHA-256）")
+    sheet: Series[str] = pa.Field(description="工作表")
+    location: Series[str] = pa.Field(description="单元格或 CSV 行号")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class YoyTable(pa.DataFrameModel):
+    """与上年比较：全区（scope = district）与各单位的每个数字、上年可比数字、增减与变化百分比。"""
+
+    scope: Series[str] = pa.Field(description="district 或单位代码")
+    table: Series[str] = pa.Field(description="表代码")
+    row: Series[str] = pa.Field(description="行代码")
+    column: Series[str] = pa.Field(description="列代码")
+    value: Series[str] = pa.Field(description="本年")
+    previous: Series[str] = pa.Field(description="上年（空：没有可比数字）")
+    difference: Series[str] = pa.Field(description="增减")
+    percent: Series[str] = pa.Field(description="变化百分比（一位小数；上年为 0 时为空）")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
 @dataclass(frozen=True)
 class TableSpec:
     name: str
@@ -135,6 +171,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("accepted", "accepted.parquet", AcceptedTable),
         TableSpec("messages", "messages.parquet", MessagesTable),
         TableSpec("status", "status.parquet", StatusTable),
+        TableSpec("provenance", "provenance.parquet", ProvenanceTable),
+        TableSpec("yoy", "yoy.parquet", YoyTable),
     )
 }
 SECTION_MODEL = SectionTable

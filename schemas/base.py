@@ -7,7 +7,7 @@ branches on a format's name; it reads these objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 # What a cell may hold. "count": integer >= 0; "signed": any integer;
@@ -29,6 +29,17 @@ RuleKind = Literal[
     "share_cross_check",  # L2: a submitted share agrees with its counts
     "share_sum",  # L3: shares of one whole sum to 100
     "relation",  # relations a legacy catalogue declares (JH1, …)
+    # Added for issue 9 (schemas/rules/prose.py, schemas/rules/insight.py):
+    "placeholder",  # N10: a count cell holding "—", "无", … read as 0
+    "prose_figures",  # P1: figures quoted in a unit's text agree with its tables
+    "prose_fee",  # P2: section 六 says something about the 信息处理费
+    "prose_problems",  # P3: section 五 is not empty or 无
+    "prose_length",  # P4: 总体情况 within the office's limit
+    "copy_text",  # P5: a text section identical to last year's
+    "copy_figures",  # P6: every figure identical to last year's
+    "anomaly",  # Y1: a figure jumps or falls by more than a factor against last year
+    "unhandled",  # Y2: applications received but none handled
+    "level",  # G1: figures impossible at the home's level of government (规章 at 县级)
 ]
 
 NARRATIVE_TABLE = "narrative"
@@ -180,6 +191,12 @@ class ReportFormat:
     # "tables": the report is the official sections (tables and units' text);
     # "narrative": the office writes the report as a narrative template (legacy era).
     report_kind: Literal["tables", "narrative"] = "tables"
+    # Year-over-year across a format change: previous format code -> {this format's
+    # (table, row, column): that format's cell meaning the same}. Within one format
+    # every shared cell compares with itself (schemas.comparable).
+    comparable: dict[str, dict[tuple[str, str, str], tuple[str, str, str]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def cell_kinds(self) -> dict[tuple[str, str, str], CellKind]:
         """(table, row, column) -> kind for every cell this format defines."""

@@ -66,6 +66,17 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("L2", "WARNING", "报送的占比应与按数量计算的占比一致（相差不到 0.5 个百分点）"),
         RuleInfo("L3", "WARNING", "同一总体的各项占比之和应为 100%（允许 ±1）"),
         RuleInfo("L4", "WARNING", "报送单位应填写目录中由本单位负责的每一项指标"),
+        # Issue 9: placeholders, prose against tables, copy-paste, anomalies, level of government.
+        RuleInfo("N10", "WARNING", "数量单元格填了“—”“无”等占位符，按 0 读取"),
+        RuleInfo("P1", "WARNING", "文字部分引用的数字应与表格一致"),
+        RuleInfo("P2", "WARNING", "“六、其他需要报告的事项”应说明信息处理费的收取情况"),
+        RuleInfo("P3", "WARNING", "“五、存在的主要问题及改进情况”不应为空或“无”"),
+        RuleInfo("P4", "WARNING", "“一、总体情况”不超过政务公开办规定的字数（默认 1,000 字）"),
+        RuleInfo("P5", "WARNING", "文字部分与上年完全相同（疑似照抄）"),
+        RuleInfo("P6", "WARNING", "表格数字与上年完全相同（疑似照抄）"),
+        RuleInfo("Y1", "WARNING", "数字与上年相比增减超过规定倍数（默认 5 倍，较小的数字不计）"),
+        RuleInfo("Y2", "WARNING", "收到或结转了申请，但办理结果总计为 0"),
+        RuleInfo("G1", "WARNING", "县级人民政府及其部门没有规章制定权，规章各项应为 0"),
     )
 }
 
@@ -369,6 +380,102 @@ ENTRIES: dict[str, Entry] = {
             "“{whole}”的各项占比：{listed}，合计 {total}%。规则：{description}。请核对。",
         ),
         Entry("relation", "", None, "{chain}。规则：{description}。请核对这些数字并改正。"),
+        # --- issue 9 --------------------------------------------------------------------
+        Entry(
+            "placeholder",
+            "",
+            None,
+            "“{cell}”填的是“{raw}”，已按 0 读取。规则：{description}。如确为 0，今后请填 0 或留空；"
+            "如有数字，请填入后重新报送。",
+        ),
+        Entry(
+            "identity_unchecked",
+            "",
+            "WARNING",
+            "“{line}”这一{axis}无法核对：其中“{cell}”填的是“{raw}”，不是有效的数（见该单元格的 N5 错误）。"
+            "规则：{description}。请先改正该单元格，再核对这一{axis}。",
+        ),
+        Entry(
+            "carry_over_rejected",
+            "",
+            None,
+            "{cell}，但上一年度最后一次报送的文件“{previous_file}”中“{previous_row}”为 {previous}"
+            "（上一年度的报送被退回，没有已采用的数字，按这次报送比较）。规则：{description}。请核对。",
+        ),
+        Entry(
+            "stock_flow_rejected",
+            "",
+            None,
+            "{cell}；按上一年度最后一次报送的文件“{previous_file}”（该次报送被退回，没有已采用的数字）："
+            "上年现行有效 {before} + 本年制发 {added} − 本年废止 {removed} = {expected}。规则：{description}。请核对。",
+        ),
+        Entry(
+            "carry_over_skipped",
+            "",
+            None,
+            "{rules} 未核对：{why}。这两条规则把本年数字与上一年度（{previous_year} 年）已采用的数字比较，"
+            "上一年度的数据导入后重新编制即可核对。",
+        ),
+        Entry(
+            "prose_figures",
+            "",
+            None,
+            "文字“{sentence}”写的是 {quoted}，而表格中{cell}为 {table}。规则：{description}。"
+            "请核对文字或表格，使两者一致。",
+        ),
+        Entry(
+            "prose_fee",
+            "",
+            None,
+            "“六、其他需要报告的事项”没有提到信息处理费。规则：{description}。请写明本年度收取信息处理费的情况"
+            "（未收取的写明“未收取信息处理费”）。表二中的“行政事业性收费”是另一种收费，不能代替。",
+        ),
+        Entry(
+            "prose_problems",
+            "",
+            None,
+            "“五、存在的主要问题及改进情况”{what}。规则：{description}。请如实写明存在的主要问题和改进措施。",
+        ),
+        Entry(
+            "prose_length",
+            "",
+            None,
+            "“一、总体情况”有 {length} 个字，超过政务公开办规定的 {limit} 字。规则：{description}。请精简后重新报送。",
+        ),
+        Entry(
+            "copy_text",
+            "",
+            None,
+            "“{section}”的文字与上一年度（{previous_year} 年）报送的{how}。规则：{description}。请按本年度实际情况撰写。",
+        ),
+        Entry(
+            "copy_figures",
+            "",
+            None,
+            "表格中的 {count} 个数字与上一年度（{previous_year} 年）报送的完全相同，例如{examples}。"
+            "规则：{description}。请核对是否误用了上一年度的报表。",
+        ),
+        Entry(
+            "anomaly",
+            "",
+            None,
+            "{cell}，上一年度为 {previous}，{change}。规则：{description}（本区设定 {factor} 倍，"
+            "两年都小于 {minimum} 的不计）。请核对；如确属实际情况，请在文字部分说明原因。",
+        ),
+        Entry(
+            "unhandled",
+            "",
+            None,
+            "{column}：本年新收 {received} 件、上年结转 {carried_over} 件，但办理结果总计为 0"
+            "（全部结转下年度）。规则：{description}。请核对办理结果是否漏填。",
+        ),
+        Entry(
+            "level",
+            "",
+            None,
+            "{cell}，而本区为{level}：{level}人民政府及其部门没有规章制定权。规则：{description}。"
+            "请核对是否把行政规范性文件填进了“规章”一行。",
+        ),
     )
 }
 
@@ -397,7 +504,8 @@ def problem(
     rule_id = entry.rule or rule
     if not rule_id:
         raise ValueError(f"catalogue entry {key} needs the format's rule id")
-    level = severity or entry.severity or RULES[rule_id].severity
+    # An entry that fixes its severity (a note such as identity_unchecked) wins over the rule's.
+    level = entry.severity or severity or RULES[rule_id].severity
     return Message(
         severity=level,
         rule=rule_id,

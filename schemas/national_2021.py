@@ -228,7 +228,53 @@ def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[R
             )
         )
     rules.append(Rule("N9", "blank_table", "WARNING", "整张表未填写（视为“无”）"))
+    rules += INSIGHT_RULES
     return tuple(rules)
+
+
+# Issue 9: beyond the identities. Thresholds are the office's (home.toml [checks], level).
+INSIGHT_RULES = [
+    Rule("N10", "placeholder", "WARNING", "数量单元格中的“—”“－”“-”“/”“无”等占位符按 0 读取"),
+    Rule(
+        "P1",
+        "prose_figures",
+        "WARNING",
+        "文字部分引用的申请、结转、办结、复议、诉讼、规章和规范性文件件数应与表格一致",
+    ),
+    Rule("P2", "prose_fee", "WARNING", "“六、其他需要报告的事项”应报告信息处理费的收取情况"),
+    Rule("P3", "prose_problems", "WARNING", "“五、存在的主要问题及改进情况”应如实填写，不应为空或只写“无”"),
+    Rule("P4", "prose_length", "WARNING", "“一、总体情况”不应超过政务公开办规定的字数"),
+    Rule("P5", "copy_text", "WARNING", "文字部分不应与上一年度的完全相同"),
+    Rule("P6", "copy_figures", "WARNING", "表格数字不应与上一年度的全部相同"),
+    Rule("Y1", "anomaly", "WARNING", "一个数字与上一年度相比增加或减少不应超过政务公开办设定的倍数"),
+    Rule("Y2", "unhandled", "WARNING", "收到或结转了申请，办理结果总计不应为 0"),
+    Rule(
+        "G1", "level", "WARNING", "县级人民政府及其部门没有规章制定权，规章的制发、废止、现行有效件数应为 0"
+    ),
+]
+
+
+def _same_meaning_as_trial_2019() -> dict[tuple[str, str, str], tuple[str, str, str]]:
+    """2021 cells whose meaning the 2019 trial form already had (year-over-year across 2020→2021).
+
+    The applications and review tables keep their rows and columns, except （六）其他处理,
+    which 2019 had as one row and 2021 splits in three: it is left out rather than
+    compared with a sum of different things. In 二, the 处理决定数量 of 许可, 处罚 and
+    强制 mean the same; 本年制发件数 is 2019's 本年新制作数量. 现行有效件数 is not
+    对外公开总数量, and 2019 has no 本年废止 and records 行政事业性收费 as items, not
+    万元: those have no previous year across the change.
+    """
+    same = {
+        ("applications", r.code, c.code): ("applications", r.code, c.code)
+        for r in (RECEIVED, CARRIED_OVER, *RESULT_ROWS_BEFORE_OTHER, HANDLED_TOTAL, CARRIED_FORWARD)
+        for c in APPLICANT_COLUMNS
+    }
+    same.update({key: key for key in (("review_litigation", r, c) for r, c, _ in REVIEW_LITIGATION.cells())})
+    for row in ("licensing", "penalty", "coercion"):
+        same[("proactive", row, "decisions")] = ("proactive", row, "decisions")
+    for row in ("regulations", "normative_documents"):
+        same[("proactive", row, "issued")] = ("proactive", row, "made")
+    return same
 
 
 FORMAT = ReportFormat(
@@ -239,4 +285,5 @@ FORMAT = ReportFormat(
     rules=national_rules(RESULT_ROWS, stock_flow=True),
     template_dir="national-2021",
     narrative_rows=NARRATIVE_ROWS,
+    comparable={"trial-2019": _same_meaning_as_trial_2019()},
 )

@@ -33,7 +33,13 @@ APPLICATION_FIXED = ("received", "carried_over", "handled_total", "carried_forwa
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    return write_home(tmp_path_factory.mktemp("prop") / "home", [(UNIT, "测试单位")], first_year=2018)
+    home = write_home(tmp_path_factory.mktemp("prop") / "home", [(UNIT, "测试单位")], first_year=2018)
+    # The breakers add up to 50 applications to units of any size: a real jump, which
+    # the anomaly check (Y1, tests/test_insight_rules.py) would rightly report too.
+    # These properties are about N1-N9, so the office's Y1 threshold is set out of reach.
+    with open(home.root / "home.toml", "a", encoding="utf-8") as f:
+        f.write("\n[checks]\nanomaly_minimum = 1e12\n")
+    return home
 
 
 @st.composite

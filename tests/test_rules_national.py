@@ -8,7 +8,7 @@ from conftest import cells_frame, valid_cells
 
 from pipeline.synth import UnitHistory
 from schemas.national_2021 import FORMAT
-from schemas.rules import check_cells
+from schemas.rules import Settings, check_cells
 
 frame = cells_frame
 
@@ -120,7 +120,15 @@ def test_n7_carry_over_matches_last_year():
 
     wrong_carry = UnitHistory(carried_forward={"natural_person": 99}, in_force=stock)
     broken = valid_cells(2025, seed=11, history=wrong_carry)
-    messages = check_cells(frame(broken), FORMAT, previous=previous, previous_format=FORMAT).messages
+    # 99 carried over against last year's handful is also a jump the anomaly check (Y1)
+    # reports; this test is about N7, so Y1's threshold is set out of reach.
+    messages = check_cells(
+        frame(broken),
+        FORMAT,
+        previous=previous,
+        previous_format=FORMAT,
+        settings=Settings(anomaly_minimum=1e12),
+    ).messages
     assert {m.rule for m in messages} == {"N7"}
     assert all(m.severity == "WARNING" for m in messages)
 

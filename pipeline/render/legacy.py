@@ -259,7 +259,7 @@ def _table_values(fmt: ReportFormat, sections: dict[str, pd.DataFrame], code: st
     return values_for(frame, scope)
 
 
-def narrative_context(fmt, year, config, sections, status) -> dict:
+def narrative_context(fmt, year, config, sections, status, home_root: Path | None = None) -> dict:
     catalogue = fmt.catalogue
     names, state = _state(status)
     template = str(catalogue.narrative)
@@ -280,10 +280,18 @@ def narrative_context(fmt, year, config, sections, status) -> dict:
         if parts:
             texts[code] = "\n".join(parts)
     context["text"] = _Figures("text", texts, _missing_text(catalogue, names, state, template))
+    # --- issue 9 hook: {{ yoy("hotline", "calls") }} -> “较上年增加…”, wording by sign
+    # (pipeline/steps/yoy.py). Without a home (tests of the template alone) nothing compares.
+    if home_root is not None:
+        from pipeline.steps.yoy import district_changes
+
+        context["yoy"] = district_changes(home_root, year, fmt, sections, default_column="value")
     return context
 
 
-def render_district_text(fmt, year, config, sections, status) -> tuple[list[Para], list[LegacySection]]:
+def render_district_text(
+    fmt, year, config, sections, status, home_root: Path | None = None
+) -> tuple[list[Para], list[LegacySection]]:
     catalogue = fmt.catalogue
     path: Path = catalogue.narrative
     if not path.is_file():
@@ -291,7 +299,7 @@ def render_district_text(fmt, year, config, sections, status) -> tuple[list[Para
             f"缺少 {year} 年度的报告叙述模板 {path}。请由政务公开办编写（格式见 pipeline/render/legacy.py 开头的说明）。"
         )
     source = path.read_text(encoding="utf-8")
-    context = narrative_context(fmt, year, config, sections, status)
+    context = narrative_context(fmt, year, config, sections, status, home_root)
     preamble, found = parse_rendered(render_narrative(source, context, name=str(path)))
     headings = [h for h, _ in found]
     if headings != list(catalogue.sections):
@@ -324,7 +332,7 @@ def report_title(config: dict, year: int) -> str:
 def build_views(fmt, year, config, sections, status, home_root):
     """District view from the narrative template; one view per accepted unit with its indicators."""
     catalogue = fmt.catalogue
-    preamble, report_sections = render_district_text(fmt, year, config, sections, status)
+    preamble, report_sections = render_district_text(fmt, year, config, sections, status, home_root)
     appendix = []
     if catalogue.appendix:
         appendix = [_indicator_section(fmt, c, _table_values(fmt, sections, c, DISTRICT)) for c in fmt.tables]

@@ -124,17 +124,23 @@ def office_texts(home_root: Path, year: int) -> dict[str, str]:
 
 
 def district_texts(
-    env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config
+    env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config, home_root=None
 ) -> dict:
     """Office text where written; otherwise the overview is generated from the figures."""
     out = dict(texts)
+
+    def v(table: str, row: str, column: str) -> str:
+        return values_for(sections[table], DISTRICT).get((row, column), "0")
+
+    # --- issue 9 hook: year-over-year values (`yoy`) for the office's text templates ---
+    from pipeline.render.review import office_template_context, render_office_texts
+
+    extra = office_template_context(home_root, year, fmt, sections, v)
+    out = render_office_texts(out, {**extra, "year": year, "district": config["district"]})
+    # --- end of hook ---
     if "overview" not in out and f"{fmt.template_dir}/district_overview.txt.j2" in env.list_templates():
-
-        def v(table: str, row: str, column: str) -> str:
-            return values_for(sections[table], DISTRICT).get((row, column), "0")
-
         out["overview"] = env.get_template(f"{fmt.template_dir}/district_overview.txt.j2").render(
-            v=v, year=year, district=config["district"]
+            **{"v": v, **extra}, year=year, district=config["district"]
         )
     return out
 
@@ -178,7 +184,7 @@ def build_views(
     preamble = paragraphs(written.get("preamble", "")) or paragraphs(
         env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)
     )
-    texts = district_texts(env, fmt, year, written, sections, config)
+    texts = district_texts(env, fmt, year, written, sections, config, home_root)
     by_status = {s: status[status["status"] == s] for s in ("accepted", "rejected", "missing")}
     coverage = {
         "expected": len(status),

@@ -115,7 +115,7 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
     gives them. Without a home (a national year checked alone) the registry and
     last year's figures are not consulted."""
-    from pipeline.steps.validate import previous_year
+    from pipeline.steps.validate import home_settings, previous_year
     from schemas import format_for_year
     from schemas.rules import check_cells
 
@@ -133,9 +133,16 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
         cells = parsed.cells.assign(unit=unit, year=year, file=name)
         previous, previous_format = previous_year(home, year) if home is not None else (None, None)
         names = registry.names() if registry is not None else {}
+        # The office's thresholds, as the build uses them (parity between the doors).
+        settings = home_settings(home) if home is not None else None
         try:
             checked = check_cells(
-                cells, fmt, unit_names=names, previous=previous, previous_format=previous_format
+                cells,
+                fmt,
+                unit_names=names,
+                previous=previous,
+                previous_format=previous_format,
+                settings=settings,
             )
             messages += cap_messages(checked.messages)
         except Exception as exc:  # noqa: BLE001 - a rule crashing on one file is that file's problem

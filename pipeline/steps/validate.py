@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.home import Home
+from pipeline.home import Home, HomeError
 from pipeline.steps.intake import Intake
 from pipeline.warehouse import Warehouse
 from schemas import format_for_year
 from schemas.base import ReportFormat
-from schemas.catalogue import FileOrigin, cap_messages
+from schemas.catalogue import FileOrigin, cap_messages, problem
 from schemas.messages import Message, sort_messages, unit_label
-from schemas.rules import Checked, check_cells, prepare
+from schemas.rules import Checked, Settings, check_cells, prepare
+from schemas.rules.registry import LEVELS
 from schemas.units import Registry
 
 STATUS_COLUMNS = ["unit", "status", "errors", "warnings"]
@@ -31,24 +32,96 @@ class Validation:
 
 
 def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
-    """Last year's accepted cells and format, where last year is on record."""
+    """Last year's accepted cells and format, where last year is on record.
+
+    A unit whose last-year submission was rejected has no accepted cells; its latest
+    submission's valid cells stand in, marked with the file in `rejected_file`, so that
+    N7 and N8 still compare and say what they compared with."""
     last = Warehouse.of(home, year - 1)
     if not last.exists("accepted"):
         return None, None
     try:
-        return last.read("accepted"), format_for_year(year - 1, home.root)
+        previous, fmt = last.read("accepted"), format_for_year(year - 1, home.root)
     except Exception:  # a legacy year without a catalogue: nothing to compare with
         return None, None
+    previous = previous.assign(rejected_file="")
+    try:
+        status = last.read("status")
+        rejected = set(status.loc[status["status"] == "rejected", "unit"])
+        if rejected:
+            cells = last.read("cells")
+            cells = cells[cells["unit"].isin(rejected)]
+            frame = prepare(cells.drop(columns=["sha256"], errors="ignore"), fmt)
+            frame = frame[frame["ok"] & (frame["kind"] != "")].drop_duplicates(
+                ["unit", "table", "row", "column"]
+            )
+            stand_in = frame[ACCEPTED_COLUMNS].assign(rejected_file=frame["file"].astype(str))
+            previous = pd.concat([previous, stand_in], ignore_index=True)
+    except (OSError, ValueError, KeyError):  # an older warehouse without these tables
+        pass
+    return previous, fmt
+
+
+def home_settings(home: Home) -> Settings:
+    """The office's thresholds of `home`. Read on their own: a home.toml missing what only
+    the reports need (district, government) fails at the reports, not here."""
+    import tomllib
+
+    try:
+        with open(home.root / "home.toml", "rb") as f:
+            return check_settings(tomllib.load(f))
+    except tomllib.TOMLDecodeError as exc:
+        raise HomeError(f"home.toml 格式错误：{exc}") from exc
+
+
+def check_settings(config: dict) -> Settings:
+    """The office's thresholds from home.toml (`level`, `[checks]`), defaults otherwise."""
+    checks = config.get("checks", {}) if isinstance(config.get("checks", {}), dict) else {}
+    level = str(config.get("level", "")).strip()
+    if level and level not in LEVELS:
+        raise HomeError(f"home.toml 中 level = “{level}”不正确，应为{'、'.join(LEVELS)}之一。")
+    defaults = Settings()
+    try:
+        return Settings(
+            level=level,
+            anomaly_factor=float(checks.get("anomaly_factor", defaults.anomaly_factor)),
+            anomaly_minimum=float(checks.get("anomaly_minimum", defaults.anomaly_minimum)),
+            overview_limit=int(checks.get("overview_limit", defaults.overview_limit)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise HomeError(f"home.toml 的 [checks] 中有不是数字的设置：{exc}") from exc
+
+
+def carry_over_note(
+    home: Home, year: int, fmt: ReportFormat, previous: pd.DataFrame | None, previous_format
+) -> list[Message]:
+    """A note for validation.html when N7/N8 could not run at all, and why."""
+    ids = [r.id for r in fmt.rules if r.kind in ("carry_over", "stock_flow")]
+    if not ids or (previous is not None and "applications" in getattr(previous_format, "tables", {})):
+        return []
+    if Warehouse.of(home, year - 1).exists("accepted"):
+        why = f"{year - 1} 年度是旧格式，没有可比的“结转下年度继续办理”和“现行有效件数”"
+    elif home.inbox_dir(year - 1).is_dir():
+        why = f"{year - 1} 年度的报送还没有编制（请先编制 {year - 1} 年度）"
+    else:
+        why = f"系统中没有 {year - 1} 年度的数据"
+    rule = fmt.rule(ids[0])
+    return [
+        problem("carry_over_skipped", rule=rule.id, severity="WARNING", unit="", unit_label="跨年度核对",
+                file="", rules="、".join(ids), why=why, previous_year=year - 1)
+    ]  # fmt: skip
 
 
 def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, intake: Intake) -> Validation:
     names = registry.names()
     expected = registry.active(year)
     previous, previous_format = previous_year(home, year)
-    checked = _check_isolated(intake.cells, fmt, names, previous, previous_format)
+    settings = home_settings(home)
+    checked = _check_isolated(intake.cells, fmt, names, previous, previous_format, settings)
     in_use = intake.files[intake.files["in_use"]]
     file_of = dict(zip(in_use["unit"], in_use["file"]))
-    messages = sort_messages(intake.messages + checked.messages)
+    note = carry_over_note(home, year, fmt, previous, previous_format) if not intake.cells.empty else []
+    messages = sort_messages(intake.messages + checked.messages + note)
 
     errors = pd.Series([m.unit for m in messages if m.severity == "ERROR"], dtype="string").value_counts()
     warnings = pd.Series([m.unit for m in messages if m.severity == "WARNING"], dtype="string").value_counts()
@@ -71,12 +144,17 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     return Validation(accepted=accepted.reset_index(drop=True), messages=messages, status=status)
 
 
-def _check_isolated(cells, fmt, names, previous, previous_format) -> Checked:
+def _check_isolated(cells, fmt, names, previous, previous_format, settings=None) -> Checked:
     """The rules over every unit at once; should that fail, unit by unit, so that a
     unit whose cells break a rule's code is rejected (F15) and the others still build."""
     try:
         checked = check_cells(
-            cells, fmt, unit_names=names, previous=previous, previous_format=previous_format
+            cells,
+            fmt,
+            unit_names=names,
+            previous=previous,
+            previous_format=previous_format,
+            settings=settings,
         )
         return Checked(checked.cells, _capped_per_file(checked.messages))
     except Exception:  # noqa: BLE001 - find the unit it was, below
@@ -85,7 +163,12 @@ def _check_isolated(cells, fmt, names, previous, previous_format) -> Checked:
     for unit, part in cells.groupby("unit", sort=False):
         try:
             checked = check_cells(
-                part, fmt, unit_names=names, previous=previous, previous_format=previous_format
+                part,
+                fmt,
+                unit_names=names,
+                previous=previous,
+                previous_format=previous_format,
+                settings=settings,
             )
             frames.append(checked.cells)
             messages += _capped_per_file(checked.messages)

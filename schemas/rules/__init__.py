@@ -16,11 +16,11 @@ import pandas as pd
 
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.messages import Message
-from schemas.rules import structure, tables, years  # noqa: F401 - register the built-in kinds
+from schemas.rules import insight, prose, structure, tables, years  # noqa: F401 - register the built-in kinds
 from schemas.rules.context import CellFrame, RuleContext, prepare
-from schemas.rules.registry import CHECKERS, YearInputs
+from schemas.rules.registry import CHECKERS, Settings, YearInputs
 
-__all__ = ["CellFrame", "Checked", "RuleContext", "check_cells", "KIND_ORDER"]
+__all__ = ["CellFrame", "Checked", "RuleContext", "Settings", "check_cells", "KIND_ORDER"]
 
 # The order kinds are checked in, which is the order of their messages before sorting.
 KIND_ORDER = (
@@ -36,6 +36,16 @@ KIND_ORDER = (
     "share_sum",
     "relation",
     "blank_table",
+    "placeholder",
+    "level",
+    "unhandled",
+    "anomaly",
+    "copy_figures",
+    "prose_figures",
+    "prose_fee",
+    "prose_problems",
+    "prose_length",
+    "copy_text",
 )
 
 
@@ -54,13 +64,17 @@ def check_cells(
     unit_names: dict[str, str] | None = None,
     previous: pd.DataFrame | None = None,
     previous_format: ReportFormat | None = None,
+    settings: Settings | None = None,
 ) -> Checked:
-    """Every rule of `fmt` on a year's cells (any number of units)."""
+    """Every rule of `fmt` on a year's cells (any number of units); `settings` are the
+    office's thresholds (home.toml), defaults without them."""
     frame = prepare(cells, fmt)
     ctx = RuleContext(fmt, frame, unit_names or {})
     valid = frame[frame["ok"] & (frame["kind"] != "")]
     valid = valid[~valid.duplicated(["unit", "table", "row", "column"], keep="first")]
-    inputs = YearInputs(previous, previous_format, list(dict.fromkeys(frame["unit"])), frame)
+    inputs = YearInputs(
+        previous, previous_format, list(dict.fromkeys(frame["unit"])), frame, settings or Settings()
+    )
     kinds = {r.kind for r in fmt.rules}
     unknown = kinds - set(CHECKERS)
     if unknown:

@@ -53,16 +53,23 @@ def _kind_ok(kind: str, number: float, raw_number) -> bool:
     return True
 
 
-def _judge(raw: str, kind: str) -> tuple[bool, float, str]:
-    """(fits its kind, number, canonical value) of one raw text in a cell of `kind`."""
+# What clerks type for "none" in a figure cell. Read as 0 with a WARNING (N10), not
+# refused with N5: the meaning is not in doubt, and rejecting a unit for it helps nobody.
+PLACEHOLDERS = frozenset({"—", "——", "－", "-", "−", "–", "/", "／", "无"})
+
+
+def _judge(raw: str, kind: str) -> tuple[bool, float, str, bool]:
+    """(fits its kind, number, canonical value, placeholder) of one raw text in a cell of `kind`."""
     if kind not in ("count", "signed", "decimal", "share"):
-        return True, float("nan"), raw  # text, or an unknown cell (N6 reports it)
+        return True, float("nan"), raw, False  # text, or an unknown cell (N6 reports it)
+    if raw.strip() in PLACEHOLDERS:
+        return True, 0.0, "0", True
     number = parse_number(raw)
     if number is None:
-        return False, float("nan"), raw
+        return False, float("nan"), raw, False
     integral = number == number.to_integral_value()
     value = str(int(number)) if kind in ("count", "signed") and integral else canonical(number)
-    return _kind_ok(kind, float(number), number), float(number), value
+    return _kind_ok(kind, float(number), number), float(number), value, False
 
 
 def prepare(cells: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
@@ -78,12 +85,13 @@ def prepare(cells: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
     pairs = frame[["raw", "kind"]].drop_duplicates()
     judged = pd.DataFrame(
         [_judge(raw, kind) for raw, kind in zip(pairs["raw"], pairs["kind"])],
-        columns=["ok", "number", "value"],
+        columns=["ok", "number", "value", "placeholder"],
         index=pairs.index,
     )
     judged = pd.concat([pairs, judged], axis=1)
     frame = frame.merge(judged, on=["raw", "kind"], how="left", sort=False)
     frame["ok"] = frame["ok"].astype(bool)
+    frame["placeholder"] = frame["placeholder"].astype(bool)
     frame["number"] = frame["number"].astype(float)
     frame["value"] = frame["value"].astype("string")
     return frame

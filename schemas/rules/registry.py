@@ -22,6 +22,19 @@ if TYPE_CHECKING:
     from schemas.rules.context import RuleContext
 
 
+LEVELS = ("县级", "设区的市", "省级")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the coordinating office sets for its checks (home.toml; defaults otherwise)."""
+
+    level: str = ""  # 县级 / 设区的市 / 省级; "" = not stated (G1 is not checked)
+    anomaly_factor: float = 5.0  # Y1: more than this many times last year's figure, or less than 1/this
+    anomaly_minimum: float = 50.0  # Y1: figures below this in both years are left alone
+    overview_limit: int = 1000  # P4: characters of 一、总体情况
+
+
 @dataclass(frozen=True)
 class YearInputs:
     """What rules may look at beyond the cells: last year's accepted cells and format,
@@ -31,6 +44,7 @@ class YearInputs:
     previous_format: ReportFormat | None
     units: list[str]
     all_cells: pd.DataFrame  # every cell handed in, valid or not (structure rules read these)
+    settings: Settings = Settings()
 
 
 # frame of valid cells, format, context, the format's rules of this kind, inputs -> messages

@@ -32,6 +32,21 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
         # Units that reported nothing in this table are N9's business, not this rule's.
         reported = set(numbers["unit"])
         wide = wide[wide.index.get_level_values("unit").isin(reported)].reset_index()
+        # A line using a cell N5 refused cannot be checked: say so, rather than report
+        # a second, derived failure computed as if the cell were 0.
+        unchecked = _refused_terms(inputs.all_cells, rule, term_key, line_key, set(lines))
+        if unchecked:
+            blocked = set(unchecked)
+            keep = [(u, at) not in blocked for u, at in zip(wide["unit"], wide[line_key])]
+            wide = wide[keep].reset_index(drop=True)
+            for (unit, at), cells in unchecked.items():
+                for term, raw, file, sheet, location in cells:
+                    anchor = (rule.table, term, at) if term_key == "row" else (rule.table, at, term)
+                    messages.append(
+                        ctx.at(rule, unit, "identity_unchecked", file, sheet, location,
+                               line=ctx.column_label(rule.table, at) if term_key == "row" else ctx.row_label(rule.table, at),
+                               axis="列" if term_key == "row" else "行", cell=ctx.cell_label(*anchor), raw=raw)
+                    )  # fmt: skip
         left, right = list(rule.left), list(rule.right)
 
         def holds(df: pd.DataFrame, left=left, right=right, rule=rule) -> pd.Series:
@@ -45,6 +60,24 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
             line = wide.loc[pos]
             messages.append(_identity_message(rule, ctx, line["unit"], line[line_key], line, term_key))
     return messages
+
+
+def _refused_terms(cells: pd.DataFrame, rule: Rule, term_key: str, line_key: str, lines: set[str]) -> dict:
+    """(unit, line) -> [(term, raw, file, sheet, location)] of the rule's cells N5 refused."""
+    if "ok" not in cells.columns:
+        return {}
+    terms = set(rule.left) | set(rule.right)
+    bad = cells[
+        (cells["table"] == rule.table) & ~cells["ok"] & (cells["kind"] != "") & (cells["kind"] != "text")
+    ]
+    bad = bad[bad[term_key].isin(terms) & bad[line_key].isin(lines)]
+    found: dict[tuple[str, str], list] = {}
+    for r in bad.itertuples(index=False):
+        row = r._asdict()
+        found.setdefault((row["unit"], row[line_key]), []).append(
+            (row[term_key], row["raw"], row["file"], row["sheet"], row["location"])
+        )
+    return found
 
 
 def _identity_message(rule: Rule, ctx: RuleContext, unit: str, at: str, line: pd.Series, term_key: str):

@@ -23,6 +23,16 @@ def _this_year(frame: pd.DataFrame, table: str, row: str) -> pd.Series:
     return part[part["row"] == row].groupby(["unit", "column"])["number"].sum()
 
 
+def _rejected_files(inputs: YearInputs) -> dict[str, str]:
+    """unit -> last year's file, for units whose last-year figures come from a rejected
+    submission (pipeline/steps/validate.py previous_year adds them, marked)."""
+    previous = inputs.previous
+    if previous is None or "rejected_file" not in previous.columns:
+        return {}
+    marked = previous[previous["rejected_file"].fillna("") != ""]
+    return dict(zip(marked["unit"], marked["rejected_file"]))
+
+
 def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | None:
     if inputs.previous is None or inputs.previous.empty or inputs.previous_format is None:
         return None
@@ -43,15 +53,21 @@ def check_carry_over(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
             continue  # last year's format has nothing carried forward (a legacy catalogue)
         now = _this_year(frame, rule.table, rule.left[0])
         before = _sums(inputs.previous, rule.table, rule.right[0])
+        rejected = _rejected_files(inputs)
         for unit in units:
             for column in dict.fromkeys(c.code for b in table.blocks for c in b.columns):
                 a, b = now.get((unit, column), 0.0), before.get((unit, column), 0.0)
                 if a != b:
                     anchor = (rule.table, rule.left[0], column)
+                    key, extra = (
+                        ("carry_over_rejected", {"previous_file": rejected[unit]})
+                        if unit in rejected
+                        else ("carry_over", {})
+                    )
                     messages.append(
-                        ctx.message(rule, unit, "carry_over", anchor, cell=ctx.cell_text(unit, *anchor),
+                        ctx.message(rule, unit, key, anchor, cell=ctx.cell_text(unit, *anchor),
                                     previous_row=ctx.row_label(rule.table, rule.right[0]),
-                                    previous=format_number(b))
+                                    previous=format_number(b), **extra)
                     )  # fmt: skip
     return messages
 
@@ -66,6 +82,7 @@ def check_stock_flow(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
         prev_table = inputs.previous_format.tables.get(rule.table)
         if prev_table is None or not any(c.code == rule.stock for b in prev_table.blocks for c in b.columns):
             continue  # the previous year's format has no stock to carry
+        rejected = _rejected_files(inputs)
         for row in rule.left:
             now = _this_year(frame, rule.table, row)
             before = _sums(inputs.previous, rule.table, row)
@@ -75,8 +92,13 @@ def check_stock_flow(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
                 expected = stock_before + added - removed
                 if now.get((unit, rule.stock), 0.0) != expected:
                     anchor = (rule.table, row, rule.stock)
+                    key, extra = (
+                        ("stock_flow_rejected", {"previous_file": rejected[unit]})
+                        if unit in rejected
+                        else ("stock_flow", {})
+                    )
                     messages.append(
-                        ctx.message(rule, unit, "stock_flow", anchor, cell=ctx.cell_text(unit, *anchor),
+                        ctx.message(rule, unit, key, anchor, cell=ctx.cell_text(unit, *anchor), **extra,
                                     before=format_number(stock_before), added=format_number(added),
                                     removed=format_number(removed), expected=format_number(expected))
                     )  # fmt: skip

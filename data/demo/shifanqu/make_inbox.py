@@ -6,6 +6,9 @@ The output is committed; this script documents how it was made. Deterministic.
 - Carry-overs are consistent from year to year (N7, N8 hold).
 - 示范区交通运输局 (JTJ) breaks N1 in 2025; 南苑街道 (NYJD) hands in nothing for 2025.
 - 示范区数据局 (SJJ) exists from 2024; 示范区档案馆 (DAG) was merged away after 2022.
+- 示范区 is a county-level district (home.toml level = "县级"): its units make no 规章, so their
+  规章 rows are 0, except 示范区文化和旅游局 (WLJ) 2025, which put a 规范性文件 in the 规章 row (G1).
+- Cases so that each check of issue 9 fires on realistic data (see CASES below).
 """
 
 from __future__ import annotations
@@ -53,6 +56,114 @@ UNITS = [
 BROKEN = ("JTJ", 2025)
 MISSING = ("NYJD", 2025)
 
+
+def _set(cells, key, value) -> None:
+    cells[key] = str(value)
+
+
+def _num(cells, key) -> int:
+    return int(cells.get(key, "0"))
+
+
+def text_quotes_wrong_figure(cells):
+    """P1: the overview says 受理 17 件 (the table has more), as a published district report did."""
+    received = _num(cells, ("applications", "received", "total"))
+    cells[("narrative", "overview", "text")] += (
+        f"\n全年共受理政府信息公开申请17件，上年结转{_num(cells, ('applications', 'carried_over', 'total'))}件，"
+        f"办结{_num(cells, ('applications', 'handled_total', 'total'))}件。"
+    )
+    assert received != 17
+
+
+def text_quotes_right_figures_full_width(cells):
+    """P1 passing: figures quoted as "1,234 件" and in full-width digits, all agreeing."""
+
+    def full(n: int) -> str:
+        return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+    cells[("narrative", "overview", "text")] += (
+        f"\n本年新收政府信息公开申请{full(_num(cells, ('applications', 'received', 'total')))}件，"
+        f"结转下年度继续办理 {_num(cells, ('applications', 'carried_forward', 'total')):,} 件。"
+    )
+
+
+def no_fee_statement(cells):
+    """P2: section 六 says nothing about the 信息处理费."""
+    cells[("narrative", "other_matters", "text")] = "本单位按要求办理人大代表建议和政协提案，并公开办理结果。"
+
+
+def problems_none(cells):
+    """P3: section 五 just says 无."""
+    cells[("narrative", "problems", "text")] = "无。"
+
+
+def long_overview(cells):
+    """P4: an overview far beyond the office's 1,000 characters (a work summary pasted in)."""
+    paragraph = (
+        "我局坚持把政务公开作为转变政府职能、建设法治政府的重要抓手，健全完善主动公开、依申请公开、政策解读、"
+        "回应关切等各项工作制度，不断拓宽公开渠道，创新公开方式，推动政务公开工作取得新成效。"
+    )
+    cells[("narrative", "overview", "text")] += "\n" + "\n".join([paragraph] * 14)
+
+
+def placeholder(cells):
+    """N10: a clerk typed “—” for none in a cell that was blank (0)."""
+    blank = next(
+        (t, r, c)
+        for t, r, c in (("review_litigation", r, c) for r in ("litigation_after_review", "litigation_direct", "review")
+                        for c in ("corrected", "other", "upheld", "pending"))
+        if (t, r, c) not in cells
+    )  # fmt: skip
+    cells[blank] = "—"
+
+
+def decimal_count(cells):
+    """N5 (the unit is rejected) and an identity that says it could not be checked."""
+    key = ("applications", "disclosed", "natural_person")
+    cells[key] = f"{_num(cells, key)}.5"
+
+
+def all_carried_forward(cells):
+    """Y2: every application carried forward, none handled (the outcome rows left empty)."""
+    for key in [k for k in cells if k[0] == "applications"]:
+        if key[1] not in ("received", "carried_over"):
+            del cells[key]
+    for column in {k[2] for k in cells if k[0] == "applications"}:
+        total = _num(cells, ("applications", "received", column)) + _num(
+            cells, ("applications", "carried_over", column)
+        )
+        if total:
+            _set(cells, ("applications", "carried_forward", column), total)
+
+
+def penalty_jump(cells):
+    """Y1: 行政处罚 decisions entered as 1,260 (the figure of the whole district's system)."""
+    _set(cells, ("proactive", "penalty", "decisions"), 1260)
+
+
+def regulation_row(cells):
+    """G1: a 规范性文件 counted in the 规章 row."""
+    _set(cells, ("proactive", "regulations", "issued"), 1)
+    _set(cells, ("proactive", "regulations", "in_force"), 1)
+
+
+# (unit, year) -> changes made to the synthetic cells before they are written.
+CASES = {
+    ("CZJ", 2025): [text_quotes_wrong_figure],
+    ("MZJ", 2025): [text_quotes_right_figures_full_width],
+    ("SWJ", 2025): [no_fee_statement],
+    ("TYJ", 2024): [problems_none],
+    ("HBJ", 2025): [long_overview],
+    ("FGJ", 2025): [placeholder],
+    ("KJJ", 2023): [decimal_count],
+    ("YBJ", 2025): [all_carried_forward],
+    ("GAJ", 2025): [penalty_jump],
+    ("WLJ", 2025): [regulation_row],
+}
+# P5 (text as last year's) and P6 (every figure as last year's): 示范区农业农村局 handed in
+# its 2024 file again for 2025, with only the year changed.
+COPIED = ("NYJ", 2025)
+
 OFFICE_TEXTS = {
     "problems": "{year}年，我区政府信息公开工作取得了一定成效，但仍存在一些不足：一是部分单位政策解读形式较为单一，解读的针对性有待加强；"
     "二是基层政务公开标准化规范化水平仍需提升。\n"
@@ -72,10 +183,18 @@ def main() -> None:
     for index, (code, name, _kind, first, last, scale) in enumerate(UNITS):
         rng = random.Random(f"shifanqu-{code}")
         history = UnitHistory()
+        last_cells: dict = {}
         for year in YEARS:
             if year < first or (last is not None and year > last):
                 continue
-            cells = submission(format_for_year(year), name, year, rng, history, scale=scale)
+            cells = submission(
+                format_for_year(year), name, year, rng, history, scale=scale, regulations=False
+            )
+            if (code, year) == COPIED:
+                cells = dict(last_cells)
+            last_cells = dict(cells)
+            for change in CASES.get((code, year), []):
+                change(cells)
             if (code, year) == MISSING:
                 continue
             if (code, year) == BROKEN:
@@ -101,6 +220,16 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for section, text in OFFICE_TEXTS.items():
             (folder / f"{section}.md").write_text(text.format(year=year) + "\n", encoding="utf-8")
+    # 2025: the office writes its own overview as a template with year-over-year wording,
+    # and one sentence copied from a draft with a wrong figure (P1 on the office's text).
+    (HERE / "texts" / "2025" / "overview.md").write_text(OFFICE_OVERVIEW_2025, encoding="utf-8")
+
+
+OFFICE_OVERVIEW_2025 = """2025年，示范区深入贯彻落实《中华人民共和国政府信息公开条例》，各单位依法做好政府信息主动公开和依申请公开工作。
+全年新收政府信息公开申请{{ v("applications", "received", "total") }}件，{{ yoy("applications", "received") }}；办结{{ v("applications", "handled_total", "total") }}件，{{ yoy("applications", "handled_total") }}。
+因政府信息公开引起的行政复议{{ v("review_litigation", "review", "total") }}件，{{ yoy("review_litigation", "review") }}。
+据各单位初步统计，全区共受理政府信息公开申请95件。
+"""
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from dagster import (
     AssetExecutionContext,
     AssetSpec,
     MaterializeResult,
+    MetadataValue,
     multi_asset,
 )
 
@@ -82,6 +83,12 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     for code, frame in sections.items():
         key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(fmt, code)
         grouped[key].append(frame.assign(table=code))
+    # Issue 9 hook: where every district figure came from (warehouse table `provenance`),
+    # previewed in each section's metadata.
+    from pipeline.steps.provenance import preview, provenance
+
+    sources = provenance(warehouse.read("accepted"), warehouse.read("cells"))
+    warehouse.write("provenance", sources)
     for key, frames in grouped.items():
         frame = (
             pd.concat(frames, ignore_index=True)
@@ -97,6 +104,12 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
                 "district_cells": district_cells,
                 "unit_rows": int((frame["scope"] != DISTRICT).sum()),
                 "path": str(path),
+                "provenance_preview": MetadataValue.md(
+                    "\n\n".join(
+                        f"**{code}**\n\n{preview(sources, code)}" for code in sorted(frame["table"].unique())
+                    )
+                    or "（无）"
+                ),
             },
         )
     for key in TABLE_SECTIONS:

@@ -1,0 +1,257 @@
+"""The office's review page (reports/<year>/review.html): year-over-year comparison
+tables, trend charts of the main figures over every year on record (matplotlib,
+inline SVG with a text table beside each), the office text's checks, the revisions
+log, and each district figure's provenance. Also the hook that gives the office's
+text templates their year-over-year values (`yoy`)."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipeline.home import HomeError
+from pipeline.steps.sections import DISTRICT
+from schemas.base import ReportFormat
+
+# --- the office's text templates ------------------------------------------------------
+
+
+def office_template_context(home_root: Path | None, year: int, fmt: ReportFormat, sections, v) -> dict:
+    """`yoy(table, row, column="total")` and `v(table, row, column)` for the office's texts."""
+    if home_root is None:
+        return {}
+    from pipeline.steps.yoy import district_changes
+
+    return {"yoy": district_changes(Path(home_root), year, fmt, sections), "v": v}
+
+
+_TEMPLATE_MARK = re.compile(r"\{\{|\{%")
+
+
+def render_office_texts(texts: dict[str, str], context: dict) -> dict[str, str]:
+    """Office texts that use template syntax are rendered in a sandbox (the office's own
+    files, trusted, but given no loader and no file access); plain texts are left as written."""
+    if not context.get("yoy"):
+        return texts
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    out = {}
+    for name, text in texts.items():
+        if not _TEMPLATE_MARK.search(text):
+            out[name] = text
+            continue
+        try:
+            out[name] = env.from_string(text).render(**context)
+        except TemplateError as exc:
+            raise HomeError(
+                f"政务公开办的文字 texts/{context['year']}/{name}.md 无法生成：{exc}。"
+                '可用 {{ yoy("applications", "received") }} 写入与上年的比较。'
+            ) from exc
+    return out
+
+
+# --- trend charts ---------------------------------------------------------------------
+
+# (title, [(label, [(table, row, column), …] summed)]) — cells missing in a year's format are gaps.
+TRENDS = (
+    ("政府信息公开申请", [
+        ("本年新收", [("applications", "received", "total")]),
+        ("办结", [("applications", "handled_total", "total")]),
+        ("结转下年度", [("applications", "carried_forward", "total")]),
+    ]),
+    ("办理结果", [
+        ("予以公开", [("applications", "disclosed", "total")]),
+        ("部分公开", [("applications", "partially_disclosed", "total")]),
+        ("无法提供", [("applications", r, "total") for r in
+                     ("unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear")]),
+    ]),
+    ("行政复议和行政诉讼", [
+        ("行政复议", [("review_litigation", "review", "total")]),
+        ("行政诉讼", [("review_litigation", "litigation_direct", "total"),
+                     ("review_litigation", "litigation_after_review", "total")]),
+    ]),
+    ("现行有效文件", [
+        ("行政规范性文件", [("proactive", "normative_documents", "in_force")]),
+        ("规章", [("proactive", "regulations", "in_force")]),
+    ]),
+)  # fmt: skip
+
+
+def trend_series(home_root: Path, year: int) -> tuple[list[int], dict]:
+    """Years on record up to `year` and, per chart, per line, the district figure of each year."""
+    from pipeline.home import Home
+    from schemas import format_for_year
+
+    home = Home(home_root)
+    years, figures = [], []
+    for y in range(year - 30, year + 1):
+        accepted_path = home.warehouse_dir(y) / "accepted.parquet"
+        if not accepted_path.exists():
+            continue
+        try:
+            fmt = format_for_year(y, home_root)
+        except Exception:  # noqa: BLE001 - a legacy year without its catalogue: no trend
+            continue
+        accepted = pd.read_parquet(accepted_path, columns=["table", "row", "column", "number"])
+        sums = accepted.groupby(["table", "row", "column"])["number"].sum().to_dict()
+        years.append(y)
+        figures.append((fmt.cell_kinds(), sums))
+    series = {}
+    for title, lines in TRENDS:
+        series[title] = {}
+        for label, cells in lines:
+            values = []
+            for kinds, sums in figures:
+                if all(c in kinds for c in cells):
+                    values.append(sum(sums.get(c, 0.0) for c in cells))
+                else:
+                    values.append(None)
+            if any(v is not None for v in values):
+                series[title][label] = values
+    return years, series
+
+
+def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
+    """One line chart as inline SVG: text stays text (the browser's CJK fonts draw it),
+    no ids or dates that would differ between two builds of the same data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings(), matplotlib.rc_context({
+        "svg.fonttype": "none", "svg.hashsalt": "nianbao", "font.size": 10,
+        "font.family": ["Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans"],
+    }):  # fmt: skip
+        warnings.simplefilter("ignore")
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        for label, values in lines.items():
+            points = [(y, v) for y, v in zip(years, values) if v is not None]
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+        ax.set_title(title)
+        ax.set_xticks(years)
+        ax.set_xticklabels([str(y) for y in years])
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{title}趋势图（数据见下表）" ', 1)
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+MAX_BREAKDOWN = 30  # units listed per district figure on the page
+
+
+def _format_pct(p: str) -> str:
+    if not p:
+        return ""
+    return f"+{p}%" if not p.startswith("-") else f"{p}%"
+
+
+def review_view(
+    fmt: ReportFormat,
+    year: int,
+    config: dict,
+    yoy: pd.DataFrame,
+    provenance: pd.DataFrame,
+    names: dict[str, str],
+    office_messages: list,
+    revisions: pd.DataFrame,
+    trends: tuple[list[int], dict],
+    anomalies: list,
+) -> dict:
+    tables = []
+    district = yoy[yoy["scope"] == DISTRICT]
+    index = {(t, r, c): row for t, r, c, row in zip(district["table"], district["row"], district["column"],
+                                                    district.itertuples(index=False))}  # fmt: skip
+    for code, table in fmt.tables.items():
+        lines = []
+        for r, c, _col in table.cells():
+            rec = index.get((code, r, c))
+            if rec is None:
+                continue
+            lines.append({
+                "anchor": f"p-{code}-{r}-{c}", "row": "·".join(table.row(r).path), "column": table.column(c).label,
+                "value": rec.value, "previous": rec.previous or "—", "difference": rec.difference or "",
+                "percent": _format_pct(rec.percent or ""),
+            })  # fmt: skip
+        tables.append({"title": table.title, "lines": lines})
+    main = [("applications", "received", "total", "本年新收申请"), ("applications", "handled_total", "total", "办结"),
+            ("review_litigation", "review", "total", "行政复议"),
+            ("proactive", "normative_documents", "in_force", "现行有效规范性文件")]  # fmt: skip
+    units_part = yoy[yoy["scope"] != DISTRICT]
+    by_unit: dict[str, dict] = {}
+    wanted = {(t, r, c) for t, r, c, _ in main}
+    for s, t, r, c, v, p, pct in zip(units_part["scope"], units_part["table"], units_part["row"],
+                                     units_part["column"], units_part["value"], units_part["previous"],
+                                     units_part["percent"]):  # fmt: skip
+        if (t, r, c) in wanted:
+            by_unit.setdefault(s, {})[(t, r, c)] = (v, p or "—", _format_pct(pct or ""))
+    units = [
+        {"code": u, "name": names.get(u, u),
+         "cells": [by_unit[u].get((t, r, c), ("0", "—", "")) for t, r, c, _ in main]}
+        for u in sorted(by_unit)
+    ]  # fmt: skip
+    breakdown = []
+    nonzero = provenance[pd.to_numeric(provenance["number"], errors="coerce").fillna(0) != 0]
+    # The largest contributions of each figure; the rest are counted (a district of 1,000
+    # units would make a page of 100,000 lines). Every line is in provenance.parquet.
+    nonzero = nonzero.sort_values(["table", "row", "column", "number"], ascending=[True, True, True, False],
+                                  kind="stable")  # fmt: skip
+    for (t, r, c), whole in nonzero.groupby(["table", "row", "column"], sort=False):
+        group = whole.head(MAX_BREAKDOWN)
+        table = fmt.tables.get(t)
+        label = (
+            f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}"
+            if table
+            else f"{t}·{r}·{c}"
+        )
+        breakdown.append({
+            "anchor": f"p-{t}-{r}-{c}", "label": label,
+            "units": [{"name": names.get(x.unit, x.unit), "code": x.unit, "value": x.value, "file": x.file,
+                       "where": "，".join(p for p in (x.sheet, x.location) if p), "sha": x.sha256[:12]}
+                      for x in group.itertuples(index=False)],
+            "more": len(whole) - len(group),
+            "more_total": f"{whole['number'].iloc[len(group):].sum():g}",
+        })  # fmt: skip
+    years, series = trends
+    charts = [
+        {"title": title, "svg": chart_svg(title, years, lines), "years": years,
+         "lines": [{"label": k, "values": ["—" if v is None else f"{v:g}" for v in vals]} for k, vals in lines.items()]}
+        for title, lines in series.items() if lines and years
+    ]  # fmt: skip
+    return {
+        "district": config["district"], "year": year, "format_name": fmt.name, "tables": tables,
+        "main_labels": [m[3] for m in main], "units": units, "breakdown": breakdown, "charts": charts,
+        "office_messages": office_messages, "revisions": revisions.to_dict(orient="records"),
+        "anomalies": anomalies,
+    }  # fmt: skip
+
+
+def write_review(out: Path, view: dict) -> Path:
+    from markupsafe import Markup
+
+    from pipeline.home import write_atomic
+    from pipeline.render.reports import environment
+
+    for chart in view["charts"]:
+        chart["svg"] = Markup(
+            chart["svg"]
+        )  # made here by matplotlib from numbers, not from text anyone typed
+    html = environment().get_template("shared/review.html.j2").render(**view)
+    path = out / "review.html"
+    data = html.encode("utf-8")
+    if not (path.exists() and path.read_bytes() == data):
+        write_atomic(path, data)
+    return path

@@ -1,0 +1,163 @@
+"""Year-over-year: every figure of the official tables beside last year's accepted
+figure, for the district and each unit, and wording for the office's text templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.steps.sections import DISTRICT, all_sections
+from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.compare import comparable_cells
+from schemas.numbers import format_number
+
+YOY_COLUMNS = ["scope", "table", "row", "column", "value", "previous", "difference", "percent"]
+
+
+def percent_change(now: float, before: float) -> str:
+    """Change in percent to one decimal ("21.6"), "" when last year was 0."""
+    now, before = float(now), float(before)
+    if before == 0:
+        return ""
+    value = (Decimal(repr(now)) - Decimal(repr(before))) * 100 / Decimal(repr(before))
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def year_over_year(
+    sections: dict[str, pd.DataFrame],
+    fmt: ReportFormat,
+    previous_sections: dict[str, pd.DataFrame] | None,
+    previous_format: ReportFormat | None,
+) -> pd.DataFrame:
+    """One line per (scope, cell) this year, with last year's comparable figure where there is one
+    (a blank cell last year is 0; a unit not on record last year has no previous figure)."""
+    now = _long(sections)
+    if now.empty:
+        return pd.DataFrame(columns=YOY_COLUMNS, dtype="string")
+    mapping = comparable_cells(fmt, previous_format) if previous_sections else {}
+    before = _long(previous_sections or {})
+    on_record = set(before["scope"])
+    if mapping:
+        keys = pd.DataFrame(
+            [(*k, *v) for k, v in mapping.items()],
+            columns=["table", "row", "column", "p_table", "p_row", "p_column"],
+        )
+        now = now.merge(keys, on=["table", "row", "column"], how="left", sort=False)
+        old = before.rename(
+            columns={"table": "p_table", "row": "p_row", "column": "p_column", "value": "previous"}
+        )
+        now = now.merge(old, on=["scope", "p_table", "p_row", "p_column"], how="left", sort=False)
+        comparable = now["p_table"].notna() & now["scope"].isin(on_record)
+        now["previous"] = now["previous"].where(now["previous"].notna(), "0").where(comparable, "")
+    else:
+        now["previous"] = ""
+    has = now["previous"] != ""
+    value = pd.to_numeric(now["value"], errors="coerce")
+    previous = pd.to_numeric(now["previous"].where(has, "0"), errors="coerce")
+    now["difference"] = ""
+    now.loc[has, "difference"] = [format_number(x) for x in (value - previous)[has]]
+    now["percent"] = ""
+    now.loc[has, "percent"] = [percent_change(a, b) for a, b in zip(value[has], previous[has])]
+    return now[YOY_COLUMNS].astype("string").reset_index(drop=True)
+
+
+def _long(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    frames = [
+        f[["scope", "row", "column", "value"]].assign(table=code)
+        for code, f in sections.items()
+        if code != NARRATIVE_TABLE and f is not None and len(f)
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["scope", "table", "row", "column", "value"])
+    return pd.concat(frames, ignore_index=True)[["scope", "table", "row", "column", "value"]]
+
+
+def previous_sections(home_root: Path, year: int):
+    """Last year's sections (district and units) from its accepted cells, and its format."""
+    from pipeline.home import Home
+    from pipeline.steps.validate import previous_year
+
+    previous, fmt = previous_year(Home(home_root), year)
+    if previous is None or fmt is None:
+        return None, None
+    accepted = (
+        previous[previous["rejected_file"].fillna("") == ""] if "rejected_file" in previous else previous
+    )
+    return all_sections(accepted, fmt), fmt
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure against last year, for the office's templates: ``{{ yoy(...) }}`` prints
+    “较上年增加12件、增长21.6%”; its parts are attributes."""
+
+    value: str
+    previous: str  # "" when last year has no comparable figure
+    unit: str = "件"
+
+    @property
+    def available(self) -> bool:
+        return self.previous != ""
+
+    @property
+    def difference(self) -> str:
+        return format_number(abs(float(self.value) - float(self.previous))) if self.available else ""
+
+    @property
+    def percent(self) -> str:
+        if not self.available:
+            return ""
+        return percent_change(float(self.value), float(self.previous)).lstrip("-")
+
+    @property
+    def direction(self) -> str:
+        """增加 / 减少 / 持平."""
+        if not self.available:
+            return ""
+        now, before = float(self.value), float(self.previous)
+        return "增加" if now > before else "减少" if now < before else "持平"
+
+    def __str__(self) -> str:
+        if not self.available:
+            return "上年无可比数据"
+        if self.direction == "持平":
+            return "与上年持平"
+        rise = "增长" if self.direction == "增加" else "下降"
+        text = f"较上年{self.direction}{self.difference}{self.unit}"
+        return f"{text}、{rise}{self.percent}%" if self.percent else text
+
+
+def changes(frame: pd.DataFrame, scope: str = DISTRICT, default_column: str = "total"):
+    """A function for templates: yoy(table, row, column="total", unit="件") -> Change."""
+    index = {
+        (t, r, c): (v, p)
+        for s, t, r, c, v, p in zip(
+            frame["scope"], frame["table"], frame["row"], frame["column"], frame["value"], frame["previous"]
+        )
+        if s == scope
+    }
+
+    def yoy(table: str, row: str, column: str = default_column, unit: str = "件") -> Change:
+        value, previous = index.get((table, row, column), ("0", ""))
+        return Change(str(value), "" if previous is None or pd.isna(previous) else str(previous), unit)
+
+    return yoy
+
+
+def district_changes(
+    home_root: Path, year: int, fmt: ReportFormat, sections: dict[str, pd.DataFrame], default_column="total"
+):
+    """The `yoy` function of the district for this year's sections (text templates)."""
+    before, previous_format = previous_sections(home_root, year)
+
+    def district(frames):
+        return {
+            c: f[f["scope"] == DISTRICT] for c, f in frames.items() if f is not None and c != NARRATIVE_TABLE
+        }
+
+    tables = district({c: f for c, f in sections.items() if c in fmt.tables})
+    frame = year_over_year(tables, fmt, district(before) if before else None, previous_format)
+    return changes(frame, default_column=default_column)

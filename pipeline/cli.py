@@ -44,8 +44,9 @@ def _home(args):
     return Home.resolve(args.home)
 
 
-def build_year(home, year: int, *, quiet: bool = False) -> bool:
-    """Materialize `year` through Dagster (in process, no UI). True when the report was written."""
+def build_year(home, year: int, *, quiet: bool = False, formats: tuple[str, ...] | None = None) -> bool:
+    """Materialize `year` through Dagster (in process, no UI). True when the report was written.
+    `formats`: the writers to run (default every one: html, md, docx, pdf)."""
     from dagster import DagsterInstance
 
     from pipeline.defs.definitions import build_definitions
@@ -53,9 +54,12 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
     _show_progress()
     started = time.monotonic()
+    from pipeline.defs.assets.reports import outputs_run_config
+
+    run_config = {**QUIET_DAGSTER, **(outputs_run_config(formats) if formats is not None else {})}
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET_DAGSTER
+            partition_key=str(year), instance=instance, raise_on_error=False, run_config=run_config
         )
     if not result.success:
         for event in result.all_events:
@@ -68,20 +72,31 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
                 print(f"步骤 {event.step_key} 失败：{text}", file=sys.stderr)
         return False
     if not quiet:
-        _summary(home, year, time.monotonic() - started)
+        _summary(home, year, time.monotonic() - started, formats)
     return True
 
 
-def _summary(home, year: int, seconds: float) -> None:
+def _summary(home, year: int, seconds: float, formats: tuple[str, ...] | None = None) -> None:
     from pipeline.steps.validate import STATUS_TEXT
     from pipeline.warehouse import Warehouse
 
     status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    for name in ("report.html", "report.md", "validation.html", "status.csv"):
+    from pipeline.render.writers import BUNDLE, WRITERS
+
+    chosen = formats or tuple(WRITERS)
+    quick = [n for n in ("html", "md") if n in chosen]
+    for name in [*(f"report.{n}" for n in quick), "validation.html", "status.csv"]:
         print(f"  {out / name}")
-    print(f"  {out / 'units'}/<单位代码>.html|.md")
+    if quick:
+        print(f"  {out / 'units'}/<单位代码>.{'|.'.join(quick)}")
+    bundle = [WRITERS[n].suffix for n in BUNDLE if n in chosen]
+    if bundle:
+        print("发布包（上传到政府信息公开年报栏目）：")
+        for suffix in bundle:
+            print(f"  {out / 'publish' / ('report' + suffix)}")
+        print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(bundle)}")
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():
@@ -100,7 +115,14 @@ def cmd_build(args) -> int:
         print(f"年度 {args.year} 早于 {FIRST_YEAR} 年，没有年度报告。", file=sys.stderr)
         return 2
     format_for_year(args.year, home.root)  # a missing or broken legacy catalogue: say so before the run
-    return 0 if build_year(home, args.year) else 1
+    from pipeline.render.writers import parse_formats
+
+    try:
+        formats = parse_formats(args.formats)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0 if build_year(home, args.year, formats=formats) else 1
 
 
 def _optional_home(args):
@@ -163,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
 
     b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
     b.add_argument("--year", type=int, required=True)
+    b.add_argument("--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）")
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))

@@ -12,6 +12,7 @@ from pipeline.defs.definitions import defs
 EXPECTED_ASSETS = {
     "unit_registry", "submissions", "validated_submissions", "submission_status", "proactive", "applications",
     "review_litigation", "indicators", "narrative", "district_report", "unit_reports", "validation_report",
+    "publication_bundle",
 }  # fmt: skip
 
 

@@ -185,7 +185,9 @@ def parser() -> argparse.ArgumentParser:
 
     b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
     b.add_argument("--year", type=int, required=True)
-    b.add_argument("--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）")
+    b.add_argument(
+        "--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）"
+    )
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))

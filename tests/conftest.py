@@ -71,7 +71,9 @@ def build(home: Home, year: int, formats=QUICK_FORMATS):
     defs = build_definitions(str(home.root))  # the home as a resource value, not the environment
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("yearly_report").execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=True,
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=True,
             run_config=outputs_run_config(formats),
         )
     assert result.success

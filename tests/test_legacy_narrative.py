@@ -69,7 +69,9 @@ def run(home: Home, year: int = 2016):
     defs = build_definitions(str(home.root))  # the home as a resource value, not the environment
     with DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def("yearly_report").execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=False,
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=False,
             run_config=outputs_run_config(("html", "md")),
         )
 

@@ -81,7 +81,8 @@ def test_rejected_unit_is_left_out_of_the_sums_and_listed(demo_2025):
     assert "附：单位报送情况" not in report and "示范区交通运输局" not in report
     validation = (home.reports_dir(2025) / "validation.html").read_text(encoding="utf-8")
     assert (
-        "未通过审核、未计入汇总 1 个：示范区交通运输局" in validation and "未报送 1 个：南苑街道办事处" in validation
+        "未通过审核、未计入汇总 1 个：示范区交通运输局" in validation
+        and "未报送 1 个：南苑街道办事处" in validation
     )
     assert not (home.reports_dir(2025) / "units" / "JTJ.html").exists()
 

@@ -145,7 +145,8 @@ def standings(
 
 
 def local_time(stamp: str) -> str:
-    """An ISO timestamp as Beijing time for people: 2026-01-15 09:30:12."""
-    if not stamp:
-        return ""
-    return datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    """An ISO timestamp as Beijing time for people, the one format used everywhere:
+    2026-01-15 09:30:12（北京时间）."""
+    from pipeline.render.times import beijing_time
+
+    return beijing_time(stamp)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined
@@ -42,7 +41,10 @@ def template_path(template_dir: str, home_root: Path | None) -> Path:
     templates/<era>/report.docx, templates/shared/report.docx."""
     candidates = []
     if home_root is not None:
-        candidates += [home_root / "templates" / template_dir / "report.docx", home_root / "templates" / "report.docx"]
+        candidates += [
+            home_root / "templates" / template_dir / "report.docx",
+            home_root / "templates" / "report.docx",
+        ]
     candidates += [SHIPPED / template_dir / "report.docx", SHIPPED / "shared" / "report.docx"]
     return next(p for p in candidates if p.is_file())
 
@@ -187,11 +189,11 @@ def render_docx(view: ReportView, template_dir: str, home_root: Path | None = No
     tpl.render(context, jinja_env=env)
     props = tpl.docx.core_properties
     stamp = document_date(view).replace(tzinfo=None)
+    # Only dc:/dcterms: properties: docxcompose rebinds the "cp" prefix, so python-docx would
+    # add cp: elements (lastModifiedBy, revision) in the wrong namespace; the template holds those.
     props.created = props.modified = stamp
-    props.last_printed = stamp
-    props.revision = 1
     props.title = _clean(view.title)
-    props.author = props.last_modified_by = _clean(view.government)
+    props.author = _clean(view.government)
     props.language = "zh-CN"
     buffer = io.BytesIO()
     tpl.save(buffer)

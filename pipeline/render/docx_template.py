@@ -79,7 +79,7 @@ def _indent_chars(style, chars: int) -> None:
 
 
 def _page_field(paragraph) -> None:
-    """"— N —" with N the PAGE field (python-docx has no field API)."""
+    """ "— N —" with N the PAGE field (python-docx has no field API)."""
     paragraph.add_run("— ")
     for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
         run = paragraph.add_run()

@@ -61,7 +61,9 @@ def _renderer_digest(home_root: Path | None = None) -> str:
             for path in sorted(root.rglob("*")):
                 if path.is_file():
                     stat = path.stat()
-                    digest.update(f"{folder}/{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+                    digest.update(
+                        f"{folder}/{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+                    )
     return digest.hexdigest()
 
 
@@ -122,7 +124,9 @@ def _write_set(
     if workers > 1 and len(todo) >= 2 * workers:
         # Documents are CPU-bound (WeasyPrint, zip): separate processes pay on 2+ cores.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            jobs = {code: pool.submit(_render_unit, fmt, home_root, names, resolve(views[code])) for code in todo}
+            jobs = {
+                code: pool.submit(_render_unit, fmt, home_root, names, resolve(views[code])) for code in todo
+            }
             for code, job in jobs.items():
                 data, found = job.result()
                 save(code, data)
@@ -143,7 +147,9 @@ def _write_set(
     return paths, written, warnings
 
 
-def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=QUICK) -> list[Path]:
+def write_units(
+    out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=QUICK
+) -> list[Path]:
     """Each unit's report.html/.md. A unit whose view and templates are unchanged since the
     last run is not rendered again (a re-run after one file changed stays cheap)."""
     paths, _, _ = _write_set(out / "units", fmt, views, _names(formats, quick=True), None)
@@ -167,7 +173,9 @@ def write_publication(
     Returns the paths written and kept, and the writers' warnings."""
     names = _names(formats, quick=False)
     folder = out / PUBLISH
-    district_paths, district_written, warnings = _write_set(folder, fmt, {"report": district}, names, home_root)
+    district_paths, district_written, warnings = _write_set(
+        folder, fmt, {"report": district}, names, home_root
+    )
     unit_paths, unit_written, unit_warnings = _write_set(
         folder / "units", fmt, units, names, home_root, workers=document_workers()
     )

@@ -45,7 +45,7 @@ def print_css(view: ReportView, home_root: Path | None) -> Markup:
         mark = view.draft_mark
         css += (
             f'\n@page {{ @top-right {{ content: "{mark}"; font-family: "黑体", "SimHei", "Noto Sans CJK SC",'
-            ' sans-serif; font-size: 16pt; vertical-align: bottom; padding-bottom: 6mm; } }\n'
+            " sans-serif; font-size: 16pt; vertical-align: bottom; padding-bottom: 6mm; } }\n"
         )
     return Markup(css)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 
@@ -13,5 +13,5 @@ def beijing_time(stamp: str | datetime | None) -> str:
         return ""
     moment = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S（北京时间）")

@@ -75,7 +75,9 @@ def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsCo
 
     written = write_district(out, fmt, district, config.formats)
     md_path = written.get("md")
-    progress(context, f"已生成全区报告：{'、'.join(str(p) for p in written.values()) or '（未选择 html、md）'}")
+    progress(
+        context, f"已生成全区报告：{'、'.join(str(p) for p in written.values()) or '（未选择 html、md）'}"
+    )
     metadata = {name: MetadataValue.path(str(path)) for name, path in written.items()}
     if md_path is not None:
         metadata["preview"] = MetadataValue.md(md_path.read_text(encoding="utf-8"))

@@ -51,7 +51,9 @@ def print_css(view: ReportView, home_root: Path | None) -> Markup:
 
 
 @cache
-def _font_config():
+def _font_config(fonts: tuple[tuple[str, int], ...]):
+    """One font configuration per set of home fonts: Pango remembers how it resolved a family,
+    so a font added to the home later needs a fresh configuration."""
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -66,17 +68,22 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def render_pdf(html: str, view: ReportView, base: Path | None = None) -> tuple[bytes, list[str]]:
+def render_pdf(
+    html: str, view: ReportView, home_root: Path | None = None, base: Path | None = None
+) -> tuple[bytes, list[str]]:
     """PDF bytes and WeasyPrint's warnings (a missing glyph or font shows up there)."""
     from weasyprint import HTML
 
     from pipeline.render.docx import document_date
 
+    fonts = tuple((str(p), p.stat().st_mtime_ns) for p in home_fonts(home_root))
     log = logging.getLogger("weasyprint")
     collect = _Collect()
     log.addHandler(collect)
     try:
-        document = HTML(string=html, base_url=str(base) if base else None).render(font_config=_font_config())
+        document = HTML(string=html, base_url=str(base) if base else None).render(
+            font_config=_font_config(fonts)
+        )
         stamp = document_date(view).strftime("%Y-%m-%dT%H:%M:%SZ")
         meta = document.metadata
         meta.title = view.title

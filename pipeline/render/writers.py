@@ -69,7 +69,7 @@ def _docx(view: ReportView, ctx: RenderContext) -> bytes:
 def _pdf(view: ReportView, ctx: RenderContext) -> bytes:
     from pipeline.render.pdf import render_pdf
 
-    data, warnings = render_pdf(ctx.html(view, document=True), view)
+    data, warnings = render_pdf(ctx.html(view, document=True), view, ctx.home_root)
     ctx.warnings += warnings
     return data
 

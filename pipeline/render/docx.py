@@ -18,10 +18,9 @@ import io
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.shared import Mm
+from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -34,6 +33,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "templates"
 TYPE_AREA_MM = 156
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 HEADING_STYLE = {"h3": "二级标题", "h4": "三级标题"}
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def template_path(template_dir: str, home_root: Path | None) -> Path:
@@ -54,26 +54,15 @@ def _clean(text: str) -> str:
     return strip_controls(str(text))
 
 
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    for tag in ("w:cantSplit", "w:tblHeader"):
-        el = OxmlElement(tag)
-        tr_pr.append(el)
-
-
-def _cant_split(row) -> None:
-    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-
-
 def _column_widths(grid: Grid, columns: int) -> list[int]:
     """Label columns wider than figure columns; all within the 156 mm type area."""
+    if grid.layout == "indicators":
+        return [96, 30, 30]
     label_columns = 0
     for line in placed(grid.body):
         for col, cell in line:
-            if "label" in cell.cls or cell.cls == "group":
+            if "label" in cell.cls:
                 label_columns = max(label_columns, min(col + cell.colspan, columns - 1))
-    if grid.layout == "indicators":
-        return [96, 30, 30]
     if label_columns == 0:
         return [TYPE_AREA_MM // columns] * columns
     figures = columns - label_columns
@@ -82,68 +71,115 @@ def _column_widths(grid: Grid, columns: int) -> list[int]:
     return [label_width] * label_columns + [figure_width] * figures
 
 
-def add_grid(doc, grid: Grid) -> None:
+def _twips(mm: float) -> int:
+    return round(mm / 25.4 * 1440)
+
+
+def _run(text: str, bold: bool = False) -> str:
+    props = "<w:rPr><w:b/></w:rPr>" if bold else ""
+    return f'<w:r>{props}<w:t xml:space="preserve">{escape(_clean(text))}</w:t></w:r>'
+
+
+def _paragraph(text: str, style_id: str) -> str:
+    return f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>{_run(text)}</w:p>'
+
+
+BORDERS = "".join(
+    f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+)
+
+
+def _tc(width_twips: int, props: str, paragraph: str) -> str:
+    return (
+        f'<w:tc><w:tcPr><w:tcW w:w="{width_twips}" w:type="dxa"/>{props}<w:vAlign w:val="center"/></w:tcPr>'
+        f"{paragraph}</w:tc>"
+    )
+
+
+def grid_xml(grid: Grid, text_style: str) -> str:
+    """A Word table drawn from a layout grid: merged cells as gridSpan (across) and vMerge
+    (down), header rows repeated on each page, no row split across pages. Written as XML
+    directly: python-docx's cell merging walks the whole table for each cell, too slow
+    for every unit's document."""
     rows = grid.head + grid.body
-    columns = width(rows)
-    table = doc.add_table(rows=len(rows), cols=columns)
-    table.style = doc.styles["Table Grid"] if "Table Grid" in [s.name for s in doc.styles] else None
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths = _column_widths(grid, columns)
-    for i, w in enumerate(widths):
-        table.columns[i].width = Mm(w)
-    style = doc.styles["表格文字"]
+    widths = _column_widths(grid, width(rows))
+    out = [
+        "<w:tbl><w:tblPr>",
+        f'<w:tblW w:w="{_twips(sum(widths))}" w:type="dxa"/><w:jc w:val="center"/>',
+        f'<w:tblBorders>{BORDERS}</w:tblBorders><w:tblLayout w:type="fixed"/>',
+        '<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>',
+        "</w:tblPr><w:tblGrid>",
+        *(f'<w:gridCol w:w="{_twips(w)}"/>' for w in widths),
+        "</w:tblGrid>",
+    ]
+    empty = f'<w:p><w:pPr><w:pStyle w:val="{text_style}"/></w:pPr></w:p>'
+    # Cells continuing a vertical merge from a row above: row -> [(column, span)].
+    below: dict[int, list[tuple[int, int]]] = {}
     for r, line in enumerate(placed(rows)):
-        row = table.rows[r]
-        if r < len(grid.head):
-            _repeat_header(row)
-        else:
-            _cant_split(row)
-        for col, cell in line:
-            target = row.cells[col]
-            if cell.rowspan > 1 or cell.colspan > 1:
-                target = target.merge(table.rows[r + cell.rowspan - 1].cells[col + cell.colspan - 1])
-            paragraph = target.paragraphs[0]
-            paragraph.style = style
-            if "label" in cell.cls or cell.cls == "group" or cell.cls == "block-heading":
-                paragraph.alignment = 0  # left
-            run = paragraph.add_run(_clean(cell.text))
-            if cell.header or cell.cls in ("group", "block-heading"):
-                run.bold = cell.cls in ("group", "block-heading")
-    for row in table.rows:
-        for i, c in enumerate(row.cells):
-            c.width = Mm(widths[min(i, len(widths) - 1)])
+        out.append(f"<w:tr><w:trPr><w:cantSplit/>{'<w:tblHeader/>' if r < len(grid.head) else ''}</w:trPr>")
+        cells: list[tuple[int, object]] = [*line, *below.pop(r, [])]
+        for col, cell in sorted(cells, key=lambda item: item[0]):
+            if isinstance(cell, int):
+                span = f'<w:gridSpan w:val="{cell}"/>' if cell > 1 else ""
+                out.append(_tc(_twips(sum(widths[col : col + cell])), span + "<w:vMerge/>", empty))
+                continue
+            for extra in range(1, cell.rowspan):
+                below.setdefault(r + extra, []).append((col, cell.colspan))
+            span = f'<w:gridSpan w:val="{cell.colspan}"/>' if cell.colspan > 1 else ""
+            merge = '<w:vMerge w:val="restart"/>' if cell.rowspan > 1 else ""
+            left = "label" in cell.cls or cell.cls in ("group", "block-heading")
+            align = '<w:jc w:val="left"/>' if left else ""
+            bold = cell.cls in ("group", "block-heading")
+            paragraph = (
+                f'<w:p><w:pPr><w:pStyle w:val="{text_style}"/>{align}</w:pPr>{_run(cell.text, bold)}</w:p>'
+            )
+            out.append(_tc(_twips(sum(widths[col : col + cell.colspan])), span + merge, paragraph))
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
 
 
-def _body(tpl: DocxTemplate, view: ReportView):
-    sub = tpl.new_subdoc()
-    doc = sub.subdocx
+def body_xml(view: ReportView, style_ids: dict[str, str]) -> str:
+    """Headings, paragraphs and tables of the report, in the template's named styles."""
+    normal, h1, table_title = style_ids["Normal"], style_ids["一级标题"], style_ids["表格标题"]
+    text_style = style_ids["表格文字"]
+    out: list[str] = []
 
-    def items(paragraphs):
+    def items(paragraphs) -> None:
         for p in paragraphs:
-            doc.add_paragraph(_clean(p.text), style=HEADING_STYLE.get(p.kind, "Normal"))
+            style = style_ids[HEADING_STYLE[p.kind]] if p.kind in HEADING_STYLE else normal
+            out.append(_paragraph(p.text, style))
 
     items(view.preamble)
     for section in view.sections:
-        doc.add_paragraph(_clean(section.heading), style="一级标题")
+        out.append(_paragraph(section.heading, h1))
         items(section.items)
-        for grid in section.grids:
-            add_grid(doc, grid)
+        out += [grid_xml(grid, text_style) for grid in section.grids]
     if view.appendix:
-        doc.add_paragraph(_clean(view.appendix_heading), style="一级标题")
+        out.append(_paragraph(view.appendix_heading, h1))
         for section in view.appendix:
-            doc.add_paragraph(_clean(section.heading), style="表格标题")
-            for grid in section.grids:
-                add_grid(doc, grid)
+            out.append(_paragraph(section.heading, table_title))
+            out += [grid_xml(grid, text_style) for grid in section.grids]
     if view.coverage:
         c = view.coverage
-        doc.add_paragraph("附：单位报送情况", style="一级标题")
         text = f"应报送单位 {c['expected']} 个，采用 {len(c['accepted'])} 个"
         if c["rejected"]:
             text += f"；未通过审核、未计入汇总 {len(c['rejected'])} 个：{'、'.join(c['rejected'])}"
         if c["missing"]:
             text += f"；未报送 {len(c['missing'])} 个：{'、'.join(c['missing'])}"
-        doc.add_paragraph(_clean(text + "。"))
+        out += [_paragraph("附：单位报送情况", h1), _paragraph(text + "。", normal)]
+    return "".join(out)
+
+
+def _body(tpl: DocxTemplate, view: ReportView):
+    """The body as a docxtpl sub-document (inserted at the template's {{p body }})."""
+    sub = tpl.new_subdoc()
+    style_ids = {s.name: s.style_id for s in tpl.docx.styles}
+    body = parse_xml(f'<w:body xmlns:w="{W_NS}">{body_xml(view, style_ids)}</w:body>')
+    target = sub.subdocx.element.body
+    for element in list(body):
+        target.append(element)
     return sub
 
 

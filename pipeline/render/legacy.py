@@ -306,7 +306,7 @@ def build_views(fmt, year, config, sections, status, home_root):
         year=year,
         government=config["government"],
         format_name=fmt.name,
-        record=publication_record(config, year, title, config["government"], own=True),
+        record=publication_record(config, year, title, config["government"]),
         preamble=preamble,
         sections=report_sections,
         appendix=appendix,

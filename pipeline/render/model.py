@@ -128,13 +128,10 @@ def view_key(view: ReportView | LazyView) -> str:
     return view.key if isinstance(view, LazyView) else repr(view)
 
 
-def publication_record(config: dict, year: int, title: str, issuer: str, *, own: bool) -> Record:
-    """The year's record from home.toml ([publication.<year>]). A unit's report has
-    no 文号 of the district's, but it is a draft or final with the year."""
+def publication_record(config: dict, year: int, title: str, issuer: str) -> Record:
+    """The year's record from home.toml ([publication.<year>]): final once 文号 and 发文日期 are filled."""
     entry = config.get("publication", {}).get(str(year), {})
     final = bool(str(entry.get("number", "")).strip() and str(entry.get("date", "")).strip())
-    if not own:
-        return Record(title=title, issuer=issuer, final=final)
     return Record(
         title=title,
         issuer=str(entry.get("issuer", issuer)),

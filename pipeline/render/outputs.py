@@ -83,8 +83,15 @@ def write_district(out: Path, fmt: ReportFormat, view: ReportView, formats=QUICK
     }
 
 
+_CONTEXTS: dict[tuple, RenderContext] = {}
+
+
 def _render_unit(fmt: ReportFormat, home_root: Path | None, names: list[str], view: ReportView):
-    ctx = RenderContext(fmt, home_root)
+    """One unit's files in a worker process; the worker keeps its compiled templates between units."""
+    ctx = _CONTEXTS.get((fmt.code, fmt.name, home_root))
+    if ctx is None:
+        ctx = _CONTEXTS[(fmt.code, fmt.name, home_root)] = RenderContext(fmt, home_root)
+    ctx.warnings = []
     return {name: WRITERS[name].render(view, ctx) for name in names}, ctx.warnings
 
 

@@ -22,6 +22,7 @@ from pipeline.render.layout import html_grids, plain_tables
 from pipeline.render.model import (
     LazyView,
     Para,
+    Record,
     ReportView,
     SectionView,
     coverage_in_report,
@@ -143,7 +144,7 @@ def build_views(
         year=year,
         government=config["government"],
         format_name=fmt.name,
-        record=publication_record(config, year, title, config["government"], own=True),
+        record=publication_record(config, year, title, config["government"]),
         preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, DISTRICT, texts, office=True),
         coverage=coverage(status) if coverage_in_report(config) else None,
@@ -163,8 +164,8 @@ def unit_view(
     fmt, sections, code: str, name: str, year: int, preamble: list[str], texts: dict, final: bool
 ) -> ReportView:
     title = f"{name}{year}年政府信息公开工作年度报告"
-    record = publication_record({}, year, title, name, own=False)
-    record.final = final
+    # A unit's report has no 文号 of its own here; it is a draft or final with the year.
+    record = Record(title=title, issuer=name, final=final)
     return ReportView(
         kind="unit",
         title=title,

@@ -214,3 +214,18 @@ def test_portal_offers_a_unit_its_documents_once_built(tmp_path):
             client.get(f"/unit/{YEAR}/report.pdf").content
             == (portal.home.reports_dir(YEAR) / "publish" / "units" / "A.pdf").read_bytes()
         )
+
+
+def test_a_quick_build_keeps_current_documents_and_drops_outdated_ones(tmp_path):
+    home = small_home(tmp_path / "home")
+    build(home, YEAR, ALL)
+    before = bundle_files(home)
+    result = build(home, YEAR, ("html", "md"))
+    assert rewritten(result) == set() and bundle_files(home) == before  # nothing changed: all kept
+    hand_in(home, YEAR, "A", "a.csv", to_csv(valid_cells(YEAR, seed=9)))
+    build(home, YEAR, ("html", "md"))
+    # A's report and the district's changed: their documents are gone rather than outdated.
+    assert sorted(bundle_files(home)) == [
+        "report.html", "units/A.html", "units/B.docx", "units/B.html", "units/B.pdf",
+    ]  # fmt: skip
+    assert rewritten(build(home, YEAR, ALL)) == {"report.docx", "report.pdf", "units/A.docx", "units/A.pdf"}

@@ -104,35 +104,53 @@ def _write_set(
     *,
     workers: int = 1,
 ) -> tuple[list[Path], list[Path], list[str]]:
-    """Each view's files `<code><suffix>` in `folder`; returns (all paths, rewritten paths, warnings).
-    Unchanged views are skipped by digest; stale files of units no longer listed are removed."""
+    """Each view's files `<code><suffix>` in `folder` for the writers `names`; returns
+    (the paths, the paths rewritten, the writers' warnings).
+
+    A file whose view, templates and render code are unchanged since it was written is
+    not rendered again (digests per file in .render-digests.json). Files of other writers
+    (a `--formats html,md` run after a full one) are kept while they are current and
+    removed once their unit's report changed, so the folder never holds an outdated
+    document; files of units no longer listed are removed."""
     digests_path = folder / ".render-digests.json"
     try:
         previous = json.loads(digests_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    renderer = _renderer_digest(home_root) + "|" + ",".join(names)
-    digests, paths, todo = {}, [], []
+    renderer = _renderer_digest(home_root)
+    suffixes = {w.name: w.suffix for w in WRITERS.values()}
+    digests: dict[str, str] = {}
+    paths: list[Path] = []
+    todo: dict[str, list[str]] = {}
     for code, view in views.items():
         digest = hashlib.sha256(f"{renderer}|{fmt.code}|{view_key(view)}".encode()).hexdigest()
-        digests[code] = digest
-        mine = [folder / f"{code}{WRITERS[n].suffix}" for n in names]
-        paths += mine
-        if previous.get(code) == digest and all(p.exists() for p in mine):
-            continue
-        todo.append(code)
+        for name in suffixes:
+            key, path = f"{code}|{name}", folder / f"{code}{suffixes[name]}"
+            if name in names:
+                digests[key] = digest
+                paths.append(path)
+                if previous.get(key) != digest or not path.exists():
+                    todo.setdefault(code, []).append(name)
+            elif previous.get(key) == digest and path.exists():
+                digests[key] = digest  # another writer's file, still current: kept
+            elif path.exists():
+                path.unlink()  # another writer's file of a changed report: outdated
     written: list[Path] = []
     warnings: list[str] = []
 
     def save(code: str, data: dict[str, bytes]) -> None:
         for name, blob in data.items():
-            written.append(write_if_changed(folder / f"{code}{WRITERS[name].suffix}", blob))
+            path = folder / f"{code}{suffixes[name]}"
+            if not (path.exists() and path.stat().st_size == len(blob) and path.read_bytes() == blob):
+                write_atomic(path, blob)
+                written.append(path)
 
     if workers > 1 and len(todo) >= 2 * workers:
         # Documents are CPU-bound (WeasyPrint, zip): separate processes pay on 2+ cores.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             jobs = {
-                code: pool.submit(_render_unit, fmt, home_root, names, resolve(views[code])) for code in todo
+                code: pool.submit(_render_unit, fmt, home_root, wanted, resolve(views[code]))
+                for code, wanted in todo.items()
             }
             for code, job in jobs.items():
                 data, found = job.result()
@@ -140,16 +158,15 @@ def _write_set(
                 warnings += found
     else:
         ctx = RenderContext(fmt, home_root)
-        for code in todo:
+        for code, wanted in todo.items():
             view = resolve(views[code])
-            save(code, {name: WRITERS[name].render(view, ctx) for name in names})
+            save(code, {name: WRITERS[name].render(view, ctx) for name in wanted})
         warnings += ctx.warnings
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(digests_path, json.dumps(digests, sort_keys=True))
-    keep = {p.name for p in paths}
-    suffixes = {w.suffix for w in WRITERS.values()}
+    listed = {f"{code}{suffix}" for code in views for suffix in suffixes.values()}
     for stale in folder.iterdir():
-        if stale.name not in keep and stale.suffix in suffixes:
+        if stale.name not in listed and stale.suffix in suffixes.values():
             stale.unlink()
     return paths, written, warnings
 

@@ -151,16 +151,22 @@ def body_xml(view: ReportView, style_ids: dict[str, str]) -> str:
             style = style_ids[HEADING_STYLE[p.kind]] if p.kind in HEADING_STYLE else normal
             out.append(_paragraph(p.text, style))
 
+    def tables(grids) -> None:
+        # A paragraph after each table: Word joins tables that touch into one (and their header rows).
+        for grid in grids:
+            out.append(grid_xml(grid, text_style))
+            out.append(f'<w:p><w:pPr><w:pStyle w:val="{text_style}"/></w:pPr></w:p>')
+
     items(view.preamble)
     for section in view.sections:
         out.append(_paragraph(section.heading, h1))
         items(section.items)
-        out += [grid_xml(grid, text_style) for grid in section.grids]
+        tables(section.grids)
     if view.appendix:
         out.append(_paragraph(view.appendix_heading, h1))
         for section in view.appendix:
             out.append(_paragraph(section.heading, table_title))
-            out += [grid_xml(grid, text_style) for grid in section.grids]
+            tables(section.grids)
     if view.coverage:
         c = view.coverage
         text = f"应报送单位 {c['expected']} 个，采用 {len(c['accepted'])} 个"

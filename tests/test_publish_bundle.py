@@ -199,7 +199,9 @@ def test_portal_offers_a_unit_its_documents_once_built(tmp_path):
         response = client.upload(YEAR, "a.csv", to_csv(valid_cells(YEAR, seed=1)))
         # The version view lays the form out as the report does: group rows and column groups merged.
         page = response.text
-        assert re.search(r'<th scope="rowgroup"[^>]* rowspan="\d+" class="label">三、本年度办理结果</th>', page)
+        assert re.search(
+            r'<th scope="rowgroup"[^>]* rowspan="\d+" class="label">三、本年度办理结果</th>', page
+        )
         assert re.search(r'<th scope="colgroup" colspan="5">法人或其他组织</th>', page)
         assert "（三）不予公开" in page and "（六）其他处理" in page
         build(portal.home, YEAR, ("html", "docx", "pdf"))

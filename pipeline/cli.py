@@ -39,10 +39,10 @@ def _home(args):
     return Home.resolve(args.home)
 
 
-def build_year(home, year: int, *, quiet: bool = False) -> bool:
+def build_year(home, year: int, *, quiet: bool = False, formats: tuple[str, ...] | None = None) -> bool:
     """Materialize `year` through Dagster in this process, recorded in the home's
     instance (pipeline/ops/instance.py), so the UI shows the run. True when the
-    report was written."""
+    report was written. `formats`: the writers to run (default every one)."""
     from pipeline.ops.build import Builder
     from pipeline.ops.instance import open_instance
 
@@ -50,26 +50,37 @@ def build_year(home, year: int, *, quiet: bool = False) -> bool:
     _show_progress()
     started = time.monotonic()
     with open_instance(home) as instance:
-        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"})
+        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
     if not result.success:
         for line in result.failures:
             print(line, file=sys.stderr)
         return False
     if not quiet:
-        _summary(home, year, time.monotonic() - started)
+        _summary(home, year, time.monotonic() - started, formats)
     return True
 
 
-def _summary(home, year: int, seconds: float) -> None:
+def _summary(home, year: int, seconds: float, formats: tuple[str, ...] | None = None) -> None:
     from pipeline.steps.validate import STATUS_TEXT
     from pipeline.warehouse import Warehouse
 
     status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    for name in ("report.html", "report.md", "validation.html", "status.csv"):
+    from pipeline.render.writers import BUNDLE, WRITERS
+
+    chosen = formats or tuple(WRITERS)
+    quick = [n for n in ("html", "md") if n in chosen]
+    for name in [*(f"report.{n}" for n in quick), "validation.html", "status.csv"]:
         print(f"  {out / name}")
-    print(f"  {out / 'units'}/<单位代码>.html|.md")
+    if quick:
+        print(f"  {out / 'units'}/<单位代码>.{'|.'.join(quick)}")
+    bundle = [WRITERS[n].suffix for n in BUNDLE if n in chosen]
+    if bundle:
+        print("发布包（上传到政府信息公开年报栏目）：")
+        for suffix in bundle:
+            print(f"  {out / 'publish' / ('report' + suffix)}")
+        print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(bundle)}")
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():
@@ -88,7 +99,14 @@ def cmd_build(args) -> int:
     if problem:
         print(f"错误：{problem}", file=sys.stderr)
         return 2
-    return 0 if build_year(home, args.year) else 1
+    from pipeline.render.writers import parse_formats
+
+    try:
+        formats = parse_formats(args.formats)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0 if build_year(home, args.year, formats=formats) else 1
 
 
 def _optional_home(args):
@@ -262,6 +280,9 @@ def parser() -> argparse.ArgumentParser:
 
     b = with_home(sub.add_parser("build", help="编制某一年度的全区及各单位报告（通过 Dagster 执行）"))
     b.add_argument("--year", type=_year, required=True, help="年度，如 2025")
+    b.add_argument(
+        "--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）"
+    )
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))

@@ -57,16 +57,24 @@ def cells_frame(cells: dict, unit: str = "U1", year: int = 2025):
     )
 
 
-def build(home: Home, year: int):
+# Most tests need the reports, not the slow DOCX/PDF writers (tests/test_publish_*.py run those).
+QUICK_FORMATS = ("html", "md")
+
+
+def build(home: Home, year: int, formats=QUICK_FORMATS):
     """Materialize the year through the real job, in process, on an ephemeral instance."""
     from dagster import DagsterInstance
 
+    from pipeline.defs.assets.reports import outputs_run_config
     from pipeline.defs.definitions import build_definitions
 
     defs = build_definitions(str(home.root))  # the home as a resource value, not the environment
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("yearly_report").execute_in_process(
-            partition_key=str(year), instance=instance, raise_on_error=True
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=True,
+            run_config=outputs_run_config(formats),
         )
     assert result.success
     return result

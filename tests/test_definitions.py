@@ -13,6 +13,7 @@ EXPECTED_ASSETS = {
     "unit_registry", "submissions", "validated_submissions", "submission_status", "proactive", "applications",
     "review_litigation", "indicators", "narrative", "district_report", "unit_reports", "validation_report",
     "year_over_year", "revisions_log", "open_data", "review_page",  # issue 9 (pipeline/defs/assets/insight.py)
+    "publication_bundle",
 }  # fmt: skip
 
 

@@ -115,11 +115,15 @@ def test_report_matches_published_text_paragraph_by_paragraph(built):
 def test_html_carries_the_publication_record_and_the_same_paragraphs(built):
     html = (built.reports_dir(2017) / "report.html").read_text(encoding="utf-8")
     record = html[html.index('<table class="record">') : html.index("</table>")]
-    for label in ("文　　号", "发文日期", "发布机构", "有 效 性", "标　　题"):
+    # 2017's record has no 文号 or 发文日期: a draft, its empty cells not printed.
+    for label in ("发布机构", "标　　题"):
         assert label in record
-    assert "<td>江汉区人民政府</td>" in record  # issuer: the government (home.toml)
+    for label in ("文　　号", "发文日期", "有 效 性"):
+        assert label not in record
+    assert '<p class="draft-mark" role="note">征求意见稿</p>' in html
+    assert ">江汉区人民政府</td>" in record  # issuer: the government (home.toml)
     assert '<td colspan="3">2017年江汉区政府信息公开工作年度报告</td>' in record
-    assert "<td></td>" in record  # number, date and validity are unknown: blank
+    assert "<td></td>" not in record  # number, date and validity are unknown: not printed
     paragraphs = re.findall(r"<(?:p|h[1-4])>(.*?)</(?:p|h[1-4])>", html)
     ours = markdown_paragraphs((built.reports_dir(2017) / "report.md").read_text(encoding="utf-8"))
     import html as html_lib
@@ -137,8 +141,9 @@ def test_rebuild_is_byte_identical(built):
 
 def test_unit_reports_show_each_units_indicators(built):
     hotline = (built.reports_dir(2017) / "units" / "hotline.md").read_text(encoding="utf-8")
-    assert "| 受理群众来电（人次） | 2275 |" in hotline
-    assert "| 当场处理来电占比（单位自报） | 32 |" in hotline
+    # One table per indicator table: the unit in its own column, grouped rows indented.
+    assert "| 受理群众来电 | 人次 | 2275 |" in hotline
+    assert "| 　当场处理来电占比（单位自报） | % | 32 |" in hotline
     assert sorted(p.stem for p in (built.reports_dir(2017) / "units").glob("*.md")) == sorted(
         ["office", "bianban", "finance", "shengai", "hrss", "hotline", "szcg", "archives", "legal"]
     )

@@ -188,7 +188,7 @@ def test_legacy_outputs_are_inert(tmp_path):
     # The legacy narrative is plain text: office and unit text alike show as typed.
     assert shown_literally(rendered["report.md"]) and shown_literally(rendered[str(Path("units") / "H.md")])
     assert "<h1>假标题</h1>" not in rendered["report.md"]
-    assert rendered["report.md"].count("<h2>") == 4  # 一、二, 附件, 附
+    assert rendered["report.md"].count("<h2>") == 3  # 一、二, 附件 (附：单位报送情况 is in validation.html)
 
 
 def test_control_characters_in_a_file_name_do_not_reach_the_validation_report(tmp_path):

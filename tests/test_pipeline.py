@@ -60,7 +60,9 @@ def test_golden_report_has_the_official_structure():
 def test_rejected_unit_is_left_out_of_the_sums_and_listed(demo_2025):
     home, _ = demo_2025
     status = pd.read_csv(home.reports_dir(2025) / "status.csv", dtype=str)
-    assert list(status.columns) == ["unit", "status", "errors", "warnings"]
+    # The first four columns stay as tools read them; the name and the Chinese word follow.
+    assert list(status.columns) == ["unit", "status", "errors", "warnings", "name", "status_text"]
+    assert status.set_index("unit").loc["JTJ", "status_text"] == "已退回"
     by_unit = dict(zip(status["unit"], status["status"]))
     assert by_unit["JTJ"] == "rejected" and by_unit["NYJD"] == "missing" and by_unit["ZFB"] == "accepted"
     assert "DAG" not in by_unit, "a unit merged away after 2022 is not expected in 2025"
@@ -74,9 +76,13 @@ def test_rejected_unit_is_left_out_of_the_sums_and_listed(demo_2025):
     per_unit = accepted[(accepted["row"] == "received") & (accepted["column"] == "total")]["number"].sum()
     assert int(district["value"].iloc[0]) == int(per_unit)
 
+    # The units left out are listed for the office (validation.html), not in the published report.
     report = (home.reports_dir(2025) / "report.md").read_text(encoding="utf-8")
+    assert "附：单位报送情况" not in report and "示范区交通运输局" not in report
+    validation = (home.reports_dir(2025) / "validation.html").read_text(encoding="utf-8")
     assert (
-        "未通过审核、未计入汇总 1 个：示范区交通运输局" in report and "未报送 1 个：南苑街道办事处" in report
+        "未通过审核、未计入汇总 1 个：示范区交通运输局" in validation
+        and "未报送 1 个：南苑街道办事处" in validation
     )
     assert not (home.reports_dir(2025) / "units" / "JTJ.html").exists()
 

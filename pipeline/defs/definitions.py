@@ -8,6 +8,7 @@ a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
 
 from dagster import Definitions, EnvVar, in_process_executor
 
+from pipeline.defs.assets.documents import publication_bundle
 from pipeline.defs.assets.insight import insight
 from pipeline.defs.assets.intake import submissions, unit_registry
 from pipeline.defs.assets.reports import reports
@@ -30,6 +31,7 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
             report_sections,
             reports,
             insight,
+            publication_bundle,
         ],
         jobs=[yearly_report],
         schedules=[yearly_report_schedule],

@@ -68,12 +68,18 @@ class Builder:
         self.home = home
         self.job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
 
-    def run(self, year: int, instance, tags: dict[str, str] | None = None) -> BuildResult:
+    def run(
+        self, year: int, instance, tags: dict[str, str] | None = None, formats: tuple[str, ...] | None = None
+    ) -> BuildResult:
+        """Build `year`; `formats` limits the writers (pipeline/render/writers.py), default all."""
+        from pipeline.defs.assets.reports import outputs_run_config
+
+        run_config = {**QUIET_DAGSTER, **(outputs_run_config(formats) if formats is not None else {})}
         result = self.job.execute_in_process(
             partition_key=str(year),
             instance=instance,
             raise_on_error=False,
-            run_config=QUIET_DAGSTER,
+            run_config=run_config,
             tags=tags or {},
         )
         failures = [] if result.success else step_failures(result.all_events)

@@ -581,7 +581,27 @@ class Portal:
             standing=standing,
             uploads=list(reversed(uploads)),
             has_template=_has_template(self.home, year),
+            documents=[kind for kind in UNIT_DOCUMENTS if self._unit_document(unit, year, kind)],
         )
+
+    # The unit's own published report (reports/<year>/publish/units/<unit>.docx|.pdf), once built.
+    def _unit_document(self, unit: str, year: int, kind: str) -> Path | None:
+        if kind not in UNIT_DOCUMENTS or "/" in unit or "\\" in unit or unit.startswith("."):
+            return None
+        path = self.home.reports_dir(year) / "publish" / "units" / f"{unit}.{kind}"
+        return path if path.is_file() else None
+
+    async def unit_document(self, request: Request) -> Response:
+        session = self.require(request, "unit")
+        year, kind = request.path_params["year"], request.path_params["kind"]
+        self.unit_year(session, year)
+        path = self._unit_document(session.unit, year, kind)
+        if path is None:
+            raise HTTPException(
+                404, f"{year} 年度的报告还没有生成{kind.upper()}文件，请在政务公开办编制年度报告后再下载。"
+            )
+        name = f"{self.unit_name(session.unit)}{year}年政府信息公开工作年度报告.{kind}"
+        return download(await run_in_threadpool(path.read_bytes), name, UNIT_DOCUMENTS[kind])
 
     async def template(self, request: Request) -> Response:
         session = self.require(request, "unit")
@@ -770,6 +790,10 @@ class Portal:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UNIT_DOCUMENTS = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
 
 
 def download(data: bytes, name: str, media_type: str) -> Response:
@@ -862,6 +886,7 @@ def create_app(
         Route("/unit", portal.unit_home),
         Route("/unit/{year:portal_int}", portal.unit_year_page),
         Route("/unit/{year:portal_int}/template.xlsx", portal.template),
+        Route("/unit/{year:portal_int}/report.{kind:str}", portal.unit_document),
         Route("/unit/{year:portal_int}/upload", portal.upload, methods=["POST"]),
         Route("/unit/{year:portal_int}/versions/{version:portal_int}", portal.unit_version),
         Route("/unit/{year:portal_int}/versions/{version:portal_int}/file", portal.unit_version_file),

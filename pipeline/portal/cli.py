@@ -72,6 +72,7 @@ def cmd_issue(args) -> int:
 
 def cmd_list(args) -> int:
     from pipeline.portal.store import Store
+    from pipeline.render.times import beijing_time
 
     tokens = Store(_home(args)).tokens()
     if not tokens:
@@ -80,8 +81,9 @@ def cmd_list(args) -> int:
     print("编号\t对象\t备注\t发放时间\t最近使用\t状态")
     for t in tokens:
         who = t.unit if t.role == "unit" else "政务公开办"
-        state = f"已停用（{t.revoked_at[:19]}）" if t.revoked_at else "有效"
-        print(f"{t.id}\t{who}\t{t.note}\t{t.created_at[:19]}\t{t.last_used_at[:19] or '从未'}\t{state}")
+        state = f"已停用（{beijing_time(t.revoked_at)}）" if t.revoked_at else "有效"
+        used = beijing_time(t.last_used_at) or "从未"
+        print(f"{t.id}\t{who}\t{t.note}\t{beijing_time(t.created_at)}\t{used}\t{state}")
     return 0
 
 

@@ -146,10 +146,11 @@ def standings(
 
 
 def local_time(stamp: str) -> str:
-    """An ISO timestamp as Beijing time for people: 2026-01-15 09:30:12."""
-    if not stamp:
-        return ""
-    return datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    """An ISO timestamp as Beijing time for people, the one format used everywhere:
+    2026-01-15 09:30:12（北京时间）."""
+    from pipeline.render.times import beijing_time
+
+    return beijing_time(stamp)
 
 
 def in_report_at(home: Home, year: int, unit: str, stored_name: str, reported: float | None) -> str:
@@ -159,7 +160,7 @@ def in_report_at(home: Home, year: int, unit: str, stored_name: str, reported: f
     Dagster instance knows; the file itself is not rewritten when its text does
     not change). The version is in it when the status written before that
     names this file for the unit."""
-    status_path = home.warehouse_dir(year) / "status.parquet"
+    status_path = Warehouse.of(home, year).path("status")
     try:
         built = status_path.stat().st_mtime
     except FileNotFoundError:

@@ -1,10 +1,13 @@
 """Page models: an upload's cells laid out as on the form, each message beside
-the cell it concerns (matched by sheet and cell address, or CSV line)."""
+the cell it concerns (matched by sheet and cell address, or CSV line). The
+tables use the reports' own layout (pipeline/render/layout.py): merged group
+headings, the row groups and the column groups exactly as the official form."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.render.layout import Grid, html_grids
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
 
 SEVERITY_TEXT = {"ERROR": "错误", "WARNING": "提醒"}
@@ -26,26 +29,12 @@ class CellView:
 
 
 @dataclass
-class RowView:
-    label: str
-    path: str
-    depth: int
-    cells: list[CellView]
-
-
-@dataclass
-class BlockView:
-    heading: str
-    label_header: str
-    columns: list[str]
-    rows: list[RowView]
-
-
-@dataclass
 class TableView:
     code: str
     title: str
-    blocks: list[BlockView]
+    grids: list[Grid]
+    # The figure cells by (row, column) code, matched to the grids' cells by their key.
+    cells: dict[tuple[str, str], CellView]
     messages: int = 0
 
 
@@ -96,18 +85,10 @@ def form_view(fmt: ReportFormat, cells: list[dict], messages: list[dict]) -> For
 
     tables = []
     for table in fmt.tables.values():
-        blocks, count = [], 0
-        for block in table.blocks:
-            rows = []
-            for row in block.rows:
-                present = {c.code for c in block.row_columns(row)}
-                row_cells = [view((table.code, row.code, c.code), c.code in present) for c in block.columns]
-                count += sum(len(c.messages) for c in row_cells)
-                rows.append(RowView(row.label, " / ".join(row.path), len(row.path) - 1, row_cells))
-            blocks.append(
-                BlockView(block.heading or "", block.label_header, [c.label for c in block.columns], rows)
-            )
-        tables.append(TableView(table.code, table.title, blocks, count))
+        cells = {(row, column): view((table.code, row, column)) for row, column, _ in table.cells()}
+        values = {key: c.value for key, c in cells.items()}
+        count = sum(len(c.messages) for c in cells.values())
+        tables.append(TableView(table.code, table.title, html_grids(table, values), cells, count))
     narrative = [
         (fmt.section_heading(code), view((NARRATIVE_TABLE, code, NARRATIVE_COLUMN)))
         for code in fmt.narrative_rows

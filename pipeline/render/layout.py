@@ -19,6 +19,17 @@ class Cell:
     colspan: int = 1
     header: bool = False
     cls: str = ""
+    # (row code, column code) of a figure's cell, so a page can attach its own data to it.
+    key: tuple[str, str] | None = None
+
+    @property
+    def scope(self) -> str:
+        """For real table headers (GB/T 37668): what a header cell labels."""
+        if self.header:
+            return "colgroup" if self.colspan > 1 else "col"
+        if "label" in self.cls:
+            return "rowgroup" if self.rowspan > 1 else "row"
+        return ""
 
 
 @dataclass
@@ -64,7 +75,9 @@ def _block_grid(block: Block, values: Values) -> Grid:
         present = {c.code for c in block.row_columns(row)}
         cells = [Cell(row.label, cls="label")]
         cells += [
-            Cell(_value(values, row.code, c.code) if c.code in present else "", cls="num")
+            Cell(_value(values, row.code, c.code), cls="num", key=(row.code, c.code))
+            if c.code in present
+            else Cell("", cls="num na")
             for c in block.columns
         ]
         grid.body.append(cells)
@@ -120,7 +133,10 @@ def _matrix_grid(table: Table, values: Values) -> Grid:
                     cls="label",
                 )
             )
-        cells += [Cell(_value(values, row.code, c.code), cls="num") for c in block.row_columns(row)]
+        cells += [
+            Cell(_value(values, row.code, c.code), cls="num", key=(row.code, c.code))
+            for c in block.row_columns(row)
+        ]
         grid.body.append(cells)
     return grid
 
@@ -140,8 +156,37 @@ def _wide_grid(table: Table, values: Values) -> Grid:
             head[level].append(Cell(label, colspan=span, rowspan=depth - level if last else 1, header=True))
     for _ in rows:
         head[depth].extend(Cell(c.label, header=True) for c in block.columns)
-    body = [[Cell(_value(values, r.code, c.code), cls="num") for r in rows for c in block.row_columns(r)]]
+    body = [
+        [
+            Cell(_value(values, r.code, c.code), cls="num", key=(r.code, c.code))
+            for r in rows
+            for c in block.row_columns(r)
+        ]
+    ]
     return Grid(head=[h for h in head if h], body=body, layout="wide")
+
+
+def placed(rows: list[list[Cell]]) -> list[list[tuple[int, Cell]]]:
+    """Each cell with the grid column it starts in, rowspans accounted for (for writers
+    such as DOCX that address a fixed grid rather than flowing cells as HTML does)."""
+    taken: dict[tuple[int, int], bool] = {}
+    out = []
+    for r, cells in enumerate(rows):
+        column, line = 0, []
+        for cell in cells:
+            while taken.get((r, column)):
+                column += 1
+            line.append((column, cell))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    taken[(r + dr, column + dc)] = True
+            column += cell.colspan
+        out.append(line)
+    return out
+
+
+def width(rows: list[list[Cell]]) -> int:
+    return max((col + cell.colspan for line in placed(rows) for col, cell in line), default=0)
 
 
 def plain_tables(table: Table, values: Values) -> list[PlainTable]:

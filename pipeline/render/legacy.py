@@ -24,7 +24,6 @@ text, not Markdown) and HTML output autoescapes it; both lose control characters
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,12 +32,21 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from pipeline.home import HomeError
-from pipeline.render.layout import html_grids, plain_tables
-from pipeline.render.reports import district_title, publication_record
+from pipeline.render.layout import Cell, Grid, PlainTable
+from pipeline.render.model import (
+    Para,
+    Record,
+    ReportView,
+    SectionView,
+    coverage_in_report,
+    publication_record,
+)
+from pipeline.render.reports import coverage, district_title
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas import numbers
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
-from schemas.text import escape_markdown, strip_controls
+from schemas.legacy.catalogue import VALUE_COLUMN
+from schemas.text import strip_controls
 
 # Marks text that came from a value (figures, unit text): such a line is never a heading.
 DATA_MARK = "\ue000"
@@ -181,51 +189,6 @@ def render_narrative(source: str, context: dict, *, name: str) -> str:
 # --- from rendered text to a view -------------------------------------------------
 
 
-@dataclass
-class Para:
-    text: str
-    kind: str = "p"  # "p", "h3" or "h4"
-
-    @property
-    def md(self) -> str:
-        return escape_markdown(self.text)
-
-
-@dataclass
-class LegacySection:
-    code: str
-    heading: str
-    items: list[Para] = field(default_factory=list)
-    grids: list = field(default_factory=list)
-    plain_tables: list = field(default_factory=list)
-
-    @property
-    def heading_md(self) -> str:
-        return escape_markdown(self.heading)
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return [p.text for p in self.items]
-
-
-@dataclass
-class LegacyView:
-    kind: str  # "district" or "unit"
-    title: str
-    year: int
-    government: str
-    format_name: str
-    record: dict[str, str]
-    preamble: list[Para]
-    sections: list[LegacySection]
-    appendix: list[LegacySection] = field(default_factory=list)
-    coverage: dict | None = None
-
-    @property
-    def title_md(self) -> str:
-        return escape_markdown(self.title)
-
-
 def parse_rendered(text: str) -> tuple[list[Para], list[tuple[str, list[Para]]]]:
     """Rendered template -> preamble and (heading, items) per section."""
     preamble: list[Para] = []
@@ -291,7 +254,7 @@ def narrative_context(fmt, year, config, sections, status, home_root: Path | Non
 
 def render_district_text(
     fmt, year, config, sections, status, home_root: Path | None = None
-) -> tuple[list[Para], list[LegacySection]]:
+) -> tuple[list[Para], list[SectionView]]:
     catalogue = fmt.catalogue
     path: Path = catalogue.narrative
     if not path.is_file():
@@ -308,20 +271,28 @@ def render_district_text(
             f"实际为：{'；'.join(headings) or '（没有）'}。"
         )
     codes = fmt.report_sections
-    return preamble, [LegacySection(code, h, items) for code, (h, items) in zip(codes, found)]
+    return preamble, [SectionView(code, h, items) for code, (h, items) in zip(codes, found)]
 
 
-def _indicator_section(fmt: ReportFormat, code: str, values: dict) -> LegacySection:
-    table = fmt.tables[code]
-    full = {(row, column): values.get((row, column), NOT_SUBMITTED) for row, column, _ in table.cells()}
-    return LegacySection(
-        code, table.title, grids=html_grids(table, full), plain_tables=plain_tables(table, full)
-    )
-
-
-def _coverage(status: pd.DataFrame) -> dict:
-    by = {s: status[status["status"] == s]["name"].tolist() for s in ("accepted", "rejected", "missing")}
-    return {"expected": len(status), **by}
+def _indicator_section(fmt: ReportFormat, code: str, values: dict) -> SectionView:
+    """One table per indicator table: group headings as rows inside it, the unit in a column
+    of its own (so a label never carries doubled brackets), the same three columns everywhere."""
+    title, items = fmt.catalogue.tables[code]
+    header = ["指标", "计量单位", "数值"]
+    grid = Grid(head=[[Cell(h, header=True) for h in header]], layout="indicators")
+    rows: list[list[str]] = []
+    previous_group = None
+    for item in items:
+        if item.group and item.group != previous_group:
+            grid.body.append([Cell(item.group, colspan=3, cls="group")])
+            rows.append([item.group, "", ""])
+        previous_group = item.group
+        unit = "%" if item.kind == "share" else item.unit
+        value = values.get((item.code, VALUE_COLUMN), NOT_SUBMITTED)
+        indent = 1 if item.group else 0
+        grid.body.append([Cell(item.label, cls=f"label indent{indent}"), Cell(unit), Cell(value, cls="num")])
+        rows.append(["　" * indent + item.label, unit, value])
+    return SectionView(code, title, grids=[grid], plain_tables=[PlainTable("", header, rows)])
 
 
 def report_title(config: dict, year: int) -> str:
@@ -336,17 +307,18 @@ def build_views(fmt, year, config, sections, status, home_root):
     appendix = []
     if catalogue.appendix:
         appendix = [_indicator_section(fmt, c, _table_values(fmt, sections, c, DISTRICT)) for c in fmt.tables]
-    district = LegacyView(
+    title = report_title(config, year)
+    district = ReportView(
         kind="district",
-        title=report_title(config, year),
+        title=title,
         year=year,
         government=config["government"],
         format_name=fmt.name,
-        record=publication_record(config, year, config["government"]),
+        record=publication_record(config, year, title, config["government"]),
         preamble=preamble,
         sections=report_sections,
         appendix=appendix,
-        coverage=_coverage(status),
+        coverage=coverage(status) if coverage_in_report(config) else None,
     )
     narrative = sections.get(NARRATIVE_TABLE)
     units = {}
@@ -359,14 +331,15 @@ def build_views(fmt, year, config, sections, status, home_root):
                 item = catalogue.texts.get(row)
                 if item is not None:
                     paras = [Para(line.strip()) for line in strip_controls(text).split("\n") if line.strip()]
-                    unit_sections.append(LegacySection(row, item.label, paras))
-        units[code] = LegacyView(
+                    unit_sections.append(SectionView(row, item.label, paras))
+        unit_title = f"{name}{year}年政府信息公开工作统计指标报送情况"
+        units[code] = ReportView(
             kind="unit",
-            title=f"{name}{year}年政府信息公开工作统计指标报送情况",
+            title=unit_title,
             year=year,
             government=name,
             format_name=fmt.name,
-            record=publication_record({}, year, name),
+            record=Record(title=unit_title, issuer=name, final=district.record.final),
             preamble=[],
             sections=unit_sections,
         )

@@ -1,87 +1,227 @@
-"""Write a year's outputs under reports/<year>/, each through a temporary name."""
+"""Write a year's outputs under reports/<year>/, each through a temporary name.
+
+reports/<year>/report.html|.md and units/<code>.html|.md come first (the quick
+outputs); publish/ holds the publication bundle (report.html, .docx, .pdf and
+units/<code>.*), written afterwards by the documents asset. A unit whose view,
+templates and render code are unchanged since the last run is not rendered again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.home import write_atomic
-from pipeline.render.reports import TEMPLATES, LazyView, ReportView, environment, render_pair
+from pipeline.render.model import LazyView, ReportView, resolve, view_key
+from pipeline.render.reports import TEMPLATES, environment
+from pipeline.render.times import beijing_time
+from pipeline.render.writers import BUNDLE, WRITERS, RenderContext
 from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
 from schemas import text as text_module
 from schemas.base import ReportFormat
 from schemas.messages import Message
 
+QUICK = ("html", "md")
+PUBLISH = "publish"
 
-def _write_if_changed(path: Path, text: str) -> Path:
+
+def write_if_changed(path: Path, data: bytes | str) -> Path:
     """Unchanged outputs are left alone, so a rebuild touches only what changed."""
-    data = text.encode("utf-8")
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     if not (path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data):
         write_atomic(path, data)
     return path
 
 
-def write_district(out: Path, fmt: ReportFormat, view: ReportView) -> tuple[Path, Path, str]:
-    html, md = render_pair(environment(), fmt, view)
-    return _write_if_changed(out / "report.html", html), _write_if_changed(out / "report.md", md), md
-
-
-# The code that shapes a unit's report besides its templates: a change in escaping
+# The code that shapes a report besides its templates: a change in escaping
 # must re-render reports written before it.
 RENDER_CODE = [*sorted(Path(__file__).parent.glob("*.py")), Path(text_module.__file__)]
 
 
-def _renderer_digest() -> str:
+def _renderer_digest(home_root: Path | None = None) -> str:
     digest = hashlib.sha256()
     for path in sorted(TEMPLATES.rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(TEMPLATES).as_posix().encode() + path.read_bytes())
     for path in RENDER_CODE:
         digest.update(path.name.encode() + path.read_bytes())
+    # The office's own Word templates and fonts shape its documents too.
+    for folder in ("templates", "fonts"):
+        root = home_root / folder if home_root else None
+        if root is not None and root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    stat = path.stat()
+                    digest.update(
+                        f"{folder}/{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+                    )
     return digest.hexdigest()
 
 
-def write_units(out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView]) -> list[Path]:
-    """Each unit's report. A unit whose view and templates are unchanged since the
-    last run is not rendered again (a re-run after one file changed stays cheap)."""
-    env = environment()
-    folder = out / "units"
+def _names(formats: Iterable[str], quick: bool) -> list[str]:
+    wanted = set(formats)
+    if quick:
+        return [n for n in QUICK if n in wanted]
+    return [n for n in BUNDLE if n in wanted]
+
+
+def write_district(out: Path, fmt: ReportFormat, view: ReportView, formats=QUICK) -> dict[str, Path]:
+    """report.html and report.md (those of `formats`)."""
+    ctx = RenderContext(fmt)
+    return {
+        name: write_if_changed(out / f"report{WRITERS[name].suffix}", WRITERS[name].render(view, ctx))
+        for name in _names(formats, quick=True)
+    }
+
+
+_CONTEXTS: dict[tuple, RenderContext] = {}
+
+
+def _render_unit(fmt: ReportFormat, home_root: Path | None, names: list[str], view: ReportView):
+    """One unit's files in a worker process; the worker keeps its compiled templates between units."""
+    ctx = _CONTEXTS.get((fmt.code, fmt.name, home_root))
+    if ctx is None:
+        ctx = _CONTEXTS[(fmt.code, fmt.name, home_root)] = RenderContext(fmt, home_root)
+    ctx.warnings = []
+    return {name: WRITERS[name].render(view, ctx) for name in names}, ctx.warnings
+
+
+def _write_set(
+    folder: Path,
+    fmt: ReportFormat,
+    views: dict[str, ReportView | LazyView],
+    names: list[str],
+    home_root: Path | None,
+    *,
+    workers: int = 1,
+) -> tuple[list[Path], list[Path], list[str]]:
+    """Each view's files `<code><suffix>` in `folder` for the writers `names`; returns
+    (the paths, the paths rewritten, the writers' warnings).
+
+    A file whose view, templates and render code are unchanged since it was written is
+    not rendered again (digests per file in .render-digests.json). Files of other writers
+    (a `--formats html,md` run after a full one) are kept while they are current and
+    removed once their unit's report changed, so the folder never holds an outdated
+    document; files of units no longer listed are removed."""
     digests_path = folder / ".render-digests.json"
     try:
         previous = json.loads(digests_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    templates = _renderer_digest()
-    digests, paths = {}, []
+    renderer = _renderer_digest(home_root)
+    suffixes = {w.name: w.suffix for w in WRITERS.values()}
+    digests: dict[str, str] = {}
+    paths: list[Path] = []
+    todo: dict[str, list[str]] = {}
     for code, view in views.items():
-        key = view.key if isinstance(view, LazyView) else repr(view)
-        digest = hashlib.sha256(f"{templates}|{fmt.code}|{key}".encode()).hexdigest()
-        digests[code] = digest
-        html_path, md_path = folder / f"{code}.html", folder / f"{code}.md"
-        paths += [html_path, md_path]
-        if previous.get(code) == digest and html_path.exists() and md_path.exists():
-            continue
-        html, md = render_pair(env, fmt, view.make() if isinstance(view, LazyView) else view)
-        _write_if_changed(html_path, html)
-        _write_if_changed(md_path, md)
+        digest = hashlib.sha256(f"{renderer}|{fmt.code}|{view_key(view)}".encode()).hexdigest()
+        for name in suffixes:
+            key, path = f"{code}|{name}", folder / f"{code}{suffixes[name]}"
+            if name in names:
+                digests[key] = digest
+                paths.append(path)
+                if previous.get(key) != digest or not path.exists():
+                    todo.setdefault(code, []).append(name)
+            elif previous.get(key) == digest and path.exists():
+                digests[key] = digest  # another writer's file, still current: kept
+            elif path.exists():
+                path.unlink()  # another writer's file of a changed report: outdated
+    written: list[Path] = []
+    warnings: list[str] = []
+
+    def save(code: str, data: dict[str, bytes]) -> None:
+        for name, blob in data.items():
+            path = folder / f"{code}{suffixes[name]}"
+            if not (path.exists() and path.stat().st_size == len(blob) and path.read_bytes() == blob):
+                write_atomic(path, blob)
+                written.append(path)
+
+    if workers > 1 and len(todo) >= 2 * workers:
+        # Documents are CPU-bound (WeasyPrint, zip): separate processes pay on 2+ cores.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            jobs = {
+                code: pool.submit(_render_unit, fmt, home_root, wanted, resolve(views[code]))
+                for code, wanted in todo.items()
+            }
+            for code, job in jobs.items():
+                data, found = job.result()
+                save(code, data)
+                warnings += found
+    else:
+        ctx = RenderContext(fmt, home_root)
+        for code, wanted in todo.items():
+            view = resolve(views[code])
+            save(code, {name: WRITERS[name].render(view, ctx) for name in wanted})
+        warnings += ctx.warnings
+    folder.mkdir(parents=True, exist_ok=True)
     write_atomic(digests_path, json.dumps(digests, sort_keys=True))
-    # A unit no longer accepted must not keep last run's report.
-    keep = {p.name for p in paths}
-    if folder.is_dir():
-        for stale in folder.iterdir():
-            if stale.name not in keep and stale.suffix in {".html", ".md"}:
-                stale.unlink()
+    listed = {f"{code}{suffix}" for code in views for suffix in suffixes.values()}
+    for stale in folder.iterdir():
+        if stale.name not in listed and stale.suffix in suffixes.values():
+            stale.unlink()
+    return paths, written, warnings
+
+
+def write_units(
+    out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=QUICK
+) -> list[Path]:
+    """Each unit's report.html/.md. A unit whose view and templates are unchanged since the
+    last run is not rendered again (a re-run after one file changed stays cheap)."""
+    paths, _, _ = _write_set(out / "units", fmt, views, _names(formats, quick=True), None)
     return paths
 
 
+def document_workers() -> int:
+    """Processes for unit documents: NIANBAO_DOCUMENT_WORKERS, else one per core."""
+    return max(1, int(os.environ.get("NIANBAO_DOCUMENT_WORKERS") or os.cpu_count() or 1))
+
+
+def write_publication(
+    out: Path,
+    fmt: ReportFormat,
+    district: ReportView,
+    units: dict[str, ReportView | LazyView],
+    home_root: Path | None,
+    formats=BUNDLE,
+) -> dict:
+    """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and units/<code>.*.
+    Returns the paths written and kept, and the writers' warnings."""
+    names = _names(formats, quick=False)
+    folder = out / PUBLISH
+    district_paths, district_written, warnings = _write_set(
+        folder, fmt, {"report": district}, names, home_root
+    )
+    unit_paths, unit_written, unit_warnings = _write_set(
+        folder / "units", fmt, units, names, home_root, workers=document_workers()
+    )
+    return {
+        "district": district_paths,
+        "units": unit_paths,
+        "written": district_written + unit_written,
+        "warnings": warnings + unit_warnings,
+    }
+
+
+STATUS_EXTRA = ["name", "status_text"]
+
+
 def write_status(out: Path, status: pd.DataFrame) -> Path:
+    """unit,status,errors,warnings as tools read them, then the unit's name and the Chinese status word."""
+    frame = status[STATUS_COLUMNS].copy()
+    frame["name"] = status["name"]
+    frame["status_text"] = status["status"].map(STATUS_TEXT)
     buffer = io.StringIO()
-    status[STATUS_COLUMNS].to_csv(buffer, index=False, lineterminator="\n")
-    return _write_if_changed(out / "status.csv", buffer.getvalue())
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return write_if_changed(out / "status.csv", buffer.getvalue())
 
 
 def write_validation(
@@ -92,8 +232,9 @@ def write_validation(
     fmt: ReportFormat,
     status: pd.DataFrame,
     messages: list[Message],
-    versions: dict[str, str],
+    versions: dict[str, tuple[str, str]],
 ) -> Path:
+    """versions: unit -> (sha256, received_at) of the file in use."""
     by_unit: dict[str, list[Message]] = {}
     other = []
     for m in messages:
@@ -104,7 +245,9 @@ def write_validation(
     units = [
         {
             "code": r.unit, "name": r.name, "status": r.status, "file": r.file, "errors": r.errors,
-            "warnings": r.warnings, "messages": by_unit.get(r.unit, []), "version": versions.get(r.unit, ""),
+            "warnings": r.warnings, "messages": by_unit.get(r.unit, []),
+            "version": (f"版本 {versions[r.unit][0][:12]}，接收于 {beijing_time(versions[r.unit][1])}"
+                        if r.unit in versions else ""),
         }
         for r in status.itertuples()
     ]  # fmt: skip
@@ -114,12 +257,13 @@ def write_validation(
         "errors": sum(m.severity == "ERROR" for m in messages),
         "warnings": sum(m.severity == "WARNING" for m in messages),
     }
+    left_out = {s: status[status["status"] == s]["name"].tolist() for s in ("rejected", "missing")}
     html = (
         environment()
         .get_template("shared/validation.html.j2")
         .render(
             district=district, year=year, format_name=fmt.name, units=units, counts=counts,
-            status_text=STATUS_TEXT, other_messages=other,
+            status_text=STATUS_TEXT, other_messages=other, left_out=left_out,
         )
     )  # fmt: skip
-    return _write_if_changed(out / "validation.html", html)
+    return write_if_changed(out / "validation.html", html)

@@ -11,9 +11,6 @@ or a name inside a sentence); see schemas/text.py.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +19,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.render.layout import html_grids, plain_tables
+from pipeline.render.model import (
+    LazyView,
+    Para,
+    Record,
+    ReportView,
+    SectionView,
+    coverage_in_report,
+    publication_record,
+)
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
@@ -59,60 +65,21 @@ def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in strip_controls(text).split("\n") if line.strip()]
 
 
-@dataclass
-class SectionView:
-    code: str
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    grids: list = field(default_factory=list)
-    plain_tables: list = field(default_factory=list)
-    # Paragraphs the office wrote (its Markdown is kept) rather than a unit (shown literally).
-    office: bool = False
-
-
-@dataclass
-class LazyView:
-    """A unit's report view, built only when the report must be rendered again:
-    `key` captures everything the view is made from."""
-
-    key: str
-    make: Callable[[], ReportView]
-
-
-@dataclass
-class ReportView:
-    title: str
-    year: int
-    government: str
-    format_name: str
-    record: dict[str, str]
-    preamble: list[str]
-    sections: list[SectionView]
-    coverage: dict | None = None
-
-
 def section_views(
     fmt: ReportFormat, sections: dict[str, pd.DataFrame], scope: str, texts: dict[str, str], *, office: bool
 ):
     views = []
     for section in fmt.sections:
-        view = SectionView(section.code, section.heading, office=office)
+        view = SectionView(section.code, section.heading)
         if section.table:
             table = fmt.tables[section.table]
             values = values_for(sections[section.table], scope)
             view.grids = html_grids(table, values)
             view.plain_tables = plain_tables(table, values)
         else:
-            view.paragraphs = paragraphs(texts.get(section.code, ""))
+            view.items = [Para(text, office=office) for text in paragraphs(texts.get(section.code, ""))]
         views.append(view)
     return views
-
-
-def render_pair(env: Environment, fmt: ReportFormat, view: ReportView) -> tuple[str, str]:
-    html = env.get_template(f"{fmt.template_dir}/report.html.j2").render(report=view)
-    md = env.get_template(f"{fmt.template_dir}/report.md.j2").render(report=view)
-    # Template control lines leave runs of blank lines; Markdown needs at most one.
-    return html, re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
 
 
 def office_texts(home_root: Path, year: int) -> dict[str, str]:
@@ -145,16 +112,6 @@ def district_texts(
     return out
 
 
-def publication_record(config: dict, year: int, issuer: str) -> dict[str, str]:
-    record = config.get("publication", {}).get(str(year), {})
-    return {
-        "number": str(record.get("number", "")),
-        "date": str(record.get("date", "")),
-        "issuer": str(record.get("issuer", issuer)),
-        "validity": str(record.get("validity", "")),
-    }
-
-
 def district_title(config: dict, year: int) -> str:
     override = config.get("title")
     if override:
@@ -185,39 +142,48 @@ def build_views(
         env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)
     )
     texts = district_texts(env, fmt, year, written, sections, config, home_root)
-    by_status = {s: status[status["status"] == s] for s in ("accepted", "rejected", "missing")}
-    coverage = {
-        "expected": len(status),
-        "accepted": by_status["accepted"]["name"].tolist(),
-        "rejected": by_status["rejected"]["name"].tolist(),
-        "missing": by_status["missing"]["name"].tolist(),
-    }
+    accepted = status[status["status"] == "accepted"]
+    title = district_title(config, year)
     district = ReportView(
-        title=district_title(config, year),
+        kind="district",
+        title=title,
         year=year,
         government=config["government"],
         format_name=fmt.name,
-        record=publication_record(config, year, config["government"]),
-        preamble=preamble,
+        record=publication_record(config, year, title, config["government"]),
+        preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, DISTRICT, texts, office=True),
-        coverage=coverage,
+        coverage=coverage(status) if coverage_in_report(config) else None,
     )
     narrative = sections[NARRATIVE_TABLE]
     units = {}
-    for code, name in zip(by_status["accepted"]["unit"], by_status["accepted"]["name"]):
+    final = district.record.final
+    for code, name in zip(accepted["unit"], accepted["name"]):
         unit_texts = {row: text for (row, _), text in values_for(narrative, code).items()}
-        inputs = (name, year, preamble, unit_texts, {t: values_for(sections[t], code) for t in fmt.tables})
-        units[code] = LazyView(key=repr(inputs), make=partial(unit_view, fmt, sections, code, *inputs[:4]))
+        figures = {t: values_for(sections[t], code) for t in fmt.tables}
+        inputs = (name, year, preamble, unit_texts, final, figures)
+        units[code] = LazyView(key=repr(inputs), make=partial(unit_view, fmt, sections, code, *inputs[:5]))
     return district, units
 
 
-def unit_view(fmt, sections, code: str, name: str, year: int, preamble: list[str], texts: dict) -> ReportView:
+def unit_view(
+    fmt, sections, code: str, name: str, year: int, preamble: list[str], texts: dict, final: bool
+) -> ReportView:
+    title = f"{name}{year}年政府信息公开工作年度报告"
+    # A unit's report has no 文号 of its own here; it is a draft or final with the year.
+    record = Record(title=title, issuer=name, final=final)
     return ReportView(
-        title=f"{name}{year}年政府信息公开工作年度报告",
+        kind="unit",
+        title=title,
         year=year,
         government=name,
         format_name=fmt.name,
-        record=publication_record({}, year, name),
-        preamble=preamble,
+        record=record,
+        preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, code, texts, office=False),
     )
+
+
+def coverage(status: pd.DataFrame) -> dict:
+    by = {s: status[status["status"] == s]["name"].tolist() for s in ("accepted", "rejected", "missing")}
+    return {"expected": len(status), **by}

@@ -1,12 +1,54 @@
-"""Report assets: the district report, each unit's report, the validation report."""
+"""Report assets: the district report, each unit's report, the validation report.
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+The publication documents (DOCX, PDF) are built downstream by
+pipeline/defs/assets/documents.py, so these never wait for them."""
+
+from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, MetadataValue, multi_asset
 
 from pipeline.defs.assets.common import OWNER, progress, year_of
 from pipeline.defs.assets.sections import SECTION_ASSETS
 from pipeline.defs.assets.validation import submission_status, validated_submissions
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
+
+ALL_FORMATS = ["html", "md", "docx", "pdf"]
+
+
+class OutputsConfig(Config):
+    """Which writers run (`nianbao build --formats`); the default is every one."""
+
+    formats: list[str] = ALL_FORMATS
+
+
+def outputs_run_config(formats) -> dict:
+    """Run config choosing the writers of the report and publication assets."""
+    chosen = {"config": {"formats": list(formats)}}
+    return {"ops": {"reports": chosen, "publication_bundle": chosen}}
+
+
+def load_views(data_home, year: int):
+    """The year's format, the district view, the unit views and the status frame, from the warehouse."""
+    from pipeline.render.reports import build_views
+    from pipeline.warehouse import Warehouse
+    from schemas import format_for_year
+    from schemas.base import NARRATIVE_TABLE
+
+    config = data_home.config()
+    fmt = format_for_year(year, data_home.root)
+    warehouse = Warehouse.of(data_home, year)
+    frames = {key: warehouse.read_section(key) for key in SECTION_ASSETS}
+    sections = {
+        code: frame[frame["table"] == code] for frame in frames.values() for code in frame["table"].unique()
+    }
+    for code in [*fmt.tables, NARRATIVE_TABLE]:
+        sections.setdefault(code, frames["narrative"].iloc[0:0])
+    status = warehouse.read("status")
+    district, units = build_views(fmt, year, config, sections, status, data_home.root)
+    return fmt, district, units, status
+
+
+def _paths(paths) -> MetadataValue:
+    return MetadataValue.json(sorted(str(p) for p in paths))
 
 
 @multi_asset(
@@ -23,52 +65,45 @@ from pipeline.defs.resources import NianbaoHome
     ],
     partitions_def=yearly_partitions,
 )  # fmt: skip
-def reports(context: AssetExecutionContext, home: NianbaoHome):
+def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
     from pipeline.render.outputs import write_district, write_units, write_validation
-    from pipeline.render.reports import build_views
     from pipeline.warehouse import Warehouse
-    from schemas import format_for_year
-    from schemas.base import NARRATIVE_TABLE
 
     data_home, year = home.home(), year_of(context)
-    config = data_home.config()
-    fmt = format_for_year(year, data_home.root)
-    warehouse = Warehouse.of(data_home, year)
-    frames = {key: warehouse.read_section(key) for key in SECTION_ASSETS}
-    sections = {
-        code: frame[frame["table"] == code] for frame in frames.values() for code in frame["table"].unique()
-    }
-    for code in [*fmt.tables, NARRATIVE_TABLE]:
-        sections.setdefault(code, frames["narrative"].iloc[0:0])
-    status = warehouse.read("status")
+    fmt, district, units, status = load_views(data_home, year)
     out = data_home.reports_dir(year)
 
-    district, units = build_views(fmt, year, config, sections, status, data_home.root)
-    html, md, text = write_district(out, fmt, district)
-    progress(context, f"已生成全区报告：{html}")
+    written = write_district(out, fmt, district, config.formats)
+    md_path = written.get("md")
+    progress(
+        context, f"已生成全区报告：{'、'.join(str(p) for p in written.values()) or '（未选择 html、md）'}"
+    )
+    metadata = {name: MetadataValue.path(str(path)) for name, path in written.items()}
+    if md_path is not None:
+        metadata["preview"] = MetadataValue.md(md_path.read_text(encoding="utf-8"))
     yield MaterializeResult(
         asset_key="district_report",
-        metadata={
-            "html": MetadataValue.path(str(html)),
-            "markdown": MetadataValue.path(str(md)),
-            "preview": MetadataValue.md(text),
-            "units_accepted": len(units),
-        },
+        metadata={**metadata, "files": _paths(written.values()), "units_accepted": len(units)},
     )
-    paths = write_units(out, fmt, units)
+    paths = write_units(out, fmt, units, config.formats)
     progress(context, f"已生成 {len(units)} 个单位的报告")
     yield MaterializeResult(
         asset_key="unit_reports",
-        metadata={"reports": len(units), "folder": MetadataValue.path(str(out / "units"))},
+        metadata={
+            "reports": len(units),
+            "folder": MetadataValue.path(str(out / "units")),
+            "files": _paths(paths),
+        },
     )
+    warehouse = Warehouse.of(data_home, year)
     files = warehouse.read("files")
     in_use = files[files["in_use"]]
-    versions = {r.unit: f"版本 {r.sha256[:12]}，接收于 {r.received_at}" for r in in_use.itertuples()}
+    versions = {r.unit: (r.sha256, r.received_at) for r in in_use.itertuples()}
     path = write_validation(
-        out, district=config["district"], year=year, fmt=fmt, status=status,
+        out, district=data_home.config()["district"], year=year, fmt=fmt, status=status,
         messages=warehouse.read_messages("messages"), versions=versions,
     )  # fmt: skip
     yield MaterializeResult(
         asset_key="validation_report",
-        metadata={"html": MetadataValue.path(str(path)), "unit_files": len(paths)},
+        metadata={"html": MetadataValue.path(str(path)), "files": _paths([path]), "unit_files": len(paths)},
     )

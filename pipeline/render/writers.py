@@ -1,0 +1,102 @@
+"""The writers: each turns one report view into the bytes of one output type.
+
+Adding an output type is one `register(Writer(...))` with a function
+`(view, context) -> bytes`. `document=True` marks a publication document (slow to
+make): it is written by the documents asset into reports/<year>/publish/, after
+the reports, so the HTML and Markdown never wait for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment
+
+from pipeline.render.model import ReportView
+from pipeline.render.reports import environment
+from schemas.base import ReportFormat
+
+
+@dataclass
+class RenderContext:
+    fmt: ReportFormat
+    home_root: Path | None = None
+    env: Environment = field(default_factory=environment)
+    # Warnings a writer met (e.g. WeasyPrint's), for the asset's metadata and the tests.
+    warnings: list[str] = field(default_factory=list)
+
+    def html(self, view: ReportView, *, document: bool = False) -> str:
+        print_css = ""
+        if document:
+            from pipeline.render.pdf import print_css as make_print_css
+
+            print_css = make_print_css(view, self.home_root)
+        template = self.env.get_template(f"{self.fmt.template_dir}/report.html.j2")
+        return template.render(report=view, document=document, print_css=print_css)
+
+    def markdown(self, view: ReportView) -> str:
+        md = self.env.get_template(f"{self.fmt.template_dir}/report.md.j2").render(report=view)
+        # Template control lines leave runs of blank lines; Markdown needs at most one.
+        return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Writer:
+    name: str
+    suffix: str
+    render: Callable[[ReportView, RenderContext], bytes]
+    document: bool = False
+    media_type: str = "application/octet-stream"
+
+
+WRITERS: dict[str, Writer] = {}
+
+
+def register(writer: Writer) -> Writer:
+    WRITERS[writer.name] = writer
+    return writer
+
+
+def _docx(view: ReportView, ctx: RenderContext) -> bytes:
+    from pipeline.render.docx import render_docx
+
+    return render_docx(view, ctx.fmt.template_dir, ctx.home_root)
+
+
+def _pdf(view: ReportView, ctx: RenderContext) -> bytes:
+    from pipeline.render.pdf import render_pdf
+
+    data, warnings = render_pdf(ctx.html(view, document=True), view, ctx.home_root)
+    ctx.warnings += warnings
+    return data
+
+
+register(Writer("html", ".html", lambda v, ctx: ctx.html(v).encode("utf-8"), media_type="text/html"))
+register(Writer("md", ".md", lambda v, ctx: ctx.markdown(v).encode("utf-8"), media_type="text/markdown"))
+register(
+    Writer(
+        "docx",
+        ".docx",
+        _docx,
+        document=True,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+)
+register(Writer("pdf", ".pdf", _pdf, document=True, media_type="application/pdf"))
+
+# The publication bundle (reports/<year>/publish/): the page a portal shows, and the documents.
+BUNDLE = ("html", "docx", "pdf")
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    """`--formats html,md,docx,pdf` (default: every writer); unknown names are refused in Chinese."""
+    if not text:
+        return tuple(WRITERS)
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in WRITERS]
+    if unknown:
+        raise ValueError(f"未知的输出格式：{'、'.join(unknown)}。可用的格式：{'、'.join(WRITERS)}。")
+    return names

@@ -30,7 +30,7 @@ def test_readme_rules_table_is_the_catalogues():
 def readme_rules() -> dict[str, str]:
     """Rule id -> severity word, from the README's rules table (one row per id)."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| ([FNL]\d+) \| [^|]+ \| (错误|提醒)[^|]* \|$", text, flags=re.M)
+    rows = re.findall(r"^\| ([A-Z]\d+) \| [^|]+ \| (错误|提醒)[^|]* \|$", text, flags=re.M)
     return dict(rows)
 
 

@@ -213,12 +213,19 @@ def cmd_verify(args) -> int:
 def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
 
+    from pipeline.render.writers import parse_formats
+
+    try:
+        formats = parse_formats(args.formats)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     target = Path(args.home or "build/demo").resolve()
     homes = make_demo_homes(target, fresh=args.fresh)
     for home, years, _kept in homes:
         for year in years:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
-            if not build_year(home, year):
+            if not build_year(home, year, formats=formats):
                 return 1
     print("\n演示数据目录：")
     for home, years, _kept in homes:
@@ -322,6 +329,7 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="生成演示数据目录并编制所有演示年度")
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
     d.add_argument("--fresh", action="store_true", help="删除已有的演示目录（含门户令牌和上传）后重新生成")
+    d.add_argument("--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部）")
     d.set_defaults(func=cmd_demo)
     from pipeline.portal.cli import register  # light: the portal's own modules load when it runs
 

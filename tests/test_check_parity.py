@@ -33,7 +33,7 @@ def build_lines(home: Home, year: int, unit: str) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_homes(tmp_path_factory):
     target = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--home", str(target)]) == 0
+    assert main(["demo", "--home", str(target), "--formats", "html,md"]) == 0
     return [Home.resolve(p) for p in sorted(target.iterdir())]
 
 

@@ -212,7 +212,6 @@ def cmd_verify(args) -> int:
 
 def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
-
     from pipeline.render.writers import parse_formats
 
     try:

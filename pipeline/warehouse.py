@@ -20,6 +20,14 @@ from schemas.messages import MESSAGE_FIELDS, Message
 from schemas.rules.context import CellFrame
 
 
+class Contract(pa.DataFrameModel):
+    """A warehouse table: exactly its columns, coerced to their types when written."""
+
+    class Config:
+        strict = True
+        coerce = True
+
+
 class UnitsTable(pa.DataFrameModel):
     """本年度应报送的单位（单位名册中该年度有效的单位）。"""
 
@@ -40,7 +48,7 @@ class CellsTable(CellFrame):
         coerce = True
 
 
-class FilesTable(pa.DataFrameModel):
+class FilesTable(Contract):
     """本年度收到的每一个文件：在用的一个，以及被新版本替换的。"""
 
     unit: Series[str] = pa.Field(description="单位代码")
@@ -51,12 +59,8 @@ class FilesTable(pa.DataFrameModel):
     in_use: Series[bool] = pa.Field(description="是否为该单位在用的版本")
     reader: Series[str] = pa.Field(description="读取器版本")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class MessagesTable(pa.DataFrameModel):
+class MessagesTable(Contract):
     """校验消息：单位、文件、位置、规则编号与说明。"""
 
     severity: Series[str] = pa.Field(isin=["ERROR", "WARNING"], description="ERROR 退回；WARNING 提醒")
@@ -68,12 +72,8 @@ class MessagesTable(pa.DataFrameModel):
     location: Series[str] = pa.Field(description="单元格或 CSV 行号")
     text: Series[str] = pa.Field(description="说明")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class AcceptedTable(pa.DataFrameModel):
+class AcceptedTable(Contract):
     """已采用单位的有效单元格（计入汇总）。"""
 
     unit: Series[str] = pa.Field(description="单位代码")
@@ -84,12 +84,8 @@ class AcceptedTable(pa.DataFrameModel):
     number: Series[float] = pa.Field(nullable=True, description="数值（文字为空）")
     kind: Series[str] = pa.Field(description="单元格类型")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class StatusTable(pa.DataFrameModel):
+class StatusTable(Contract):
     """各单位报送状态。"""
 
     unit: Series[str] = pa.Field(description="单位代码")
@@ -99,12 +95,8 @@ class StatusTable(pa.DataFrameModel):
     name: Series[str] = pa.Field(description="单位名称")
     file: Series[str] = pa.Field(description="在用文件")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class SectionTable(pa.DataFrameModel):
+class SectionTable(Contract):
     """报告一部分的数值：各单位（scope = 单位代码）与全区合计（scope = district）。"""
 
     scope: Series[str] = pa.Field(description="district 或单位代码")
@@ -113,12 +105,8 @@ class SectionTable(pa.DataFrameModel):
     value: Series[str] = pa.Field(description="值")
     table: Series[str] = pa.Field(description="表代码")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class ProvenanceTable(pa.DataFrameModel):
+class ProvenanceTable(Contract):
     """全区每个数字的来源：各已采用单位的值、文件、内容哈希、工作表与单元格（或 CSV 行号）。"""
 
     table: Series[str] = pa.Field(description="表代码")
@@ -132,12 +120,8 @@ class ProvenanceTable(pa.DataFrameModel):
     sheet: Series[str] = pa.Field(description="工作表")
     location: Series[str] = pa.Field(description="单元格或 CSV 行号")
 
-    class Config:
-        strict = True
-        coerce = True
 
-
-class YoyTable(pa.DataFrameModel):
+class YoyTable(Contract):
     """与上年比较：全区（scope = district）与各单位的每个数字、上年可比数字、增减与变化百分比。"""
 
     scope: Series[str] = pa.Field(description="district 或单位代码")
@@ -148,10 +132,6 @@ class YoyTable(pa.DataFrameModel):
     previous: Series[str] = pa.Field(description="上年（空：没有可比数字）")
     difference: Series[str] = pa.Field(description="增减")
     percent: Series[str] = pa.Field(description="变化百分比（一位小数；上年为 0 时为空）")
-
-    class Config:
-        strict = True
-        coerce = True
 
 
 @dataclass(frozen=True)

@@ -115,9 +115,8 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
     gives them. Without a home (a national year checked alone) the registry and
     last year's figures are not consulted."""
-    from pipeline.steps.validate import home_settings, previous_year
+    from pipeline.steps.validate import check_isolated, home_settings, previous_year
     from schemas import format_for_year
-    from schemas.rules import check_cells
 
     registry = home.registry() if home is not None else None
     label = registry.label(unit) if registry is not None else unit
@@ -135,16 +134,6 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
         names = registry.names() if registry is not None else {}
         # The office's thresholds, as the build uses them (parity between the doors).
         settings = home_settings(home) if home is not None else None
-        try:
-            checked = check_cells(
-                cells,
-                fmt,
-                unit_names=names,
-                previous=previous,
-                previous_format=previous_format,
-                settings=settings,
-            )
-            messages += cap_messages(checked.messages)
-        except Exception as exc:  # noqa: BLE001 - a rule crashing on one file is that file's problem
-            messages.append(origin.problem("F15.unexpected", error=type(exc).__name__))
+        # The build's own call: the same rules, caps and F15 for a rule that breaks on this file.
+        messages += check_isolated(cells, fmt, names, previous, previous_format, settings).messages
     return FileReport(unit, label, name, sha, parsed.cells, sort_messages(messages))

@@ -117,7 +117,7 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     expected = registry.active(year)
     previous, previous_format = previous_year(home, year)
     settings = home_settings(home)
-    checked = _check_isolated(intake.cells, fmt, names, previous, previous_format, settings)
+    checked = check_isolated(intake.cells, fmt, names, previous, previous_format, settings)
     in_use = intake.files[intake.files["in_use"]]
     file_of = dict(zip(in_use["unit"], in_use["file"]))
     note = carry_over_note(home, year, fmt, previous, previous_format) if not intake.cells.empty else []
@@ -144,7 +144,7 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     return Validation(accepted=accepted.reset_index(drop=True), messages=messages, status=status)
 
 
-def _check_isolated(cells, fmt, names, previous, previous_format, settings=None) -> Checked:
+def check_isolated(cells, fmt, names, previous, previous_format, settings=None) -> Checked:
     """The rules over every unit at once; should that fail, unit by unit, so that a
     unit whose cells break a rule's code is rejected (F15) and the others still build."""
     try:
@@ -156,7 +156,7 @@ def _check_isolated(cells, fmt, names, previous, previous_format, settings=None)
             previous_format=previous_format,
             settings=settings,
         )
-        return Checked(checked.cells, _capped_per_file(checked.messages))
+        return Checked(checked.cells, cap_messages(checked.messages))
     except Exception:  # noqa: BLE001 - find the unit it was, below
         pass
     frames, messages = [], []
@@ -171,14 +171,10 @@ def _check_isolated(cells, fmt, names, previous, previous_format, settings=None)
                 settings=settings,
             )
             frames.append(checked.cells)
-            messages += _capped_per_file(checked.messages)
+            messages += cap_messages(checked.messages)
         except Exception as exc:  # noqa: BLE001 - this unit's file is the problem, not the year
             file = str(part["file"].iloc[0]) if len(part) else ""
             origin = FileOrigin(str(unit), unit_label(str(unit), names.get(str(unit))), file)
             messages.append(origin.problem("F15.unexpected", error=type(exc).__name__))
     frame = pd.concat(frames, ignore_index=True) if frames else prepare(cells.iloc[0:0], fmt)
     return Checked(frame, messages)
-
-
-def _capped_per_file(messages: list[Message]) -> list[Message]:
-    return cap_messages(messages)

@@ -15,8 +15,9 @@ from pipeline.workbook.writer import write_template
 from schemas import format_for_year
 
 
-def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
-    """A home of `units` synthetic units for `year`: filled workbooks, or interchange CSV files."""
+def bench_home(out: Path, units: int) -> list[str]:
+    """An empty home (home.toml, a registry of `units` units) at `out`, replacing what was
+    there; returns the unit codes."""
     if out.exists():
         shutil.rmtree(out)
     (out / "registry").mkdir(parents=True)
@@ -26,6 +27,12 @@ def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
     codes = [f"U{i:04d}" for i in range(units)]
     lines = ["code,name,kind,first_year,last_year"] + [f"{c},基准单位{c},部门,2008," for c in codes]
     (out / "registry" / "units.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return codes
+
+
+def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
+    """A home of `units` synthetic units for `year`: filled workbooks, or interchange CSV files."""
+    codes = bench_home(out, units)
     fmt = format_for_year(year)
     for code in codes:
         cells = submission(fmt, f"基准单位{code}", year, random.Random(code), UnitHistory())

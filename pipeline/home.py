@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +109,24 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def link_atomic(source: Path, path: Path) -> Path:
+    """`path` becomes the same file as `source` (a hard link, through a temporary name);
+    a copy where links are not possible. Files here are only ever replaced by rename,
+    never edited in place, so the two names cannot drift apart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        os.link(source, tmp)
+    except OSError:
+        return write_atomic(path, source.read_bytes())
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

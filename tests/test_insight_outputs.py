@@ -173,3 +173,12 @@ def test_before_publication_the_snapshot_follows_the_build(tmp_path):
     assert log.empty  # not yet published: the snapshot simply follows
     log = update(home.root, 2025, config, FORMAT, {"proactive": frame}, files, {}, today=date(2026, 4, 1))
     assert list(log["published"]) == ["5"] and list(log["corrected"]) == ["3"]
+
+
+def test_review_page_of_a_first_year_has_the_table_and_no_chart(home):
+    """One year on record is no trend: the figures are listed, no one-point chart is drawn."""
+    assert build(home, 2025).success
+    html = (home.reports_dir(2025) / "review.html").read_text(encoding="utf-8")
+    assert "<svg" not in html
+    assert "只有 2025 年度一年的数字，尚无趋势图" in html
+    assert "<caption>政府信息公开申请</caption>" in html

@@ -231,3 +231,18 @@ def test_a_quick_build_keeps_current_documents_and_drops_outdated_ones(tmp_path)
         "report.html", "units/A.html", "units/B.docx", "units/B.html", "units/B.pdf",
     ]  # fmt: skip
     assert rewritten(build(home, YEAR, ALL)) == {"report.docx", "report.pdf", "units/A.docx", "units/A.pdf"}
+
+
+def test_the_bundles_unit_pages_are_the_reports_pages_linked_not_rendered_again(tmp_path):
+    home = small_home(tmp_path / "home")
+    build(home, YEAR, ("html", "md"))
+    out = home.reports_dir(YEAR)
+    for code in ("A", "B"):
+        page, published = out / "units" / f"{code}.html", out / "publish" / "units" / f"{code}.html"
+        assert published.read_bytes() == page.read_bytes()
+        assert published.stat().st_ino == page.stat().st_ino  # one file, two names
+    hand_in(home, YEAR, "A", "a.csv", to_csv(valid_cells(YEAR, seed=9)))
+    build(home, YEAR, ("html", "md"))
+    # A's page was replaced (a new file by rename): the bundle follows it; B's is untouched.
+    a, published_a = out / "units" / "A.html", out / "publish" / "units" / "A.html"
+    assert published_a.read_bytes() == a.read_bytes() and published_a.stat().st_ino == a.stat().st_ino

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.home import write_atomic
+from pipeline.home import link_atomic, write_atomic
 from pipeline.render.model import LazyView, ReportView, resolve, view_key
 from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
@@ -95,6 +95,34 @@ def _render_unit(fmt: ReportFormat, home_root: Path | None, names: list[str], vi
     return {name: WRITERS[name].render(view, ctx) for name in names}, ctx.warnings
 
 
+def _read_digests(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / ".render-digests.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+class _Reusable:
+    """The quick outputs (reports/<year>/units/) current for a view: the publication
+    bundle links them instead of rendering the same page twice (1,000 units' HTML
+    took seconds)."""
+
+    def __init__(self, folder: Path, fmt: ReportFormat):
+        self.folder, self.fmt = folder, fmt
+        self.digests = _read_digests(folder)
+        self.renderer = _renderer_digest(None)  # write_units renders without the home's files
+
+    def link(self, code: str, view: ReportView | LazyView, name: str, target_folder: Path) -> bool:
+        if name not in QUICK:
+            return False
+        digest = hashlib.sha256(f"{self.renderer}|{self.fmt.code}|{view_key(view)}".encode()).hexdigest()
+        source = self.folder / f"{code}{WRITERS[name].suffix}"
+        if self.digests.get(f"{code}|{name}") != digest or not source.is_file():
+            return False
+        link_atomic(source, target_folder / source.name)
+        return True
+
+
 def _write_set(
     folder: Path,
     fmt: ReportFormat,
@@ -103,6 +131,7 @@ def _write_set(
     home_root: Path | None,
     *,
     workers: int = 1,
+    current: Path | None = None,
 ) -> tuple[list[Path], list[Path], list[str]]:
     """Each view's files `<code><suffix>` in `folder` for the writers `names`; returns
     (the paths, the paths rewritten, the writers' warnings).
@@ -111,13 +140,15 @@ def _write_set(
     not rendered again (digests per file in .render-digests.json). Files of other writers
     (a `--formats html,md` run after a full one) are kept while they are current and
     removed once their unit's report changed, so the folder never holds an outdated
-    document; files of units no longer listed are removed."""
+    document; files of units no longer listed are removed.
+
+    `current`: a folder of quick outputs written by `write_units` in this run; a file of
+    it whose digest matches is linked rather than rendered again (the bundle's HTML is
+    the same page as the report's)."""
     digests_path = folder / ".render-digests.json"
-    try:
-        previous = json.loads(digests_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = {}
+    previous = _read_digests(folder)
     renderer = _renderer_digest(home_root)
+    reusable = _Reusable(current, fmt) if current is not None else None
     suffixes = {w.name: w.suffix for w in WRITERS.values()}
     digests: dict[str, str] = {}
     paths: list[Path] = []
@@ -144,6 +175,14 @@ def _write_set(
             if not (path.exists() and path.stat().st_size == len(blob) and path.read_bytes() == blob):
                 write_atomic(path, blob)
                 written.append(path)
+
+    if reusable is not None:
+        for code in list(todo):
+            for name in [n for n in todo[code] if reusable.link(code, views[code], n, folder)]:
+                todo[code].remove(name)
+                written.append(folder / f"{code}{suffixes[name]}")
+            if not todo[code]:
+                del todo[code]
 
     if workers > 1 and len(todo) >= 2 * workers:
         # Documents are CPU-bound (WeasyPrint, zip): separate processes pay on 2+ cores.
@@ -201,7 +240,7 @@ def write_publication(
         folder, fmt, {"report": district}, names, home_root
     )
     unit_paths, unit_written, unit_warnings = _write_set(
-        folder / "units", fmt, units, names, home_root, workers=document_workers()
+        folder / "units", fmt, units, names, home_root, workers=document_workers(), current=out / "units"
     )
     return {
         "district": district_paths,

@@ -118,18 +118,24 @@ def trend_series(home_root: Path, year: int) -> tuple[list[int], dict]:
 
 def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
     """One line chart as inline SVG: text stays text (the browser's CJK fonts draw it),
-    no ids or dates that would differ between two builds of the same data."""
-    import matplotlib
+    no ids or dates that would differ between two builds of the same data.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a bare `Figure` with the SVG canvas: pyplot (its global figure manager
+    and GUI backend machinery) is not imported, and fixed margins replace
+    tight_layout, which draws every chart twice."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
 
-    with warnings.catch_warnings(), matplotlib.rc_context({
+    with warnings.catch_warnings(), rc_context({
         "svg.fonttype": "none", "svg.hashsalt": "nianbao", "font.size": 10,
         "font.family": ["Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans"],
     }):  # fmt: skip
         warnings.simplefilter("ignore")
-        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        fig = Figure(figsize=(6.4, 2.8))
+        FigureCanvasSVG(fig)
+        fig.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.12)
+        ax = fig.add_subplot()
         for label, values in lines.items():
             points = [(y, v) for y, v in zip(years, values) if v is not None]
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
@@ -138,10 +144,8 @@ def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
         ax.set_xticklabels([str(y) for y in years])
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
-        fig.tight_layout()
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     return svg.replace("<svg ", f'<svg role="img" aria-label="{title}趋势图（数据见下表）" ', 1)
@@ -226,8 +230,10 @@ def review_view(
             "more_total": f"{whole['number'].iloc[len(group):].sum():g}",
         })  # fmt: skip
     years, series = trends
+    # A trend needs two years: with one year on record the table says it all, and
+    # matplotlib (a quarter of a second to load) is not needed.
     charts = [
-        {"title": title, "svg": chart_svg(title, years, lines), "years": years,
+        {"title": title, "svg": chart_svg(title, years, lines) if len(years) >= 2 else "", "years": years,
          "lines": [{"label": k, "values": ["—" if v is None else f"{v:g}" for v in vals]} for k, vals in lines.items()]}
         for title, lines in series.items() if lines and years
     ]  # fmt: skip

@@ -1,0 +1,51 @@
+"""The home's instance class (pipeline/ops/storage.py): Dagster's SQLite storage and
+layout, with one open connection per database instead of one per event."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from dagster import AssetKey, DagsterInstance
+
+from pipeline.cli import build_year
+from pipeline.ops.instance import open_instance
+from pipeline.ops.storage import MAX_OPEN_SHARDS, HomeInstance, PooledSqliteEventLogStorage
+
+
+def test_the_home_instance_pools_connections_and_keeps_dagsters_layout(home, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert build_year(home, 2025, quiet=True, formats=("html", "md"))
+    with open_instance(home) as instance:
+        assert isinstance(instance, HomeInstance)
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        [record] = instance.get_run_records()
+        assert instance.get_latest_materialization_event(AssetKey("district_report")) is not None
+        run_id = record.dagster_run.run_id
+    # Dagster's own files, readable without nianbao: a run shard and the index.
+    runs = home.root / "dagster" / "history" / "runs"
+    with sqlite3.connect(runs / f"{run_id}.db") as db:
+        assert db.execute("select count(*) from event_logs").fetchone()[0] > 50
+    assert (runs / "index.db").exists()
+    # A plain Dagster instance on the same files (no instance_class) sees the same history.
+    plain = home.root / "plain"
+    plain.mkdir()
+    (plain / "dagster.yaml").write_text(
+        f"storage:\n  sqlite:\n    base_dir: {home.root / 'dagster'}\n", encoding="utf-8"
+    )
+    with DagsterInstance.from_config(str(plain)) as instance:
+        assert [r.dagster_run.run_id for r in instance.get_run_records()] == [run_id]
+
+
+def test_runs_after_a_wipe_and_many_shards_still_store_events(home, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with open_instance(home) as instance:
+        storage = instance.event_log_storage
+        for i in range(MAX_OPEN_SHARDS + 3):  # more runs than kept open: the oldest are closed
+            with storage.run_connection(f"run-{i}") as conn:
+                conn.exec_driver_sql("select 1")
+        assert len(storage._engines) <= MAX_OPEN_SHARDS
+        storage.wipe()  # deletes the shard files: no pooled connection may outlive them
+        assert set(storage._engines) <= {"index"}  # the index is emptied, not deleted
+    assert build_year(home, 2025, quiet=True, formats=("html", "md"))
+    with open_instance(home) as instance:
+        assert len(instance.get_run_records()) == 1

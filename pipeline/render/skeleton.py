@@ -31,9 +31,9 @@ OPEN, CLOSE = "\ue000", "\ue001"
 _SENTINEL = re.compile(f"{OPEN}(\\d+){CLOSE}")
 
 # Figures the skeleton must render exactly as the template does: a zero (which a
-# template might print otherwise) and text with everything either escaping changes,
-# control characters and line breaks, and the sentinel characters themselves.
-_HOSTILE = "<&>\"'|*_`\\[]~#-+=!1. \n\r\r\n\x00\x1b\x7f\u202e\u2028" + OPEN + "0" + CLOSE + OPEN
+# template might print otherwise) and text with letters, everything either escaping
+# changes, control characters and line breaks, and the sentinel characters themselves.
+_HOSTILE = "aZ中<&>\"'|*_`\\[]~#-+=!1. \n\r\r\n\x00\x1b\x7f\u202e\u2028" + OPEN + "0" + CLOSE + OPEN
 _ESCAPED_CACHE_SIZE = 10_000
 
 

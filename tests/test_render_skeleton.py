@@ -4,6 +4,7 @@ for is rendered as usual."""
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -173,3 +174,16 @@ def test_skeletons_follow_the_environment_and_an_edited_template():
     assert "data-b" not in renderer(edited, "grid_html").render(grid())
     templates[GRID] = GRID_SOURCE.replace("<table", "<table data-b")  # DictLoader reloads a changed source
     assert "data-b" in renderer(edited, "grid_html").render(grid())
+
+
+def test_a_grid_sent_to_a_worker_process_finds_the_skeleton_of_its_original():
+    """Publication documents are rendered in worker processes from pickled views."""
+    env = environment()
+    html = renderer(env, "grid_html")
+    table = NATIONAL.tables["applications"]
+    grid = html_grids(table, {})[0]
+    first = html.render(grid)
+    copy = pickle.loads(pickle.dumps(html_grids(table, {})[0]))
+    assert copy.shape is not grid.shape and copy.shape is not None
+    assert html.render(copy) == first
+    assert len(html._skeletons[env.get_template(GRID)]) == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from schemas.base import Block, Row, Table
 
@@ -64,13 +65,18 @@ def _fresh_cells(rows: tuple[tuple[Cell, ...], ...], figures) -> list[list[Cell]
 
 @dataclass(frozen=True, eq=False)
 class GridShape:
-    """A grid's cells with a Slot as the text of each figure's cell (compared by identity:
-    it is made once per table and keys the renderers' caches)."""
+    """A grid's cells with a Slot as the text of each figure's cell."""
 
     head: tuple[tuple[Cell, ...], ...]
     body: tuple[tuple[Cell, ...], ...]
     layout: str
     keys: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def signature(self) -> str:
+        """All a template can see of the shape: keys the renderers' skeletons by content,
+        so a shape sent to a worker process (a copy) finds the skeleton of its original."""
+        return repr(self)
 
     @classmethod
     def of(cls, grid: Grid) -> GridShape:
@@ -139,12 +145,18 @@ class Grid:
 
 @dataclass(frozen=True, eq=False)
 class PlainShape:
-    """A Markdown table with a Slot for each figure (compared by identity, as GridShape)."""
+    """A Markdown table with a Slot for each figure."""
 
     caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[str | Slot, ...], ...]
     keys: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def signature(self) -> str:
+        """All a template can see of the shape: keys the renderers' skeletons by content,
+        so a shape sent to a worker process (a copy) finds the skeleton of its original."""
+        return repr(self)
 
     @classmethod
     def of(cls, table: PlainTable) -> PlainShape:

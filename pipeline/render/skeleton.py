@@ -79,8 +79,8 @@ class TableRenderer:
         self.name = name
         self.variable = variable
         self.escape = escape
-        # template object -> shape -> its skeleton, or None where the template is rendered as usual
-        self._skeletons: WeakKeyDictionary[Template, dict[Any, Skeleton | None]] = WeakKeyDictionary()
+        # template object -> shape's signature -> its skeleton, or None where the template is rendered as usual
+        self._skeletons: WeakKeyDictionary[Template, dict[str, Skeleton | None]] = WeakKeyDictionary()
         self._escaped: dict[str, str] = {}  # figures repeat ("0", small counts): escape each once
 
     def render(self, table: Any, context: Context | None = None) -> RenderedTable:
@@ -95,9 +95,9 @@ class TableRenderer:
 
     def skeleton(self, template: Template, shape: Any) -> Skeleton | None:
         known = self._skeletons.setdefault(template, {})
-        if shape not in known:
-            known[shape] = self._make_skeleton(template, shape)
-        return known[shape]
+        if shape.signature not in known:
+            known[shape.signature] = self._make_skeleton(template, shape)
+        return known[shape.signature]
 
     def _make_skeleton(self, template: Template, shape: Any) -> Skeleton | None:
         count = len(shape.keys)

@@ -116,6 +116,8 @@ class TableRenderer:
         return template.render({self.variable: shape.sample(figures)})
 
     def _escape(self, text: str) -> str:
+        if type(text) is not str:
+            return self.escape(text)  # remembered by value, 1 and 1.0 would share an entry
         escaped = self._escaped.get(text)
         if escaped is None:
             if len(self._escaped) >= _ESCAPED_CACHE_SIZE:

@@ -3,11 +3,19 @@
 HTML templates get rows of cells with rowspan/colspan, as the official form
 merges them; Markdown templates get plain rows with indented labels. Computing
 the spans here keeps the templates to simple loops.
+
+Every report of a format has the same tables with other figures, so each table's
+layout is computed once as a *shape* (its cells with a `Slot` where a figure goes)
+and a report's grid is that shape plus its figures. The cells are made only when a
+reader asks for them; the renderers fill the figures into markup rendered once per
+shape (pipeline/render/skeleton.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from schemas.base import Block, Row, Table
 
@@ -32,30 +40,226 @@ class Cell:
         return ""
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Slot:
+    """Where a figure goes in a shape: the figure of `key`."""
+
+    key: tuple[str, str]
+
+
+def _slot_keys(rows) -> tuple[tuple[str, str], ...]:
+    return tuple(text.key for row in rows for text in row if isinstance(text, Slot))
+
+
+def _filled(texts, figures) -> list:
+    """`texts` with each Slot replaced by the next of `figures`."""
+    return [next(figures) if isinstance(text, Slot) else text for text in texts]
+
+
+def _fresh_cells(rows: tuple[tuple[Cell, ...], ...], figures) -> list[list[Cell]]:
+    """Copies of `rows`, each Slot replaced by the next of `figures`."""
+    return [
+        [replace(c, text=next(figures) if isinstance(c.text, Slot) else c.text) for c in row] for row in rows
+    ]
+
+
+@dataclass(frozen=True, eq=False)
+class GridShape:
+    """A grid's cells with a Slot as the text of each figure's cell."""
+
+    head: tuple[tuple[Cell, ...], ...]
+    body: tuple[tuple[Cell, ...], ...]
+    layout: str
+    keys: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def signature(self) -> str:
+        """All a template can see of the shape: keys the renderers' skeletons by content,
+        so a shape sent to a worker process (a copy) finds the skeleton of its original."""
+        return repr(self)
+
+    @classmethod
+    def of(cls, grid: Grid) -> GridShape:
+        head = tuple(tuple(row) for row in grid.head)
+        body = tuple(tuple(row) for row in grid.body)
+        return cls(head, body, grid.layout, _slot_keys([[c.text for c in row] for row in head + body]))
+
+    def cells(self, figures) -> tuple[list[list[Cell]], list[list[Cell]]]:
+        """Fresh cells (head, body) with `figures` in the slots, in reading order."""
+        it = iter(figures)
+        return _fresh_cells(self.head, it), _fresh_cells(self.body, it)
+
+    def sample(self, figures) -> Grid:
+        """An ordinary grid of this shape with `figures` (to render the shape's markup)."""
+        head, body = self.cells(figures)
+        return Grid(head, body, self.layout)
+
+
 class Grid:
-    head: list[list[Cell]] = field(default_factory=list)
-    body: list[list[Cell]] = field(default_factory=list)
-    layout: str = "blocks"  # the table's layout, for styling
+    """A table's header rows and body rows of cells, and its layout (for styling).
+
+    A grid is either given its cells, or made from a shape and its figures
+    (`Grid.filled`); the cells of the latter are made when first read, and from then
+    on it is an ordinary grid (its `shape` is None), whose lists a reader may change.
+    """
+
+    def __init__(self, head: list[list[Cell]] | None = None, body: list[list[Cell]] | None = None,
+                 layout: str = "blocks") -> None:  # fmt: skip
+        self._head = head if head is not None else []
+        self._body = body if body is not None else []
+        self.layout = layout
+        self.shape: GridShape | None = None
+        self.figures: tuple[str, ...] = ()
+
+    @classmethod
+    def filled(cls, shape: GridShape, figures: tuple[str, ...]) -> Grid:
+        grid = cls(layout=shape.layout)
+        grid.shape, grid.figures = shape, figures
+        return grid
+
+    def _cells(self) -> tuple[list[list[Cell]], list[list[Cell]]]:
+        if self.shape is not None:
+            self._head, self._body = self.shape.cells(self.figures)
+            self.shape, self.figures = None, ()
+        return self._head, self._body
+
+    @property
+    def head(self) -> list[list[Cell]]:
+        return self._cells()[0]
+
+    @property
+    def body(self) -> list[list[Cell]]:
+        return self._cells()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Grid):
+            return NotImplemented
+        return (self.head, self.body, self.layout) == (other.head, other.body, other.layout)
+
+    def __repr__(self) -> str:
+        # Part of a view's repr, which keys the render cache: it must show the content.
+        if self.shape is not None:
+            return f"Grid(shape={self.shape!r}, figures={self.figures!r})"
+        return f"Grid(head={self._head!r}, body={self._body!r}, layout={self.layout!r})"
 
 
-@dataclass
-class PlainTable:
-    """A Markdown-ready table: one header row, then rows (a caption above it, optional)."""
+@dataclass(frozen=True, eq=False)
+class PlainShape:
+    """A Markdown table with a Slot for each figure."""
 
     caption: str
-    header: list[str]
-    rows: list[list[str]]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str | Slot, ...], ...]
+    keys: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def signature(self) -> str:
+        """All a template can see of the shape: keys the renderers' skeletons by content,
+        so a shape sent to a worker process (a copy) finds the skeleton of its original."""
+        return repr(self)
+
+    @classmethod
+    def of(cls, table: PlainTable) -> PlainShape:
+        rows = tuple(tuple(row) for row in table.rows)
+        return cls(table.caption, tuple(table.header), rows, _slot_keys(rows))
+
+    def cells(self, figures) -> list[list[str]]:
+        it = iter(figures)
+        return [_filled(row, it) for row in self.rows]
+
+    def sample(self, figures) -> PlainTable:
+        return PlainTable(self.caption, list(self.header), self.cells(figures))
+
+
+class PlainTable:
+    """A Markdown-ready table: one header row, then rows (a caption above it, optional).
+    Like a Grid, either given its rows or made from a shape and its figures."""
+
+    def __init__(self, caption: str, header: list[str], rows: list[list[str]]) -> None:
+        self.caption = caption
+        self.header = header
+        self._rows = rows
+        self.shape: PlainShape | None = None
+        self.figures: tuple[str, ...] = ()
+
+    @classmethod
+    def filled(cls, shape: PlainShape, figures: tuple[str, ...]) -> PlainTable:
+        table = cls(shape.caption, list(shape.header), [])
+        table.shape, table.figures = shape, figures
+        return table
+
+    @property
+    def rows(self) -> list[list[str]]:
+        if self.shape is not None:
+            self._rows = self.shape.cells(self.figures)
+            self.shape, self.figures = None, ()
+        return self._rows
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PlainTable):
+            return NotImplemented
+        return (self.caption, self.header, self.rows) == (other.caption, other.header, other.rows)
+
+    def __repr__(self) -> str:
+        if self.shape is not None:
+            return f"PlainTable(shape={self.shape!r}, figures={self.figures!r})"
+        return f"PlainTable(caption={self.caption!r}, header={self.header!r}, rows={self._rows!r})"
 
 
 Values = dict[tuple[str, str], str]
+
+
+class _Slots(dict):
+    """Values that answer every lookup with a Slot: the builders below, given these,
+    make a table's shape."""
+
+    def get(self, key, default=None):
+        return Slot(key)
+
+
+@dataclass(frozen=True)
+class TableShapes:
+    grids: tuple[GridShape, ...]
+    plain: tuple[PlainShape, ...]
+
+
+# id(table) -> (a weak reference to the table, its shapes); formats are made once, so
+# this stays small, and a table gone away cannot lend its shapes to a newcomer at its address.
+_SHAPES: dict[int, tuple[weakref.ref, TableShapes]] = {}
+
+
+def table_shapes(table: Table) -> TableShapes:
+    entry = _SHAPES.get(id(table))
+    if entry is None or entry[0]() is not table:
+        slots = _Slots()
+        shapes = TableShapes(
+            tuple(GridShape.of(g) for g in _html_grids(table, slots)),
+            tuple(PlainShape.of(t) for t in _plain_tables(table, slots)),
+        )
+        for key in [k for k, (ref, _) in _SHAPES.items() if ref() is None]:
+            del _SHAPES[key]
+        entry = _SHAPES[id(table)] = (weakref.ref(table), shapes)
+    return entry[1]
+
+
+def _figures(keys: tuple[tuple[str, str], ...], values: Values) -> tuple[str, ...]:
+    return tuple([_value(values, row, column) for row, column in keys])
+
+
+def html_grids(table: Table, values: Values) -> list[Grid]:
+    return [Grid.filled(shape, _figures(shape.keys, values)) for shape in table_shapes(table).grids]
+
+
+def plain_tables(table: Table, values: Values) -> list[PlainTable]:
+    """Markdown tables: readable as plain text, one header row each."""
+    return [PlainTable.filled(shape, _figures(shape.keys, values)) for shape in table_shapes(table).plain]
 
 
 def _value(values: Values, row: str, column: str) -> str:
     return values.get((row, column), "0")
 
 
-def html_grids(table: Table, values: Values) -> list[Grid]:
+def _html_grids(table: Table, values: Values) -> list[Grid]:
     if table.layout == "matrix":
         return [_matrix_grid(table, values)]
     if table.layout == "wide":
@@ -189,8 +393,7 @@ def width(rows: list[list[Cell]]) -> int:
     return max((col + cell.colspan for line in placed(rows) for col, cell in line), default=0)
 
 
-def plain_tables(table: Table, values: Values) -> list[PlainTable]:
-    """Markdown tables: readable as plain text, one header row each."""
+def _plain_tables(table: Table, values: Values) -> list[PlainTable]:
     if table.layout == "wide":
         block = table.blocks[0]
         return [

@@ -28,6 +28,8 @@ from pipeline.render.model import (
     coverage_in_report,
     publication_record,
 )
+from pipeline.render.skeleton import RenderedTable
+from pipeline.render.skeleton import install as install_table_renderers
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
@@ -37,8 +39,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 def _printable(value: object) -> object:
     """Every printed value, HTML or Markdown, loses its control characters (before autoescape)."""
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or isinstance(value, RenderedTable):
+        return value  # a rendered table's text was cleaned when it was made
     clean = strip_controls(value)
     if clean == value:
         return value
@@ -57,6 +59,7 @@ def environment() -> Environment:
     env.filters["md_text"] = lambda value: escape_markdown(str(value))
     env.filters["md_office"] = lambda value: safe_markdown(str(value))
     env.filters["md_inline"] = lambda value: escape_markdown_inline(str(value))
+    install_table_renderers(env)
     return env
 
 

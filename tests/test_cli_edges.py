@@ -4,6 +4,7 @@ argparse speaks Chinese, outputs follow the umask, builds of a year take turns."
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -131,3 +132,33 @@ def test_sensor_ignores_inbox_folders_without_a_partition(home):
     (home.inbox / "2099" / "A" / "a.csv").write_bytes(b"x")
     requests, _cursor, _why = evaluate_inbox(home, None, time.time() + 3600)
     assert [r.partition_key for r in requests] == ["2025"]
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_the_console_script_pauses_the_collector_only_while_modules_load(home, tmp_path, command):
+    """`run` (the console script) collects again once a command's modules are loaded, with
+    the start-up objects frozen out of the collector's walks; `main` in a test process
+    leaves the collector alone."""
+    args = ["build", "--year", "2025", "--home", str(home.root), "--formats", "md"]
+    if command == "check":
+        csv = next(home.inbox.rglob("*.csv"))
+        args = ["check", str(csv), "--unit", csv.parent.name, "--year", "2025"]
+    probe = (
+        "import gc, sys\n"
+        "from pipeline import cli\n"
+        "seen = []\n"
+        "real = cli.main\n"
+        "def main(argv=None):\n"
+        "    code = real(argv)\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "    return code\n"
+        "cli.main = main\n"
+        f"sys.argv = ['nianbao', *{args!r}]\n"
+        "try:\n"
+        "    cli.run()\n"
+        "except SystemExit as exit:\n"
+        "    print(seen, exit.code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip().endswith("[(True, True)] 0"), result.stderr[-2000:]
+    assert gc.isenabled()  # this test process: untouched

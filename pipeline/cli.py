@@ -29,6 +29,15 @@ def _startup_loaded() -> None:
         gc.enable()
 
 
+def _load_build_libraries() -> None:
+    """What every build's steps import, loaded with the start-up objects (see above)."""
+    import pandas  # noqa: F401
+    import pandera.pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import pipeline.warehouse  # noqa: F401
+
+
 def run() -> None:
     """The `nianbao` console script."""
     global _COMMAND_PROCESS
@@ -78,10 +87,11 @@ def build_year(home, year: int, *, quiet: bool = False, formats: tuple[str, ...]
     from pipeline.ops.instance import open_instance
 
     builder = Builder(home)
-    _startup_loaded()
+    _load_build_libraries()
     _show_progress()
     started = time.monotonic()
     with open_instance(home) as instance:
+        _startup_loaded()  # the instance's storage modules are loaded too
         result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
     if not result.success:
         for line in result.failures:

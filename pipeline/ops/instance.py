@@ -65,20 +65,35 @@ def _sqlite_commits_without_fsync() -> None:
     _sqlite_commits_without_fsync.done = True
 
 
+# Runs executed in this process (`nianbao build`, the resident worker of `nianbao serve`)
+# do not capture stdout/stderr into compute-log files: capturing redirects the whole
+# process's file descriptors 1 and 2 for the run (the portal's own log lines too) and
+# starts `tail -F` children, under which each file the build created took 0.9 ms
+# instead of 0.06 ms. Their progress is in the run's event log and on the terminal.
+# Runs the daemon or the UI launch in their own processes capture as dagster.yaml says.
+IN_PROCESS_OVERRIDES = {
+    "compute_logs": {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+}
+
+
 def open_instance(home):
-    """The home's DagsterInstance (a context manager: close it when done).
+    """The home's DagsterInstance for this process (a context manager: close it when done).
 
     Opening creates or migrates the storage's schema; two openers doing that at
     once on a fresh SQLite instance race in Alembic ("more than one head"), so
     opening is serialised by a lock file in the instance directory."""
     from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
 
     folder = ensure_instance(home)
     _sqlite_commits_without_fsync()
     fd = os.open(folder / ".open.lock", os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        return DagsterInstance.from_config(str(folder))
+        return DagsterInstance.from_ref(InstanceRef.from_dir(str(folder), overrides=IN_PROCESS_OVERRIDES))
     finally:
         os.close(fd)
 

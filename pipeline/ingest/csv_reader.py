@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-import pandas as pd
-
-from pipeline.ingest.cells import RAW_CELL_COLUMNS, ParsedFile, empty_cells
+from pipeline.ingest.cells import ParsedFile, cells_frame, empty_cells
 from schemas.base import NARRATIVE_TABLE
 from schemas.catalogue import FileOrigin
 from schemas.messages import Message
@@ -103,9 +101,4 @@ def read_csv(data: bytes, origin: FileOrigin, year: int) -> ParsedFile:
             continue
         records.append((table, row, column, value, "", line))
 
-    cells = (
-        pd.DataFrame.from_records(records, columns=RAW_CELL_COLUMNS).astype("string")
-        if records
-        else empty_cells()
-    )
-    return ParsedFile(cells, problems)
+    return ParsedFile(cells_frame(records), problems)

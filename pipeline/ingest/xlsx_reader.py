@@ -12,11 +12,10 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from pipeline.ingest.cells import RAW_CELL_COLUMNS, ParsedFile, empty_cells, excel_value_text
+from pipeline.ingest.cells import ParsedFile, cells_frame, excel_value_text
 from pipeline.ingest.guards import MAX_COLS, MAX_ROWS, Refused, check_xlsx_package
 from pipeline.workbook.marks import (
     COLUMNS_MARK,
@@ -62,11 +61,8 @@ def read_xlsx(data: bytes, fmt: ReportFormat, origin: FileOrigin) -> ParsedFile:
         reading.problems.append(origin.problem(refused.key, sheet=refused.sheet, **refused.facts))
     except Exception:  # noqa: BLE001 - openpyxl fails in many ways on a damaged workbook
         reading.add("F5.damaged")
-    cells = empty_cells()
-    if reading.cells:
-        cells = pd.DataFrame(reading.cells, columns=RAW_CELL_COLUMNS).astype("string")
     return ParsedFile(
-        cells=cells,
+        cells=cells_frame(reading.cells),
         problems=reading.problems,
         declared_units={declared["unit"]} if declared.get("unit") else set(),
         declared_years={declared["year"]} if declared.get("year") else set(),

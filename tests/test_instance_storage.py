@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from dagster import AssetKey, DagsterInstance
+from dagster import __version__ as dagster_version
 
 from pipeline.cli import build_year
 from pipeline.ops.instance import open_instance
@@ -26,6 +27,10 @@ def test_the_home_instance_pools_connections_and_keeps_dagsters_layout(home, mon
     with sqlite3.connect(runs / f"{run_id}.db") as db:
         assert db.execute("select count(*) from event_logs").fetchone()[0] > 50
     assert (runs / "index.db").exists()
+    # Each new shard is a copy of the release's empty shard, which is no run of its own.
+    assert [t.name for t in runs.glob(".empty-run-shard-*.db")] == [f".empty-run-shard-{dagster_version}.db"]
+    with open_instance(home) as instance:
+        assert instance.event_log_storage.get_all_run_ids() == [run_id]
     # A plain Dagster instance on the same files (no instance_class) sees the same history.
     plain = home.root / "plain"
     plain.mkdir()

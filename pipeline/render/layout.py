@@ -63,20 +63,24 @@ def _fresh_cells(rows: tuple[tuple[Cell, ...], ...], figures) -> list[list[Cell]
     ]
 
 
-@dataclass(frozen=True, eq=False)
-class GridShape:
-    """A grid's cells with a Slot as the text of each figure's cell."""
-
-    head: tuple[tuple[Cell, ...], ...]
-    body: tuple[tuple[Cell, ...], ...]
-    layout: str
-    keys: tuple[tuple[str, str], ...]
+class _Shape:
+    """What the grid and Markdown shapes share."""
 
     @cached_property
     def signature(self) -> str:
         """All a template can see of the shape: keys the renderers' skeletons by content,
         so a shape sent to a worker process (a copy) finds the skeleton of its original."""
         return repr(self)
+
+
+@dataclass(frozen=True, eq=False)
+class GridShape(_Shape):
+    """A grid's cells with a Slot as the text of each figure's cell."""
+
+    head: tuple[tuple[Cell, ...], ...]
+    body: tuple[tuple[Cell, ...], ...]
+    layout: str
+    keys: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, grid: Grid) -> GridShape:
@@ -144,19 +148,13 @@ class Grid:
 
 
 @dataclass(frozen=True, eq=False)
-class PlainShape:
+class PlainShape(_Shape):
     """A Markdown table with a Slot for each figure."""
 
     caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[str | Slot, ...], ...]
     keys: tuple[tuple[str, str], ...]
-
-    @cached_property
-    def signature(self) -> str:
-        """All a template can see of the shape: keys the renderers' skeletons by content,
-        so a shape sent to a worker process (a copy) finds the skeleton of its original."""
-        return repr(self)
 
     @classmethod
     def of(cls, table: PlainTable) -> PlainShape:

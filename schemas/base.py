@@ -8,7 +8,6 @@ branches on a format's name; it reads these objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Literal
 
 # What a cell may hold. "count": integer >= 0; "signed": any integer;
@@ -108,7 +107,7 @@ class Table:
     def section_asset(self) -> str:
         return self.section or self.code
 
-    @cached_property
+    @property
     def rows(self) -> tuple[Row, ...]:
         return tuple(r for b in self.blocks for r in b.rows)
 
@@ -116,27 +115,18 @@ class Table:
         """Every (row, column) this table defines, in form order."""
         return [(r.code, c.code, c) for b in self.blocks for r in b.rows for c in b.row_columns(r)]
 
-    # Lookups by code, made once per table (a frozen dataclass keeps them in its __dict__):
-    # messages, layouts and review pages look rows and columns up thousands of times.
-    @cached_property
-    def _rows_by_code(self) -> dict[str, Row]:
-        return {r.code: r for r in reversed(self.rows)}  # reversed: the first of a code wins
-
-    @cached_property
-    def _columns_by_code(self) -> dict[str, Column]:
-        return {c.code: c for b in reversed(self.blocks) for c in reversed(b.columns)}
-
     def row(self, code: str) -> Row:
-        try:
-            return self._rows_by_code[code]
-        except KeyError:
-            raise KeyError(code) from None
+        for r in self.rows:
+            if r.code == code:
+                return r
+        raise KeyError(code)
 
     def column(self, code: str) -> Column:
-        try:
-            return self._columns_by_code[code]
-        except KeyError:
-            raise KeyError(code) from None
+        for b in self.blocks:
+            for c in b.columns:
+                if c.code == code:
+                    return c
+        raise KeyError(code)
 
 
 @dataclass(frozen=True)

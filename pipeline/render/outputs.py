@@ -95,11 +95,19 @@ def _render_unit(fmt: ReportFormat, home_root: Path | None, names: list[str], vi
     return {name: WRITERS[name].render(view, ctx) for name in names}, ctx.warnings
 
 
+DIGESTS = ".render-digests.json"
+
+
 def _read_digests(folder: Path) -> dict[str, str]:
     try:
-        return json.loads((folder / ".render-digests.json").read_text(encoding="utf-8"))
+        return json.loads((folder / DIGESTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def _view_digest(renderer: str, fmt: ReportFormat, view: ReportView | LazyView) -> str:
+    """What a file's content follows from: the render code and templates, the format, the view."""
+    return hashlib.sha256(f"{renderer}|{fmt.code}|{view_key(view)}".encode()).hexdigest()
 
 
 class _Reusable:
@@ -115,9 +123,11 @@ class _Reusable:
     def link(self, code: str, view: ReportView | LazyView, name: str, target_folder: Path) -> bool:
         if name not in QUICK:
             return False
-        digest = hashlib.sha256(f"{self.renderer}|{self.fmt.code}|{view_key(view)}".encode()).hexdigest()
         source = self.folder / f"{code}{WRITERS[name].suffix}"
-        if self.digests.get(f"{code}|{name}") != digest or not source.is_file():
+        if (
+            self.digests.get(f"{code}|{name}") != _view_digest(self.renderer, self.fmt, view)
+            or not source.is_file()
+        ):
             return False
         link_atomic(source, target_folder / source.name)
         return True
@@ -145,7 +155,7 @@ def _write_set(
     `current`: a folder of quick outputs written by `write_units` in this run; a file of
     it whose digest matches is linked rather than rendered again (the bundle's HTML is
     the same page as the report's)."""
-    digests_path = folder / ".render-digests.json"
+    digests_path = folder / DIGESTS
     previous = _read_digests(folder)
     renderer = _renderer_digest(home_root)
     reusable = _Reusable(current, fmt) if current is not None else None
@@ -154,7 +164,7 @@ def _write_set(
     paths: list[Path] = []
     todo: dict[str, list[str]] = {}
     for code, view in views.items():
-        digest = hashlib.sha256(f"{renderer}|{fmt.code}|{view_key(view)}".encode()).hexdigest()
+        digest = _view_digest(renderer, fmt, view)
         for name in suffixes:
             key, path = f"{code}|{name}", folder / f"{code}{suffixes[name]}"
             if name in names:
@@ -177,11 +187,12 @@ def _write_set(
                 written.append(path)
 
     if reusable is not None:
-        for code in list(todo):
-            for name in [n for n in todo[code] if reusable.link(code, views[code], n, folder)]:
-                todo[code].remove(name)
-                written.append(folder / f"{code}{suffixes[name]}")
-            if not todo[code]:
+        for code, wanted in list(todo.items()):
+            for name in list(wanted):
+                if reusable.link(code, views[code], name, folder):
+                    wanted.remove(name)
+                    written.append(folder / f"{code}{suffixes[name]}")
+            if not wanted:
                 del todo[code]
 
     if workers > 1 and len(todo) >= 2 * workers:

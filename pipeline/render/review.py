@@ -202,8 +202,8 @@ def review_view(
     for t, r, c in wanted:
         in_main |= (yoy["table"] == t) & (yoy["row"] == r) & (yoy["column"] == c)
     units_part = yoy[in_main & (yoy["scope"] != DISTRICT)]
-    columns = ["scope", "table", "row", "column", "value", "previous", "percent"]
-    for s, t, r, c, v, p, pct in zip(*(units_part[name].tolist() for name in columns)):
+    yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent"]
+    for s, t, r, c, v, p, pct in zip(*(units_part[name].tolist() for name in yoy_columns)):
         by_unit.setdefault(s, {})[(t, r, c)] = (v, p or "—", _format_pct(pct or ""))
     units = [
         {"code": u, "name": names.get(u, u),
@@ -217,9 +217,20 @@ def review_view(
     nonzero = nonzero.sort_values(["table", "row", "column", "number"], ascending=[True, True, True, False],
                                   kind="stable")  # fmt: skip
     # One pass over plain tuples: a pandas group per figure cost a second at 1,000 units.
-    columns = ["table", "row", "column", "unit", "value", "file", "sheet", "location", "sha256", "number"]
+    provenance_columns = [
+        "table",
+        "row",
+        "column",
+        "unit",
+        "value",
+        "file",
+        "sheet",
+        "location",
+        "sha256",
+        "number",
+    ]
     by_figure: dict[tuple[str, str, str], list[tuple]] = {}
-    for line in zip(*(nonzero[name].tolist() for name in columns)):
+    for line in zip(*(nonzero[name].tolist() for name in provenance_columns)):
         by_figure.setdefault(line[:3], []).append(line[3:])
     for (t, r, c), lines in by_figure.items():
         shown = lines[:MAX_BREAKDOWN]

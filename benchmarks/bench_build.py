@@ -23,7 +23,6 @@ pairs' ratios. Prints the figures and the ratios (targets: cold <= 2.0 x parse f
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -37,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import bench_home, generate  # noqa: E402
+from benchmarks.generate import bench_home, generate, size_arguments  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
@@ -135,12 +134,7 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = size_arguments(__doc__)
     rows = [bench(n, args.repeat) for n in args.units]
     print(
         f"\n{'N':>5} {'解析下限':>8} {'冷启动(xlsx)':>12} {'比值':>5}   {'CSV下限':>7} {'冷启动(CSV)':>11} {'比值':>5}"

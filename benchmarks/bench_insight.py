@@ -11,7 +11,6 @@ Target: cold build <= 2.0 x parse floor.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -24,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import BIN, timed  # noqa: E402
+from benchmarks.generate import size_arguments  # noqa: E402
 
 
 def generate_two_years(home: Path, units: int) -> None:
@@ -116,12 +116,7 @@ def bench(units: int, repeat: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = size_arguments(__doc__)
     rows = [bench(n, args.repeat) for n in args.units]
     print(
         f"\n{'N':>6} {'解析下限':>8} {'冷启动编制':>9} {'比值':>5} {'与上年比较':>8} {'来源':>6} {'开放数据':>7} {'审阅页':>6}"

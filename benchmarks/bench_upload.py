@@ -14,7 +14,6 @@ Prints the medians. Not a test: timings depend on the machine.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -26,7 +25,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import generate, size_arguments  # noqa: E402
 
 YEAR = 2025
 UNIT = "U0003"
@@ -119,12 +118,7 @@ def bench(units: int, repeat: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = size_arguments(__doc__)
     results = [bench(n, args.repeat) for n in args.units]
     print("\n上传 → 全区报告（中位数，秒）")
     print("单位数\t首次编制\t接口回复\treport.md\treport.html\t任务完成")

@@ -30,6 +30,14 @@ def bench_home(out: Path, units: int) -> list[str]:
     return codes
 
 
+def size_arguments(doc: str | None) -> argparse.Namespace:
+    """The benchmarks' command line: --units (the district sizes) and --repeat."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    return parser.parse_args()
+
+
 def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
     """A home of `units` synthetic units for `year`: filled workbooks, or interchange CSV files."""
     codes = bench_home(out, units)

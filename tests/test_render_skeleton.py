@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from pipeline.render.layout import Cell, Grid, PlainTable, html_grids, plain_tables, table_shapes
 from pipeline.render.model import Para, Record, ReportView, SectionView
-from pipeline.render.reports import environment
+from pipeline.render.reports import new_environment
 from pipeline.render.skeleton import CLOSE, OPEN
 from pipeline.render.writers import RenderContext
 from schemas.national_2021 import FORMAT as NATIONAL
@@ -55,7 +55,7 @@ def ordinary(env, name: str, variable: str, table) -> str:
 @pytest.mark.parametrize("fmt,code", TABLES, ids=[f"{f.code}-{c}" for f, c in TABLES])
 def test_skeleton_fill_equals_the_template_for_random_figures(fmt, code):
     table = fmt.tables[code]
-    env = environment()
+    env = new_environment()
     rng = random.Random(f"{fmt.code}-{code}")
     for _ in range(20):
         values = random_values(table, rng)
@@ -109,7 +109,7 @@ def test_a_legacy_grid_without_a_shape_renders_as_the_include_did():
     grid = Grid(head=[[Cell(h, header=True) for h in ("指标", "计量单位", "数值")]], layout="indicators")
     grid.body.append([Cell("组<&>", colspan=3, cls="group")])
     grid.body.append([Cell("件数", cls="label indent1"), Cell("件"), Cell("1,591\x1b", cls="num")])
-    env = environment()
+    env = new_environment()
     assert grid.shape is None
     assert str(renderer(env, "grid_html").render(grid)) == env.get_template(GRID).render(grid=grid)
     table = PlainTable("", ["指标", "计量单位", "数值"], [["件数|", "件", "1*2"]])
@@ -117,12 +117,12 @@ def test_a_legacy_grid_without_a_shape_renders_as_the_include_did():
 
 
 def environment_with(templates: dict[str, str]):
-    env = environment()
+    env = new_environment()
     env.loader = ChoiceLoader([DictLoader(templates), env.loader])
     return env
 
 
-GRID_SOURCE = environment().loader.get_source(environment(), GRID)[0]
+GRID_SOURCE = new_environment().loader.get_source(new_environment(), GRID)[0]
 # Templates a skeleton cannot stand for: each must be rendered as usual.
 ODD_GRIDS = {
     "drops a figure": GRID_SOURCE.replace("{{ cell.text }}</{{ tag }}>", "{% if loop.index != 2 %}{{ cell.text }}{% endif %}</{{ tag }}>"),
@@ -149,7 +149,7 @@ def test_a_template_the_skeleton_cannot_stand_for_is_rendered_as_usual(why):
 
 
 def test_a_markdown_table_template_that_drops_a_figure_is_rendered_as_usual():
-    source = environment().loader.get_source(environment(), MD_TABLE)[0]
+    source = new_environment().loader.get_source(new_environment(), MD_TABLE)[0]
     odd = source.replace("{{ md_row(cells) }}", "{{ md_row(cells[:-1]) }}")
     assert odd != source
     env = environment_with({MD_TABLE: odd})
@@ -165,7 +165,10 @@ def test_skeletons_follow_the_environment_and_an_edited_template():
     """Another template folder, or the template edited after a skeleton was made,
     never reuses the skeleton of other markup."""
     table = NATIONAL.tables["proactive"]
-    plain, marked = environment(), environment_with({GRID: GRID_SOURCE.replace("<table", "<table data-a")})
+    plain, marked = (
+        new_environment(),
+        environment_with({GRID: GRID_SOURCE.replace("<table", "<table data-a")}),
+    )
     grid = lambda: html_grids(table, {})[0]  # noqa: E731
     assert "data-a" not in renderer(plain, "grid_html").render(grid())
     assert "data-a" in renderer(marked, "grid_html").render(grid())
@@ -178,7 +181,7 @@ def test_skeletons_follow_the_environment_and_an_edited_template():
 
 def test_a_grid_sent_to_a_worker_process_finds_the_skeleton_of_its_original():
     """Publication documents are rendered in worker processes from pickled views."""
-    env = environment()
+    env = new_environment()
     html = renderer(env, "grid_html")
     table = NATIONAL.tables["applications"]
     grid = html_grids(table, {})[0]

@@ -11,7 +11,7 @@ or a name inside a sentence); see schemas/text.py.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +47,9 @@ def _printable(value: object) -> object:
     return Markup(clean) if isinstance(value, Markup) else clean
 
 
-def environment() -> Environment:
+def new_environment() -> Environment:
+    """A fresh environment over the project's templates, for code that changes its
+    loader or globals (tests); everything else shares `environment()`."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=lambda name: bool(name) and name.endswith((".html.j2", ".html")),
@@ -61,6 +63,14 @@ def environment() -> Environment:
     env.filters["md_inline"] = lambda value: escape_markdown_inline(str(value))
     install_table_renderers(env)
     return env
+
+
+@cache
+def environment() -> Environment:
+    """The process's environment: each template is compiled once per process, not once
+    per report set (a build renders in four places). Jinja re-reads a template whose
+    file changed, so a long-lived process still follows edits."""
+    return new_environment()
 
 
 def paragraphs(text: str) -> list[str]:

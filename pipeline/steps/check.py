@@ -65,18 +65,27 @@ def _within_limits(cells: pd.DataFrame, origin: FileOrigin) -> tuple[pd.DataFram
         return empty_cells(), problems
     if cells.empty:
         return cells, problems
-    lengths = cells["raw"].str.len()
-    too_long = lengths > MAX_TEXT_CHARS
-    for r in cells[too_long].itertuples():
+    # Over plain lists: a file has a few hundred cells, and pandas' per-call cost on
+    # frames that small was most of a CSV file's read (0.5 of 1.2 ms).
+    raws = cells["raw"].tolist()
+    too_long = [i for i, raw in enumerate(raws) if len(raw) > MAX_TEXT_CHARS]
+    for i in too_long:
+        r = cells.iloc[i]
         problems.append(
-            origin.problem("F14.text_length", sheet=r.sheet, location=r.location, length=int(lengths[r.Index]),
+            origin.problem("F14.text_length", sheet=r["sheet"], location=r["location"], length=len(raws[i]),
                            limit=MAX_TEXT_CHARS)
         )  # fmt: skip
-    cells = cells[~too_long]
-    text = cells["table"] == NARRATIVE_TABLE
-    dirty = {i: chars for i, raw in cells.loc[text, "raw"].items() if (chars := find_controls(raw))}
+    if too_long:
+        cells = cells.drop(index=cells.index[too_long])
+        raws = cells["raw"].tolist()
+    tables = cells["table"].tolist()
+    dirty = {
+        i: chars
+        for i, (table, raw) in enumerate(zip(tables, raws))
+        if table == NARRATIVE_TABLE and (chars := find_controls(raw))
+    }
     for i, chars in dirty.items():
-        r = cells.loc[i]
+        r = cells.iloc[i]
         problems.append(
             origin.problem("F17.controls", sheet=r["sheet"], location=r["location"], cell=r["row"],
                            chars="、".join(chars))
@@ -84,8 +93,9 @@ def _within_limits(cells: pd.DataFrame, origin: FileOrigin) -> tuple[pd.DataFram
     if dirty:
         # Published outputs strip them too (schemas/text.py); what is stored is already clean.
         cells = cells.copy()
+        column = cells.columns.get_loc("raw")
         for i in dirty:
-            cells.loc[i, "raw"] = strip_controls(cells.loc[i, "raw"])
+            cells.iat[i, column] = strip_controls(raws[i])
     return cells, problems
 
 

@@ -83,11 +83,19 @@ def _home(args):
     return Home.resolve(args.home)
 
 
-def build_year(home, year: int, *, quiet: bool = False, formats: tuple[str, ...] | None = None) -> bool:
+def build_year(
+    home,
+    year: int,
+    *,
+    quiet: bool = False,
+    formats: tuple[str, ...] | None = None,
+    prefetch: int | None = None,
+) -> bool:
     """Materialize `year` through Dagster in this process, recorded in the home's
     instance (pipeline/ops/instance.py), so the UI shows the run. True when the
-    report was written. `formats`: the writers to run (default every one)."""
-    from pipeline.ops.build import Builder
+    report was written. `formats`: the writers to run (default every one);
+    `prefetch`: the intake child to wait for (pipeline/ops/build.py)."""
+    from pipeline.ops.build import Builder, wait_intake_prefetch
     from pipeline.ops.instance import open_instance
 
     builder = Builder(home)
@@ -96,6 +104,7 @@ def build_year(home, year: int, *, quiet: bool = False, formats: tuple[str, ...]
     started = time.monotonic()
     with open_instance(home) as instance:
         _startup_loaded()  # the instance's storage modules are loaded too
+        wait_intake_prefetch(prefetch)
         result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
     if not result.success:
         for line in result.failures:
@@ -139,7 +148,7 @@ def _summary(home, year: int, seconds: float, formats: tuple[str, ...] | None = 
 
 def cmd_build(args) -> int:
     home = _home(args)
-    from pipeline.ops.build import unbuildable
+    from pipeline.ops.build import start_intake_prefetch, unbuildable
 
     problem = unbuildable(home, args.year)  # before the run: one line, exit 2, no traceback
     if problem:
@@ -152,7 +161,11 @@ def cmd_build(args) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    return 0 if build_year(home, args.year, formats=formats) else 1
+    prefetch = None
+    if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
+        _show_progress()
+        prefetch = start_intake_prefetch(home, args.year, logging.getLogger("nianbao.progress").info)
+    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch) else 1
 
 
 def _optional_home(args):

@@ -7,8 +7,11 @@ upload costs about a second, not a new process's start-up).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 # Dagster's own console stays quiet: the assets' progress lines are printed plainly
 # by the "nianbao.progress" logger (pipeline/defs/assets/common.py).
@@ -16,10 +19,11 @@ QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def last_year() -> int:
-    """The newest year with a partition (next year: see pipeline/defs/partitions.py)."""
-    from pipeline.defs.partitions import yearly_partitions
-
-    return int(yearly_partitions.get_last_partition_key())
+    """The newest year with a partition: next year in Beijing time, as
+    pipeline/defs/partitions.py says (tests/test_prefetch.py holds the two together).
+    Worked out here without loading Dagster, so the CLI can say early that a year
+    cannot be built."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).year + 1
 
 
 def unbuildable(home, year: int) -> str | None:
@@ -84,3 +88,45 @@ class Builder:
         )
         failures = [] if result.success else step_failures(result.all_events)
         return BuildResult(result.success, result.run_id, failures)
+
+
+# --- intake on the second core while a cold command starts -------------------------
+# A `nianbao build` process spends its first second loading Dagster and opening the
+# instance, on one core. Meanwhile a forked child runs the submissions step's own
+# `collect` for the year (archive every file, parse the new ones into the parse cache),
+# holding the year's build lock as any build does; the step then finds every file
+# stored and parsed, and still records the run's intake itself. The child only warms
+# what the step would do: whatever happens in it, the step does the work again.
+
+
+def start_intake_prefetch(home, year: int, progress) -> int | None:
+    """Fork the child for a buildable `year`; its pid, or None on a single core.
+    Call from a process with no threads yet (the CLI, before Dagster runs)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        _prefetch_intake(home, year, progress)
+        code = 0
+    finally:
+        os._exit(code)  # never the parent's exit handlers or buffers
+
+
+def _prefetch_intake(home, year: int, progress) -> None:
+    from pipeline.locks import LockTimeout, year_lock
+    from pipeline.steps.intake import collect
+
+    try:
+        with year_lock(home.root, year, timeout=0):
+            collect(home, year, home.registry(), progress=lambda message: progress(f"启动时预读：{message}"))
+    except LockTimeout:
+        pass  # another build has the year: it archives and parses, then this one
+
+
+def wait_intake_prefetch(pid: int | None) -> None:
+    """Wait for the child: the run then takes the year's lock and reads its cache."""
+    if pid is not None:
+        os.waitpid(pid, 0)

@@ -66,6 +66,6 @@ def frame_table(frame, columns: list[str]) -> MetadataValue:
     schema = TableSchema(columns=[TableColumn(c, "string") for c in columns])
     records = [
         TableRecord({c: str(v) for c, v in zip(columns, row)})
-        for row in frame[columns].itertuples(index=False)
+        for row in frame[columns].head(MAX_TABLE_ROWS).itertuples(index=False)
     ]
-    return MetadataValue.table(records=records[:MAX_TABLE_ROWS], schema=schema)
+    return MetadataValue.table(records=records, schema=schema)

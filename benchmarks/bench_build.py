@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import bench_home, generate, size_arguments  # noqa: E402
+from benchmarks.generate import bench_home, generate, set_aside, size_arguments  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
@@ -85,8 +84,7 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
     build = [nianbao, "build", "--year", str(year), "--home", str(home), *FORMATS]
 
     def fresh(_, subs=("archive", "warehouse", "reports")):
-        for sub in subs:
-            shutil.rmtree(home / sub, ignore_errors=True)
+        set_aside(home, subs)
 
     fresh(0, ("archive", "warehouse", "reports", "dagster"))
     first_build = timed(build)  # a new home: the Dagster instance is created too
@@ -103,8 +101,7 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
     csv_build = [nianbao, "build", "--year", str(year), "--home", str(csv_home), *FORMATS]
 
     def fresh_csv(_):
-        for sub in ("archive", "warehouse", "reports"):
-            shutil.rmtree(csv_home / sub, ignore_errors=True)
+        set_aside(csv_home)
 
     timed(csv_build)  # the instance of the CSV home exists before the timed builds
 

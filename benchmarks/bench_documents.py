@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import change_one_file  # noqa: E402
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import generate, set_aside  # noqa: E402
 
 
 def nianbao_build(home: Path, year: int, formats: str) -> float:
@@ -45,8 +44,7 @@ def nianbao_build(home: Path, year: int, formats: str) -> float:
 
 
 def fresh(home: Path) -> None:
-    for sub in ("archive", "warehouse", "reports"):
-        shutil.rmtree(home / sub, ignore_errors=True)
+    set_aside(home)
 
 
 def main() -> None:
@@ -88,7 +86,7 @@ def main() -> None:
         figures[name] = (first, statistics.median(runs))
 
     out = data_home.reports_dir(args.year)
-    shutil.rmtree(out / "publish", ignore_errors=True)
+    set_aside(out, ("publish",))
     started = time.perf_counter()
     cold = write_publication(out, fmt, district, units, data_home.root)
     units_cold = time.perf_counter() - started

@@ -13,7 +13,6 @@ hostile build <= 1.5 x clean build, peak memory <= 500 MB.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import generate, set_aside  # noqa: E402
 
 YEAR = 2025
 JUNK_BYTES = 20 * 1024 * 1024 - 1024  # just under the 20 MB limit
@@ -41,8 +40,7 @@ def add_junk_unit(home: Path) -> None:
 
 def cold_build(home: Path) -> tuple[float, float]:
     """(seconds, peak MB) of one cold build of `home` in a fresh process."""
-    for derived in ("archive", "warehouse", "reports"):
-        shutil.rmtree(home / derived, ignore_errors=True)
+    set_aside(home)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: measure in a fresh
     # interpreter per build so that the figure is this build's.
     probe = (

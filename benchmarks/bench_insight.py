@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import BIN, timed  # noqa: E402
-from benchmarks.generate import size_arguments  # noqa: E402
+from benchmarks.generate import set_aside, size_arguments  # noqa: E402
 
 
 def generate_two_years(home: Path, units: int) -> None:
@@ -95,8 +94,7 @@ def bench(units: int, repeat: int) -> dict:
     python, nianbao = str(BIN / "python"), str(BIN / "nianbao")
 
     def fresh():
-        for sub in ("archive", "warehouse", "reports", "revisions"):
-            shutil.rmtree(home / sub, ignore_errors=True)
+        set_aside(home, ("archive", "warehouse", "reports", "revisions"))
 
     floor = statistics.median(
         timed([python, "benchmarks/floor_parse.py", str(home / "inbox" / "2025")]) for _ in range(repeat)

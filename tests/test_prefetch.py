@@ -37,7 +37,7 @@ def test_a_prefetched_build_writes_what_a_build_without_it_writes(home, tmp_path
     assert result.returncode == 0, result.stderr
     assert "启动时预读：收件箱中有 2 个文件" in result.stderr
     # The step found both files archived and parsed by the child.
-    assert "需要解析 0 个新文件或有变化的文件（其余 2 个沿用上次结果）" in result.stderr
+    assert "需要解析 0 个新文件或有变化的文件（其余 2 个已有解析结果，直接沿用）" in result.stderr
     rows = read_manifest(home.archive, 2025)
     assert sorted((r["unit"], r["outcome"]) for r in rows) == [("A", "accepted"), ("B", "accepted")]
     out, expected = home.reports_dir(2025), plain / "reports" / "2025"

@@ -120,7 +120,7 @@ def collect(
 
     to_parse = [i for i in sorted(in_use) if key_of(stored[i]) not in cached]
     progress(
-        f"需要解析 {len(to_parse)} 个新文件或有变化的文件（其余 {len(in_use) - len(to_parse)} 个沿用上次结果）"
+        f"需要解析 {len(to_parse)} 个新文件或有变化的文件（其余 {len(in_use) - len(to_parse)} 个已有解析结果，直接沿用）"
     )
     jobs = [
         (str(stored[i].blob), year, stored[i].original_name, stored[i].unit, units.label(stored[i].unit),

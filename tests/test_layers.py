@@ -33,6 +33,8 @@ FORBIDDEN = {
     "pipeline.render": ("pipeline.defs", "pipeline.portal", "pipeline.cli", "dagster"),
     "pipeline.warehouse": ("pipeline.defs", "pipeline.portal", "pipeline.cli", "dagster"),
     "pipeline.home": ("pipeline.steps", "pipeline.defs", "pipeline.portal", "pipeline.cli", "dagster"),
+    # Runs pieces of a step in a forked child: it must know nothing of what it runs.
+    "pipeline.forked": ("pipeline", "schemas", "dagster"),
 }
 
 

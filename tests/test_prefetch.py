@@ -1,6 +1,7 @@
 """The cold CLI build's intake prefetch (pipeline/ops/build.py): it only warms what the
-submissions step does, the reports are those of a build without it, and it stands
-aside for another build of the year and on a single core."""
+submissions step does, the reports are those of a build without it (or without the
+forked pieces of pipeline/forked.py), and it stands aside for another build of the
+year and on a single core."""
 
 from __future__ import annotations
 
@@ -23,12 +24,16 @@ def test_last_year_is_the_last_partition():
     assert ops_build.last_year() == int(yearly_partitions.get_last_partition_key())
 
 
-def test_a_prefetched_build_writes_what_a_build_without_it_writes(home, tmp_path):
+def test_a_prefetched_build_writes_what_a_build_without_it_writes(home, tmp_path, monkeypatch):
+    """The console script prefetches and forks (pipeline/forked.py) its reports and open
+    data; the same build in this process, with neither, writes the same bytes."""
     plain = tmp_path / "plain"
     shutil.copytree(home.root, plain)
+    from pipeline import forked
     from pipeline.home import Home
 
-    build(Home.resolve(plain), 2025)  # in this process: no prefetch
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    build(Home.resolve(plain), 2025)  # in this process: no prefetch, no fork
 
     result = subprocess.run(
         [NIANBAO, "build", "--year", "2025", "--home", str(home.root), "--formats", "html,md"],
@@ -41,7 +46,8 @@ def test_a_prefetched_build_writes_what_a_build_without_it_writes(home, tmp_path
     rows = read_manifest(home.archive, 2025)
     assert sorted((r["unit"], r["outcome"]) for r in rows) == [("A", "accepted"), ("B", "accepted")]
     out, expected = home.reports_dir(2025), plain / "reports" / "2025"
-    names = ["report.md", "report.html", "units/A.md", "units/B.html", "status.csv"]
+    names = ["report.md", "report.html", "units/A.md", "units/B.html", "status.csv", "open-data/figures.csv",
+             "open-data/figures.json"]  # fmt: skip
     for name in names:
         assert (out / name).read_bytes() == (expected / name).read_bytes(), name
 

@@ -51,6 +51,7 @@ ANOMALY_RULES = ("Y1", "Y2", "G1", "P6")
 def insight(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
+    from pipeline.forked import both
     from pipeline.render.reports import office_texts
     from pipeline.render.review import (
         office_template_context,
@@ -110,26 +111,32 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     )
 
     out = data_home.reports_dir(year)
-    written = (
-        write_open_data(out, fmt, year, config, tables, names, log) if fmt.report_kind == "tables" else []
-    )
-    yield MaterializeResult(
-        asset_key="open_data",
-        metadata={"files": [str(p) for p in written], "folder": MetadataValue.path(str(out / "open-data"))},
-    )
+
+    def open_data():
+        if fmt.report_kind != "tables":
+            return []
+        return write_open_data(out, fmt, year, config, tables, names, log)
 
     def v(table: str, row: str, column: str) -> str:
         return values_for(tables[table], DISTRICT).get((row, column), "0")
 
-    extra = office_template_context(data_home.root, year, fmt, tables, v)
-    texts = render_office_texts(
-        office_texts(data_home.root, year), {**extra, "year": year, "district": config["district"]}
+    def review_page():
+        extra = office_template_context(data_home.root, year, fmt, tables, v)
+        texts = render_office_texts(
+            office_texts(data_home.root, year), {**extra, "year": year, "district": config["district"]}
+        )
+        office = office_messages(fmt, year, texts, lambda t, r, c: float(v(t, r, c)), config["district"],
+                                 check_settings(config))  # fmt: skip
+        view = review_view(fmt, year, config, yoy, warehouse.read("provenance"), names, office, log,
+                           trend_series(data_home.root, year), anomalies)  # fmt: skip
+        return write_review(out, view), office
+
+    # Open data in a second process, where there is a core for it, while the review page is made here.
+    written, (page, office) = both(open_data, review_page)
+    yield MaterializeResult(
+        asset_key="open_data",
+        metadata={"files": [str(p) for p in written], "folder": MetadataValue.path(str(out / "open-data"))},
     )
-    office = office_messages(fmt, year, texts, lambda t, r, c: float(v(t, r, c)), config["district"],
-                             check_settings(config))  # fmt: skip
-    view = review_view(fmt, year, config, yoy, warehouse.read("provenance"), names, office, log,
-                       trend_series(data_home.root, year), anomalies)  # fmt: skip
-    page = write_review(out, view)
     progress(context, f"已生成审阅页：{page}")
     yield MaterializeResult(asset_key="review_page", metadata={"html": MetadataValue.path(str(page))})
     yield AssetCheckResult(

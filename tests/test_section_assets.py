@@ -36,3 +36,43 @@ def test_a_table_naming_an_unknown_section_asset_fails_loudly():
     with pytest.raises(LookupError, match="fees"):
         section_asset_for(fmt, "fees_collected")
     assert "fees" not in TABLE_SECTIONS
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_sums_that_break_an_identity_fail_the_blocking_check(home, monkeypatch, fork):
+    """The check of the district sums (run in a forked child where it can be) reports an
+    aggregation that went wrong, and the reports are not written from it."""
+    from pipeline import forked
+    from pipeline.defs.assets.reports import outputs_run_config
+    from pipeline.defs.definitions import build_definitions
+    from pipeline.steps import sections as steps
+
+    made = steps.all_sections
+
+    def miscounted(accepted, fmt):
+        out = made(accepted, fmt)
+        frame = out["applications"]
+        first = frame.index[frame["scope"] == steps.DISTRICT][0]
+        frame.loc[first, "value"] = str(int(frame.loc[first, "value"]) + 7)
+        return out
+
+    monkeypatch.setattr(steps, "all_sections", miscounted)
+    monkeypatch.setattr(forked, "can_fork", lambda: fork)
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        result = (
+            build_definitions(str(home.root))
+            .resolve_job_def("yearly_report")
+            .execute_in_process(
+                partition_key="2025",
+                instance=instance,
+                raise_on_error=False,
+                run_config=outputs_run_config(["md"]),
+            )
+        )
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    failed = checks[("applications", "sums_follow_rules")]
+    assert not failed.passed and failed.metadata["failures"].value >= 1
+    assert checks[("proactive", "sums_follow_rules")].passed
+    assert not (home.reports_dir(2025) / "report.md").exists()

@@ -16,6 +16,7 @@ from schemas.rules.registry import YearInputs, rule_kind
 def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
     messages: list[Message] = []
     units = frame["unit"].unique()
+    refused = _refused_cells(inputs.all_cells)
     for rule in rules:
         table = fmt.tables[rule.table]
         numbers = numbers_of(frame, rule.table)
@@ -26,7 +27,8 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
             if rule.axis == "rows"
             else (r.code for r in table.rows)
         )
-        wide = numbers.pivot_table(index=["unit", line_key], columns=term_key, values="number", aggfunc="sum")
+        # groupby + unstack is pivot_table(aggfunc="sum") without its per-call overhead.
+        wide = numbers.groupby(["unit", line_key, term_key], sort=False)["number"].sum().unstack(term_key)
         full = pd.MultiIndex.from_product([units, list(lines)], names=["unit", line_key])
         wide = wide.reindex(full).reindex(columns=list(dict.fromkeys(rule.left + rule.right))).fillna(0.0)
         # Units that reported nothing in this table are N9's business, not this rule's.
@@ -34,7 +36,7 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
         wide = wide[wide.index.get_level_values("unit").isin(reported)].reset_index()
         # A line using a cell N5 refused cannot be checked: say so, rather than report
         # a second, derived failure computed as if the cell were 0.
-        unchecked = _refused_terms(inputs.all_cells, rule, term_key, line_key, set(lines))
+        unchecked = _refused_terms(refused, rule, term_key, line_key, set(lines))
         if unchecked:
             blocked = set(unchecked)
             keep = [(u, at) not in blocked for u, at in zip(wide["unit"], wide[line_key])]
@@ -62,14 +64,19 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
     return messages
 
 
-def _refused_terms(cells: pd.DataFrame, rule: Rule, term_key: str, line_key: str, lines: set[str]) -> dict:
-    """(unit, line) -> [(term, raw, file, sheet, location)] of the rule's cells N5 refused."""
+def _refused_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The numeric cells N5 refused (usually none), found once for every identity rule."""
     if "ok" not in cells.columns:
+        return cells.iloc[0:0]
+    return cells[~cells["ok"] & (cells["kind"] != "") & (cells["kind"] != "text")]
+
+
+def _refused_terms(refused: pd.DataFrame, rule: Rule, term_key: str, line_key: str, lines: set[str]) -> dict:
+    """(unit, line) -> [(term, raw, file, sheet, location)] of the rule's cells N5 refused."""
+    if refused.empty:
         return {}
     terms = set(rule.left) | set(rule.right)
-    bad = cells[
-        (cells["table"] == rule.table) & ~cells["ok"] & (cells["kind"] != "") & (cells["kind"] != "text")
-    ]
+    bad = refused[refused["table"] == rule.table]
     bad = bad[bad[term_key].isin(terms) & bad[line_key].isin(lines)]
     found: dict[tuple[str, str], list] = {}
     for r in bad.itertuples(index=False):

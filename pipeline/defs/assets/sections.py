@@ -57,6 +57,8 @@ def section_asset_for(fmt, table_code: str) -> str:
 def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
+    from pipeline.forked import both
+    from pipeline.steps.provenance import preview, provenance
     from pipeline.steps.sections import DISTRICT, all_sections
     from pipeline.warehouse import Warehouse
     from schemas import format_for_year
@@ -66,42 +68,41 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     data_home, year = home.home(), year_of(context)
     fmt = format_for_year(year, data_home.root)
     warehouse = Warehouse.of(data_home, year)
-    sections = all_sections(warehouse.read("accepted"), fmt)
+    accepted = warehouse.read("accepted")
+    sections = all_sections(accepted, fmt)
 
-    # Re-check the format's identities on the sums: they hold when they hold per
-    # unit, so a failure here means the aggregation itself went wrong.
-    sums = pd.concat(
-        [frame.assign(table=code) for code, frame in sections.items() if code != NARRATIVE_TABLE],
-        ignore_index=True,
-    )
-    sums = sums[sums["scope"] == DISTRICT].rename(columns={"value": "raw"})
-    sums = sums.assign(unit=DISTRICT, year=year, file="", sheet="", location="")
-    identity_ids = {r.id for r in fmt.rules if r.kind in ("identity", "range")}
-    failures = [m for m in check_cells(sums, fmt).messages if m.rule in identity_ids]
-
-    grouped: dict[str, list] = {key: [] for key in SECTION_ASSETS}
-    for code, frame in sections.items():
-        key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(fmt, code)
-        grouped[key].append(frame.assign(table=code))
-    # Issue 9 hook: where every district figure came from (warehouse table `provenance`),
-    # previewed in each section's metadata.
-    from pipeline.steps.provenance import preview, provenance
-
-    sources = provenance(warehouse.read("accepted"), warehouse.read("cells"))
-    warehouse.write("provenance", sources)
-    for key, frames in grouped.items():
-        frame = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["scope", "row", "column", "value", "table"])
+    def sums_failures():
+        # Re-check the format's identities on the sums: they hold when they hold per
+        # unit, so a failure here means the aggregation itself went wrong.
+        sums = pd.concat(
+            [frame.assign(table=code) for code, frame in sections.items() if code != NARRATIVE_TABLE],
+            ignore_index=True,
         )
-        path = warehouse.write_section(key, frame)
-        district_cells = int((frame["scope"] == DISTRICT).sum())
-        yield MaterializeResult(
-            asset_key=key,
-            metadata={
+        sums = sums[sums["scope"] == DISTRICT].rename(columns={"value": "raw"})
+        sums = sums.assign(unit=DISTRICT, year=year, file="", sheet="", location="")
+        identity_ids = {r.id for r in fmt.rules if r.kind in ("identity", "range")}
+        return [m for m in check_cells(sums, fmt).messages if m.rule in identity_ids]
+
+    def store():
+        """Each section asset's frame written, with its metadata; and where every
+        district figure came from (warehouse table `provenance`)."""
+        grouped: dict[str, list] = {key: [] for key in SECTION_ASSETS}
+        for code, frame in sections.items():
+            key = NARRATIVE_TABLE if code == NARRATIVE_TABLE else section_asset_for(fmt, code)
+            grouped[key].append(frame.assign(table=code))
+        sources = provenance(accepted, warehouse.read("cells"))
+        warehouse.write("provenance", sources)
+        stored = {}
+        for key, frames in grouped.items():
+            frame = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame(columns=["scope", "row", "column", "value", "table"])
+            )
+            path = warehouse.write_section(key, frame)
+            stored[key] = {
                 "tables": sorted(frame["table"].unique().tolist()),
-                "district_cells": district_cells,
+                "district_cells": int((frame["scope"] == DISTRICT).sum()),
                 "unit_rows": int((frame["scope"] != DISTRICT).sum()),
                 "path": str(path),
                 "provenance_preview": MetadataValue.md(
@@ -110,8 +111,13 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
                     )
                     or "（无）"
                 ),
-            },
-        )
+            }
+        return stored
+
+    # The check of the sums in a second process, where there is a core for it.
+    failures, stored = both(sums_failures, store)
+    for key, metadata in stored.items():
+        yield MaterializeResult(asset_key=key, metadata=metadata)
     for key in TABLE_SECTIONS:
         tables = {c for c in fmt.tables if section_asset_for(fmt, c) == key}
         mine = [m for m in failures if any(fmt.rule(m.rule).table == t for t in tables)]

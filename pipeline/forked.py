@@ -25,8 +25,16 @@ First = TypeVar("First")
 Second = TypeVar("Second")
 
 
+def cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
-    return len(os.sched_getaffinity(0)) >= 2 and threading.active_count() == 1
+    """A second core, fork (not on Windows), and no other thread in this process."""
+    return hasattr(os, "fork") and cores() >= 2 and threading.active_count() == 1
 
 
 def both(first: Callable[[], First], second: Callable[[], Second]) -> tuple[First, Second]:

@@ -63,7 +63,9 @@ def test_the_prefetch_stands_aside_while_another_build_holds_the_year(home):
 
 
 def test_no_prefetch_on_a_single_core(home, monkeypatch):
-    monkeypatch.setattr(ops_build.os, "sched_getaffinity", lambda _pid: {0})
+    from pipeline import forked
+
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda _pid: {0})
     monkeypatch.setattr(ops_build.os, "fork", lambda: (_ for _ in ()).throw(AssertionError("forked")))
     assert ops_build.start_intake_prefetch(home, 2025, print) is None
     ops_build.wait_intake_prefetch(None)

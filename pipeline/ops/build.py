@@ -100,9 +100,11 @@ class Builder:
 
 
 def start_intake_prefetch(home, year: int, progress) -> int | None:
-    """Fork the child for a buildable `year`; its pid, or None on a single core.
-    Call from a process with no threads yet (the CLI, before Dagster runs)."""
-    if len(os.sched_getaffinity(0)) < 2:
+    """Fork the child for a buildable `year`; its pid, or None where it cannot be
+    forked (one core, no fork, other threads: pipeline/forked.py)."""
+    from pipeline.forked import can_fork
+
+    if not can_fork():
         return None
     pid = os.fork()
     if pid:

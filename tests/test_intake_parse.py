@@ -4,11 +4,11 @@ the choice between the two weighs a CSV file as a tenth of a workbook."""
 from __future__ import annotations
 
 import pytest
+from conftest import hand_in, valid_cells, write_home
 
 from pipeline.steps import intake
 from pipeline.synth import to_csv
 from schemas.base import NARRATIVE_TABLE
-from tests.conftest import hand_in, valid_cells, write_home
 
 
 def jobs_of(tmp_path, units: int) -> list[tuple]:

@@ -10,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import build
+
 from pipeline.ingest.archive import read_manifest
 from pipeline.locks import year_lock
 from pipeline.ops import build as ops_build
-from tests.conftest import build
 
 NIANBAO = str(Path(sys.executable).with_name("nianbao"))
 

@@ -35,6 +35,7 @@ FORBIDDEN = {
     "pipeline.home": ("pipeline.steps", "pipeline.defs", "pipeline.portal", "pipeline.cli", "dagster"),
     # Runs pieces of a step in a forked child: it must know nothing of what it runs.
     "pipeline.forked": ("pipeline", "schemas", "dagster"),
+    "pipeline.memo": ("pipeline", "schemas", "dagster"),
 }
 
 

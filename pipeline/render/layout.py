@@ -13,10 +13,10 @@ shape (pipeline/render/skeleton.py).
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from pipeline.memo import IdentityCache
 from schemas.base import Block, Row, Table
 
 
@@ -221,23 +221,16 @@ class TableShapes:
     plain: tuple[PlainShape, ...]
 
 
-# id(table) -> (a weak reference to the table, its shapes); formats are made once, so
-# this stays small, and a table gone away cannot lend its shapes to a newcomer at its address.
-_SHAPES: dict[int, tuple[weakref.ref, TableShapes]] = {}
+def _table_shapes(table: Table) -> TableShapes:
+    slots = _Slots()
+    return TableShapes(
+        tuple(GridShape.of(g) for g in _html_grids(table, slots)),
+        tuple(PlainShape.of(t) for t in _plain_tables(table, slots)),
+    )
 
 
-def table_shapes(table: Table) -> TableShapes:
-    entry = _SHAPES.get(id(table))
-    if entry is None or entry[0]() is not table:
-        slots = _Slots()
-        shapes = TableShapes(
-            tuple(GridShape.of(g) for g in _html_grids(table, slots)),
-            tuple(PlainShape.of(t) for t in _plain_tables(table, slots)),
-        )
-        for key in [k for k, (ref, _) in _SHAPES.items() if ref() is None]:
-            del _SHAPES[key]
-        entry = _SHAPES[id(table)] = (weakref.ref(table), shapes)
-    return entry[1]
+# Per table object: formats are made once, so this stays small.
+table_shapes = IdentityCache(_table_shapes)
 
 
 def _figures(keys: tuple[tuple[str, str], ...], values: Values) -> tuple[str, ...]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import weakref
 from decimal import Decimal
 
 import pandas as pd
 
+from pipeline.memo import IdentityCache
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.numbers import canonical
 
@@ -39,25 +39,21 @@ def narrative_section(accepted: pd.DataFrame) -> pd.DataFrame:
     return part.rename(columns={"unit": "scope"})[SECTION_COLUMNS].reset_index(drop=True).astype("string")
 
 
-# id(frame) -> (weak reference to it, scope -> values). Reports look up every
-# unit's values in the same few section frames: index each frame once, not per unit.
-_SCOPE_INDEX: dict[int, tuple[weakref.ref, dict[str, dict[tuple[str, str], str]]]] = {}
+def _scope_index(section: pd.DataFrame) -> dict[str, dict[tuple[str, str], str]]:
+    index: dict[str, dict[tuple[str, str], str]] = {}
+    for s, r, c, v in zip(section["scope"], section["row"], section["column"], section["value"]):
+        index.setdefault(s, {})[(r, c)] = v
+    return index
+
+
+# Reports look up every unit's values in the same few section frames: each frame is
+# indexed once, not per unit (section frames are not modified after they are made).
+_scope_indexes = IdentityCache(_scope_index)
 
 
 def values_for(section: pd.DataFrame, scope: str) -> dict[tuple[str, str], str]:
-    """(row, column) -> value of one scope ("district" or a unit code) of a section frame.
-
-    Section frames are not modified after they are made, so their index is cached.
-    """
-    entry = _SCOPE_INDEX.get(id(section))
-    if entry is None or entry[0]() is not section:
-        index: dict[str, dict[tuple[str, str], str]] = {}
-        for s, r, c, v in zip(section["scope"], section["row"], section["column"], section["value"]):
-            index.setdefault(s, {})[(r, c)] = v
-        for key in [k for k, (ref, _) in _SCOPE_INDEX.items() if ref() is None]:
-            del _SCOPE_INDEX[key]
-        entry = _SCOPE_INDEX[id(section)] = (weakref.ref(section), index)
-    return dict(entry[1].get(scope, {}))
+    """(row, column) -> value of one scope ("district" or a unit code) of a section frame."""
+    return dict(_scope_indexes(section).get(scope, {}))
 
 
 def all_sections(accepted: pd.DataFrame, fmt: ReportFormat) -> dict[str, pd.DataFrame]:

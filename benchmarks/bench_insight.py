@@ -68,8 +68,7 @@ def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
     out: dict[str, float] = {}
 
     t = time.perf_counter()
-    before, previous_format = previous_sections(home.root, year)
-    yoy = year_over_year(tables, fmt, before, previous_format)
+    yoy = year_over_year(tables, fmt, previous_sections(home.root, year))
     out["yoy_s"] = time.perf_counter() - t
     t = time.perf_counter()
     prov = provenance(wh.read("accepted"), wh.read("cells"))

@@ -130,6 +130,7 @@ class YoyTable(Contract):
     column: Series[str] = pa.Field(description="列代码")
     value: Series[str] = pa.Field(description="本年")
     previous: Series[str] = pa.Field(description="上年（空：没有可比数字）")
+    previous_file: Series[str] = pa.Field(description="上年数字取自的被退回文件（空：上年已采用的数字）")
     difference: Series[str] = pa.Field(description="增减")
     percent: Series[str] = pa.Field(description="变化百分比（一位小数；上年为 0 时为空）")
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 # What a cell may hold. "count": integer >= 0; "signed": any integer;
-# "decimal": number >= 0 with at most 4 decimals; "share": 0-100 (percent);
+# "decimal": number >= 0, written to its column's `places` (more are rounded, with a
+# WARNING); "share": 0-100 (percent);
 # "text": free text (narrative).
 CellKind = Literal["count", "signed", "decimal", "share", "text"]
 Severity = Literal["ERROR", "WARNING"]
@@ -31,6 +32,7 @@ RuleKind = Literal[
     "relation",  # relations a legacy catalogue declares (JH1, …)
     # Added for issue 9 (schemas/rules/prose.py, schemas/rules/insight.py):
     "placeholder",  # N10: a count cell holding "—", "无", … read as 0
+    "precision",  # N11: a decimal written to more places than its column's, rounded
     "prose_figures",  # P1: figures quoted in a unit's text agree with its tables
     "prose_fee",  # P2: section 六 says something about the 信息处理费
     "prose_problems",  # P3: section 五 is not empty or 无
@@ -53,6 +55,10 @@ class Column:
     kind: CellKind = "count"
     # Label of a header spanning several columns (e.g. 法人或其他组织).
     group: str | None = None
+    # "decimal" only: the decimal places figures are written to, and what that means
+    # in the column's unit (amounts in 万元 to the fen: 6 places, "万元精确到分").
+    places: int = 4
+    precision: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,11 @@ class ReportFormat:
     comparable: dict[str, dict[tuple[str, str, str], tuple[str, str, str]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    # What each claim of schemas/phrases.py means in this format's cells (summed), for the
+    # prose rules: "received" -> (("applications", "received", "total"),), …
+    claims: dict[str, tuple[tuple[str, str, str], ...]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def cell_kinds(self) -> dict[tuple[str, str, str], CellKind]:
         """(table, row, column) -> kind for every cell this format defines."""
@@ -207,6 +218,25 @@ class ReportFormat:
         for row in self.narrative_rows:
             kinds[(NARRATIVE_TABLE, row, NARRATIVE_COLUMN)] = "text"
         return kinds
+
+    def cell_places(self) -> dict[tuple[str, str, str], int]:
+        """(table, row, column) -> decimal places of every "decimal" cell."""
+        return {
+            (t.code, row, col): c.places
+            for t in self.tables.values()
+            for row, col, c in t.cells()
+            if c.kind == "decimal"
+        }
+
+    def column_of(self, table: str, row: str, column: str) -> Column | None:
+        """The Column defining one cell (None for text and unknown cells)."""
+        t = self.tables.get(table)
+        if t is None:
+            return None
+        for r, c, col in t.cells():
+            if r == row and c == column:
+                return col
+        return None
 
     def for_unit(self, unit: str) -> ReportFormat:
         """The part of the format one unit fills in: all of it here; a legacy

@@ -57,7 +57,7 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("N2", "ERROR", "申请表每一列：办理结果总计 = 各项办理结果之和"),
         RuleInfo("N3", "ERROR", "申请表每一行：总计 = 六类申请人之和"),
         RuleInfo("N4", "ERROR", "复议诉讼每一行：总计 = 维持 + 纠正 + 其他 + 尚未审结"),
-        RuleInfo("N5", "ERROR", "数量为不小于 0 的整数，收费金额为不小于 0 的数（至多 4 位小数）"),
+        RuleInfo("N5", "ERROR", "数量为不小于 0 的整数，金额为不小于 0 的数"),
         RuleInfo("N6", "ERROR", "单元格必须是本格式定义的，且只出现一次"),
         RuleInfo("N7", "WARNING", "本年“上年结转”= 上年“结转下年度继续办理”"),
         RuleInfo("N8", "WARNING", "现行有效件数 = 上年现行有效 + 本年制发 − 本年废止"),
@@ -68,6 +68,7 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("L4", "WARNING", "报送单位应填写目录中由本单位负责的每一项指标"),
         # Issue 9: placeholders, prose against tables, copy-paste, anomalies, level of government.
         RuleInfo("N10", "WARNING", "数量单元格填了“—”“无”等占位符，按 0 读取"),
+        RuleInfo("N11", "WARNING", "金额的小数位数超过表格规定的精度（万元精确到分为 6 位），已四舍五入"),
         RuleInfo("P1", "WARNING", "文字部分引用的数字应与表格一致"),
         RuleInfo("P2", "WARNING", "“六、其他需要报告的事项”应说明信息处理费的收取情况"),
         RuleInfo("P3", "WARNING", "“五、存在的主要问题及改进情况”不应为空或“无”"),
@@ -315,6 +316,13 @@ ENTRIES: dict[str, Entry] = {
             "“{cell}”填的是“{raw}”，这里应填{expected}。请改正后重新报送。",
         ),
         Entry(
+            "precision",
+            "",
+            None,
+            "“{cell}”填的是“{raw}”，有 {written} 位小数，超过本栏的 {places} 位（{precision}），已四舍五入为 {value}。"
+            "规则：{description}。如有误请改正后重新报送。",
+        ),
+        Entry(
             "known_cell",
             "",
             None,
@@ -424,6 +432,13 @@ ENTRIES: dict[str, Entry] = {
             "请核对文字或表格，使两者一致。",
         ),
         Entry(
+            "prose_none",
+            "",
+            None,
+            "文字“{sentence}”说{quoted}，而表格中{cell}为 {table}。规则：{description}。"
+            "请核对文字或表格，使两者一致。",
+        ),
+        Entry(
             "prose_fee",
             "",
             None,
@@ -452,14 +467,14 @@ ENTRIES: dict[str, Entry] = {
             "copy_figures",
             "",
             None,
-            "表格中的 {count} 个数字与上一年度（{previous_year} 年）报送的完全相同，例如{examples}。"
+            "表格中的 {count} 个数字与上一年度（{previous_year} 年）报送的完全相同{basis}，例如{examples}。"
             "规则：{description}。请核对是否误用了上一年度的报表。",
         ),
         Entry(
             "anomaly",
             "",
             None,
-            "{cell}，上一年度为 {previous}，{change}。规则：{description}（本区设定 {factor} 倍，"
+            "{cell}，上一年度为 {previous}{basis}，{change}。规则：{description}（本区设定 {factor} 倍，"
             "两年都小于 {minimum} 的不计）。请核对；如确属实际情况，请在文字部分说明原因。",
         ),
         Entry(

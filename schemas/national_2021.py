@@ -52,7 +52,12 @@ PROACTIVE = Table(
         Block(
             heading="第二十条第（八）项",
             label_header="信息内容",
-            columns=(Column("amount", "本年收费金额（单位：万元）", kind="decimal"),),
+            # Real reports write 万元 to the fen: 24252.311082 (six places).
+            columns=(
+                Column(
+                    "amount", "本年收费金额（单位：万元）", kind="decimal", places=6, precision="万元精确到分"
+                ),
+            ),
             rows=(Row("fees", ("行政事业性收费",)),),
         ),
     ),
@@ -157,8 +162,46 @@ REVIEW_LITIGATION = Table(
 )
 
 
-def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[Rule, ...]:
-    """N1-N9. trial-2019 uses the same set with its result rows and without N8."""
+def prose_claims(result_rows: tuple[Row, ...], documents: dict[str, str]) -> dict[str, tuple]:
+    """What each claim a text makes (schemas/phrases.py) means in the applications, review
+    and proactive tables; `documents` maps a claim's verb to this format's column
+    (issued -> issued in 2021, made in 2019)."""
+
+    def total(*rows: str) -> tuple:
+        return tuple(("applications", r, "total") for r in rows)
+
+    def under(group: str) -> tuple:
+        return total(*(r.code for r in result_rows if group in r.path))
+
+    claims = {
+        "received": total("received"),
+        "carried_over": total("carried_over"),
+        "handled": total("handled_total"),
+        "carried_forward": total("carried_forward"),
+        "disclosed": total("disclosed"),
+        "partially_disclosed": total("partially_disclosed"),
+        "withheld": under(WITHHELD),
+        "unavailable": under(UNAVAILABLE),
+        "not_handled": under(NOT_HANDLED),
+        "other_handling": under(OTHER),
+        "review": (("review_litigation", "review", "total"),),
+        "litigation": (
+            ("review_litigation", "litigation_direct", "total"),
+            ("review_litigation", "litigation_after_review", "total"),
+        ),
+    }
+    for row in ("regulations", "normative_documents"):
+        for verb, column in documents.items():
+            claims[f"{row}.{verb}"] = (("proactive", row, column),)
+    return claims
+
+
+def national_rules(
+    result_rows: tuple[Row, ...], *, stock_flow: bool, fee_statement: bool = True
+) -> tuple[Rule, ...]:
+    """N1-N11 and the insight rules. trial-2019 uses the same set with its result rows,
+    without N8 and without P2: the 信息处理费 (《政府信息公开信息处理费管理办法》,
+    国办函〔2020〕109号) is charged from 1 January 2021, so reports on 2021 on state it."""
     results = tuple(r.code for r in result_rows)
     rules = [
         Rule(
@@ -202,6 +245,12 @@ def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[R
             right=("upheld", "corrected", "other", "pending"),
         ),
         Rule("N5", "cell_kind", "ERROR", "数量应为不小于 0 的整数；收费金额应为不小于 0 的数"),
+        Rule(
+            "N11",
+            "precision",
+            "WARNING",
+            "金额的小数位数超过表格规定的精度（万元精确到分为 6 位），按四舍五入读取",
+        ),
         Rule("N6", "known_cell", "ERROR", "每个单元格必须是本格式定义的，且只能出现一次"),
         Rule(
             "N7",
@@ -228,7 +277,7 @@ def national_rules(result_rows: tuple[Row, ...], *, stock_flow: bool) -> tuple[R
             )
         )
     rules.append(Rule("N9", "blank_table", "WARNING", "整张表未填写（视为“无”）"))
-    rules += INSIGHT_RULES
+    rules += [r for r in INSIGHT_RULES if fee_statement or r.kind != "prose_fee"]
     return tuple(rules)
 
 
@@ -286,4 +335,5 @@ FORMAT = ReportFormat(
     template_dir="national-2021",
     narrative_rows=NARRATIVE_ROWS,
     comparable={"trial-2019": _same_meaning_as_trial_2019()},
+    claims=prose_claims(RESULT_ROWS, {"issued": "issued", "repealed": "repealed", "in_force": "in_force"}),
 )

@@ -42,9 +42,13 @@ def canonical(number: Decimal) -> str:
     return format(number, "f")
 
 
-def format_number(x: float) -> str:
-    """12.0 -> "12"; 35.90 -> "35.9": a figure as a message prints it."""
-    return str(int(x)) if float(x).is_integer() else f"{x:.4f}".rstrip("0").rstrip(".")
+def format_number(x) -> str:
+    """12.0 -> "12"; 35.90 -> "35.9"; 24252.311082 -> "24252.311082": a figure as a message
+    prints it, to every place it was written (a float prints its shortest exact repr)."""
+    number = to_decimal(repr(float(x)) if isinstance(x, float) else x)
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
 
 
 def to_decimal(x) -> Decimal:

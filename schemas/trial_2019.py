@@ -16,6 +16,7 @@ from schemas.national_2021 import (
     SECTIONS,
     applications_table,
     national_rules,
+    prose_claims,
 )
 
 _DOCUMENT_COLUMNS = (
@@ -60,7 +61,10 @@ PROACTIVE = Table(
         Block(
             heading="第二十条第（九）项",
             label_header="信息内容",
-            columns=(Column("projects", "采购项目数量"), Column("amount", "采购总金额", kind="decimal")),
+            columns=(
+                Column("projects", "采购项目数量"),
+                Column("amount", "采购总金额", kind="decimal", places=6, precision="万元精确到分"),
+            ),
             rows=(Row("procurement", ("政府集中采购",)),),
         ),
     ),
@@ -73,7 +77,8 @@ FORMAT = ReportFormat(
     name="国办公开办函〔2019〕60号（试行）",
     sections=SECTIONS,
     tables={t.code: t for t in (PROACTIVE, applications_table(RESULT_ROWS), REVIEW_LITIGATION)},
-    rules=national_rules(RESULT_ROWS, stock_flow=False),
+    rules=national_rules(RESULT_ROWS, stock_flow=False, fee_statement=False),
     template_dir="trial-2019",
     narrative_rows=NARRATIVE_ROWS,
+    claims=prose_claims(RESULT_ROWS, {"issued": "made"}),
 )

@@ -166,7 +166,7 @@ def break_n5(lines, fmt, data):
     bad = {
         "count": ["-1", "2.5", "约十件", "12件", "1e3"],
         "signed": ["2.5", "约十件", "+-3"],
-        "decimal": ["-0.5", "1.23456", "一百", "1.2.3"],
+        "decimal": ["-0.5", "一百", "1.2.3", "12.5万"],  # more places than the fen is N11, not N5
     }[kinds[key]]
     replacement = data.draw(st.sampled_from(bad))
     return [(k, replacement if k == key else v) for k, v in lines], "N5", key

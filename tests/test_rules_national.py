@@ -74,7 +74,7 @@ def test_n4_review_total_equals_its_parts():
         (("proactive", "licensing", "decisions"), "1.5"),
         (("proactive", "licensing", "decisions"), "十二"),
         (("proactive", "fees", "amount"), "-0.5"),
-        (("proactive", "fees", "amount"), "1.23456"),
+        (("proactive", "fees", "amount"), "12.5万"),
     ],
 )
 def test_n5_cell_kinds(key, value):
@@ -89,10 +89,35 @@ def test_n5_accepts_counts(value):
     assert rules_of(cells) == []
 
 
-@pytest.mark.parametrize("value", ["0", "12.5", "0.0001", "1,234.5"])
+# Real reports write 万元 to the fen (six places): 24252.311082, 5949.088667, 4166.241619.
+@pytest.mark.parametrize(
+    "value", ["0", "12.5", "0.0001", "1,234.5", "24252.311082", "5949.088667", "4166.241619"]
+)
 def test_n5_accepts_fee_amounts(value):
     cells = set_cell(valid_cells(2025, seed=8), ("proactive", "fees", "amount"), value)
     assert rules_of(cells) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"), [("24252.3110825", "24252.311083"), ("0.00000049", "0"), ("1.1234564", "1.123456")]
+)
+def test_n11_fee_beyond_the_fen_is_rounded_with_one_warning(value, rounded):
+    cells = set_cell(valid_cells(2025, seed=8), ("proactive", "fees", "amount"), value)
+    checked = check_cells(frame(cells), FORMAT)
+    [message] = [m for m in checked.messages if m.rule in ("N5", "N11")]
+    assert message.rule == "N11" and message.severity == "WARNING"
+    assert (
+        f"“{value}”" in message.text
+        and f"四舍五入为 {rounded}" in message.text
+        and "万元精确到分" in message.text
+    )
+    [stored] = checked.cells.loc[checked.cells["row"] == "fees", "value"]
+    assert stored == rounded
+
+
+def test_n11_silent_within_the_fen():
+    cells = set_cell(valid_cells(2025, seed=8), ("proactive", "fees", "amount"), "24252.311082")
+    assert "N11" not in rules_of(cells)
 
 
 def test_n6_unknown_cell():

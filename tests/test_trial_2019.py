@@ -65,9 +65,11 @@ def test_trial_dictionary_differs_from_national_as_the_spec_says():
     assert "other" in rows and not {"other_no_supplement", "other_fee_unpaid", "other_misc"} & set(rows)
     assert TRIAL.tables["review_litigation"] == NATIONAL.tables["review_litigation"]
     assert [s.heading for s in TRIAL.sections] == [s.heading for s in NATIONAL.sections]
-    # Issue 9's checks (N10, P1-P6, Y1, Y2, G1) apply to both national-style formats.
+    # Issue 9's checks (N10, P1, P3-P6, Y1, Y2, G1) apply to both national-style formats; P2 (the
+    # 信息处理费 statement) only from the 2021 reports on, when the fee began.
     insight = {r.id for r in INSIGHT_RULES}
-    assert {r.id for r in TRIAL.rules} - insight == {"N1", "N2", "N3", "N4", "N5", "N6", "N7", "N9"}
+    assert {r.id for r in TRIAL.rules} - insight == {"N1", "N2", "N3", "N4", "N5", "N6", "N7", "N9", "N11"}
+    assert "P2" not in {r.id for r in TRIAL.rules} and "P2" in {r.id for r in NATIONAL.rules}
 
 
 # --- rules, passing and failing ------------------------------------------------------------
@@ -135,7 +137,11 @@ def test_n5_procurement_amount_is_a_decimal():
     cells = valid()
     cells[("proactive", "procurement", "amount")] = "1234.5678"
     assert rules_hit(cells) == []
-    cells[("proactive", "procurement", "amount")] = "12.345678"
+    cells[("proactive", "procurement", "amount")] = "12.345678"  # 万元 to the fen: six places
+    assert rules_hit(cells) == []
+    cells[("proactive", "procurement", "amount")] = "12.3456785"  # beyond the fen: rounded, said so
+    assert rules_hit(cells) == ["N11"]
+    cells[("proactive", "procurement", "amount")] = "-12.5"
     assert rules_hit(cells) == ["N5"]
 
 

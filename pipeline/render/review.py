@@ -202,11 +202,14 @@ def review_view(
     for t, r, c in wanted:
         in_main |= (yoy["table"] == t) & (yoy["row"] == r) & (yoy["column"] == c)
     units_part = yoy[in_main & (yoy["scope"] != DISTRICT)]
-    yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent"]
-    for s, t, r, c, v, p, pct in zip(*(units_part[name].tolist() for name in yoy_columns)):
+    yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent", "previous_file"]
+    basis: dict[str, str] = {}
+    for s, t, r, c, v, p, pct, file in zip(*(units_part[name].tolist() for name in yoy_columns)):
         by_unit.setdefault(s, {})[(t, r, c)] = (v, p or "—", _format_pct(pct or ""))
+        if file:
+            basis[s] = f"上年报送被退回，上年数字取自其最后报送的文件“{file}”"
     units = [
-        {"code": u, "name": names.get(u, u),
+        {"code": u, "name": names.get(u, u), "basis": basis.get(u, ""),
          "cells": [by_unit[u].get((t, r, c), ("0", "—", "")) for t, r, c, _ in main]}
         for u in sorted(by_unit)
     ]  # fmt: skip

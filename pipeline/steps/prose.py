@@ -9,7 +9,8 @@ from schemas.base import ReportFormat
 from schemas.catalogue import problem
 from schemas.messages import Message
 from schemas.numbers import format_number
-from schemas.rules.prose import NOTHING, bare, cell_names, mismatches, short
+from schemas.phrases import NOTHING
+from schemas.rules.prose import bare, cell_names, message_key, mismatches, short, states_fee
 from schemas.rules.registry import Settings
 
 OFFICE = "district"
@@ -37,9 +38,9 @@ def office_messages(
 
     for section, text in texts.items():
         for quote, table in mismatches(text, fmt, value):
-            say("P1", "prose_figures", section, sentence=short(quote.sentence), quoted=quote.quoted,
+            say("P1", message_key(quote), section, sentence=short(quote.sentence), quoted=quote.quoted,
                 cell=cell_names(fmt, quote, label), table=format_number(table))  # fmt: skip
-    if "处理费" not in texts.get("other_matters", ""):
+    if "P2" in rules and not states_fee(texts.get("other_matters", "")):
         say("P2", "prose_fee", "other_matters")
     problems = bare(texts.get("problems", ""))
     if problems in NOTHING:

@@ -32,11 +32,13 @@ class Validation:
 
 
 def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
-    """Last year's accepted cells and format, where last year is on record.
+    """Last year's cells and format, where last year is on record: what "last year" means
+    for every rule and for the year-over-year table (schemas.rules.registry.YearInputs).
 
     A unit whose last-year submission was rejected has no accepted cells; its latest
-    submission's valid cells stand in, marked with the file in `rejected_file`, so that
-    N7 and N8 still compare and say what they compared with."""
+    submission's cells stand in, marked with the file in `rejected_file`, so that N7, N8,
+    Y1, P6 and the year-over-year table compare with them and say so. Its cells that
+    could not be read are kept with `unreadable` set: unknown, never 0."""
     last = Warehouse.of(home, year - 1)
     if not last.exists("accepted"):
         return None, None
@@ -44,7 +46,7 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
         previous, fmt = last.read("accepted"), format_for_year(year - 1, home.root)
     except Exception:  # a legacy year without a catalogue: nothing to compare with
         return None, None
-    previous = previous.assign(rejected_file="")
+    previous = previous.assign(rejected_file="", unreadable=False)
     try:
         status = last.read("status")
         rejected = set(status.loc[status["status"] == "rejected", "unit"])
@@ -52,10 +54,10 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
             cells = last.read("cells")
             cells = cells[cells["unit"].isin(rejected)]
             frame = prepare(cells.drop(columns=["sha256"], errors="ignore"), fmt)
-            frame = frame[frame["ok"] & (frame["kind"] != "")].drop_duplicates(
-                ["unit", "table", "row", "column"]
+            frame = frame[frame["kind"] != ""].drop_duplicates(["unit", "table", "row", "column"])
+            stand_in = frame[ACCEPTED_COLUMNS].assign(
+                rejected_file=frame["file"].astype(str), unreadable=~frame["ok"]
             )
-            stand_in = frame[ACCEPTED_COLUMNS].assign(rejected_file=frame["file"].astype(str))
             previous = pd.concat([previous, stand_in], ignore_index=True)
     except (OSError, ValueError, KeyError):  # an older warehouse without these tables
         pass

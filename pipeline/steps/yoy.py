@@ -12,33 +12,56 @@ import pandas as pd
 from pipeline.steps.sections import DISTRICT, all_sections
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.compare import comparable_cells
-from schemas.numbers import format_number
+from schemas.numbers import format_number, to_decimal
+from schemas.rules.registry import rejected_files, unreadable_cells
 
-YOY_COLUMNS = ["scope", "table", "row", "column", "value", "previous", "difference", "percent"]
+YOY_COLUMNS = [
+    "scope",
+    "table",
+    "row",
+    "column",
+    "value",
+    "previous",
+    "previous_file",
+    "difference",
+    "percent",
+]
 
 
-def percent_change(now: float, before: float) -> str:
-    """Change in percent to one decimal ("21.6"), "" when last year was 0."""
-    now, before = float(now), float(before)
+def percent_change(now, before) -> str:
+    """Change in percent to one decimal ("21.6"), "" when last year was 0 (exact: Decimal)."""
+    now, before = to_decimal(now), to_decimal(before)
     if before == 0:
         return ""
-    value = (Decimal(repr(now)) - Decimal(repr(before))) * 100 / Decimal(repr(before))
+    value = (now - before) * 100 / before
     return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+@dataclass(frozen=True)
+class LastYear:
+    """Last year as the year-over-year table reads it, the same as the rules do
+    (schemas.rules.registry.YearInputs): the district's published sums (accepted units);
+    each unit's accepted figures, or, where its submission was rejected, the readable
+    figures of its last file (`rejected_files` names it); no unit that handed in nothing."""
+
+    sections: dict[str, pd.DataFrame]
+    format: ReportFormat
+    rejected_files: dict[str, str]
+    unknown: frozenset[tuple[str, str, str, str]] = frozenset()  # (unit, table, row, column) unreadable
+
+
 def year_over_year(
-    sections: dict[str, pd.DataFrame],
-    fmt: ReportFormat,
-    previous_sections: dict[str, pd.DataFrame] | None,
-    previous_format: ReportFormat | None,
+    sections: dict[str, pd.DataFrame], fmt: ReportFormat, last: LastYear | None
 ) -> pd.DataFrame:
     """One line per (scope, cell) this year, with last year's comparable figure where there is one
-    (a blank cell last year is 0; a unit not on record last year has no previous figure)."""
+    (a blank cell last year is 0; a unit not on record last year, or a figure that could not be
+    read, has no previous figure — never 0). `previous_file` names the rejected file a unit's
+    previous figures come from ("" for accepted figures)."""
     now = _long(sections)
     if now.empty:
         return pd.DataFrame(columns=YOY_COLUMNS, dtype="string")
-    mapping = comparable_cells(fmt, previous_format) if previous_sections else {}
-    before = _long(previous_sections or {})
+    mapping = comparable_cells(fmt, last.format) if last else {}
+    before = _long(last.sections if last else {})
     on_record = set(before["scope"])
     if mapping:
         keys = pd.DataFrame(
@@ -51,16 +74,26 @@ def year_over_year(
         )
         now = now.merge(old, on=["scope", "p_table", "p_row", "p_column"], how="left", sort=False)
         comparable = now["p_table"].notna() & now["scope"].isin(on_record)
+        if last.unknown:
+            keys = zip(now["scope"], now["p_table"], now["p_row"], now["p_column"])
+            comparable &= pd.Series([k not in last.unknown for k in keys], index=now.index)
         now["previous"] = now["previous"].where(now["previous"].notna(), "0").where(comparable, "")
     else:
         now["previous"] = ""
+    files = last.rejected_files if last else {}
+    now["previous_file"] = [
+        files.get(s, "") if p != "" else "" for s, p in zip(now["scope"], now["previous"])
+    ]
     has = now["previous"] != ""
-    value = pd.to_numeric(now["value"], errors="coerce")
-    previous = pd.to_numeric(now["previous"].where(has, "0"), errors="coerce")
     now["difference"] = ""
-    now.loc[has, "difference"] = [format_number(x) for x in (value - previous)[has]]
+    now.loc[has, "difference"] = [
+        format_number(Decimal(v) - Decimal(p))
+        for v, p in zip(now.loc[has, "value"], now.loc[has, "previous"])
+    ]
     now["percent"] = ""
-    now.loc[has, "percent"] = [percent_change(a, b) for a, b in zip(value[has], previous[has])]
+    now.loc[has, "percent"] = [
+        percent_change(v, p) for v, p in zip(now.loc[has, "value"], now.loc[has, "previous"])
+    ]
     return now[YOY_COLUMNS].astype("string").reset_index(drop=True)
 
 
@@ -75,18 +108,23 @@ def _long(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["scope", "table", "row", "column", "value"]]
 
 
-def previous_sections(home_root: Path, year: int):
-    """Last year's sections (district and units) from its accepted cells, and its format."""
+def previous_sections(home_root: Path, year: int) -> LastYear | None:
+    """Last year's sections (district and units) and format; see `LastYear`."""
     from pipeline.home import Home
     from pipeline.steps.validate import previous_year
 
     previous, fmt = previous_year(Home(home_root), year)
     if previous is None or fmt is None:
-        return None, None
-    accepted = (
-        previous[previous["rejected_file"].fillna("") == ""] if "rejected_file" in previous else previous
-    )
-    return all_sections(accepted, fmt), fmt
+        return None
+    marked = previous["rejected_file"].fillna("") != ""
+    readable = ~previous["unreadable"].fillna(False).astype(bool)
+    sections = all_sections(previous[~marked], fmt)
+    stand_ins = all_sections(previous[marked & readable], fmt)
+    for code, frame in stand_ins.items():
+        units = frame[frame["scope"] != DISTRICT]
+        if len(units):
+            sections[code] = pd.concat([sections[code], units], ignore_index=True)
+    return LastYear(sections, fmt, rejected_files(previous), frozenset(unreadable_cells(previous)))
 
 
 @dataclass(frozen=True)
@@ -104,20 +142,22 @@ class Change:
 
     @property
     def difference(self) -> str:
-        return format_number(abs(float(self.value) - float(self.previous))) if self.available else ""
+        return (
+            format_number(abs(to_decimal(self.value) - to_decimal(self.previous))) if self.available else ""
+        )
 
     @property
     def percent(self) -> str:
         if not self.available:
             return ""
-        return percent_change(float(self.value), float(self.previous)).lstrip("-")
+        return percent_change(self.value, self.previous).lstrip("-")
 
     @property
     def direction(self) -> str:
         """增加 / 减少 / 持平."""
         if not self.available:
             return ""
-        now, before = float(self.value), float(self.previous)
+        now, before = to_decimal(self.value), to_decimal(self.previous)
         return "增加" if now > before else "减少" if now < before else "持平"
 
     def __str__(self) -> str:
@@ -151,7 +191,7 @@ def district_changes(
     home_root: Path, year: int, fmt: ReportFormat, sections: dict[str, pd.DataFrame], default_column="total"
 ):
     """The `yoy` function of the district for this year's sections (text templates)."""
-    before, previous_format = previous_sections(home_root, year)
+    last = previous_sections(home_root, year)
 
     def district(frames):
         return {
@@ -159,5 +199,7 @@ def district_changes(
         }
 
     tables = district({c: f for c, f in sections.items() if c in fmt.tables})
-    frame = year_over_year(tables, fmt, district(before) if before else None, previous_format)
+    if last is not None:
+        last = LastYear(district(last.sections), last.format, {})
+    frame = year_over_year(tables, fmt, last)
     return changes(frame, default_column=default_column)

@@ -14,7 +14,7 @@ from schemas.errors import HomeError
 from schemas.units import load_registry
 
 # Ids of the built-in rules (schemas/legacy/format.py); a relation may not reuse them.
-BUILTIN_RULE_IDS = ("N5", "N6", "L1", "L2", "L3", "L4")
+BUILTIN_RULE_IDS = ("N5", "N6", "N11", "L1", "L2", "L3", "L4")
 VALUE_COLUMN = "value"
 VALUE_LABEL = "数值"
 SHARE_LABEL = "数值（%）"

@@ -21,6 +21,7 @@ from schemas.legacy.catalogue import (
 BUILTIN_RULES = (
     Rule("N5", "cell_kind", "ERROR", "数量应为不小于 0 的整数，数额、占比应为数"),
     Rule("N6", "known_cell", "ERROR", "每个单元格必须是本年度指标目录定义的，且只能出现一次"),
+    Rule("N11", "precision", "WARNING", "数额的小数位数超过 4 位，按四舍五入读取"),
     Rule("L1", "owner", "ERROR", "指标只能由目录中规定的报送单位填写（否则会被重复计入）"),
     Rule("L2", "share_cross_check", "WARNING", "报送的占比应与按数量计算的占比一致（相差不到 0.5 个百分点）"),
     Rule("L3", "share_sum", "WARNING", "同一总体的各项占比之和应为 100%（允许 ±1 的四舍五入误差）"),

@@ -26,6 +26,7 @@ __all__ = ["CellFrame", "Checked", "RuleContext", "Settings", "check_cells", "KI
 KIND_ORDER = (
     "known_cell",
     "cell_kind",
+    "precision",
     "identity",
     "range",
     "carry_over",

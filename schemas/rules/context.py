@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -33,21 +35,19 @@ class CellFrame(pa.DataFrameModel):
 KIND_TEXT = {
     "count": "不小于 0 的整数",
     "signed": "整数（可为负数，表示减少）",
-    "decimal": "不小于 0 的数（最多 4 位小数）",
+    "decimal": "不小于 0 的数",
     "share": "0 到 100 之间的百分数",
     "text": "文字",
 }
 
 
-def _kind_ok(kind: str, number: float, raw_number) -> bool:
-    if raw_number is None:
-        return False
+def _kind_ok(kind: str, number: Decimal) -> bool:
     if kind == "count":
-        return number >= 0 and raw_number == raw_number.to_integral_value()
+        return number >= 0 and number == number.to_integral_value()
     if kind == "signed":
-        return raw_number == raw_number.to_integral_value()
+        return number == number.to_integral_value()
     if kind == "decimal":
-        return number >= 0 and -raw_number.as_tuple().exponent <= 4
+        return number >= 0
     if kind == "share":
         return 0 <= number <= 100
     return True
@@ -58,40 +58,55 @@ def _kind_ok(kind: str, number: float, raw_number) -> bool:
 PLACEHOLDERS = frozenset({"—", "——", "－", "-", "−", "–", "/", "／", "无"})
 
 
-def _judge(raw: str, kind: str) -> tuple[bool, float, str, bool]:
-    """(fits its kind, number, canonical value, placeholder) of one raw text in a cell of `kind`."""
+def _judge(raw: str, kind: str, places: int) -> tuple[bool, float, str, bool, bool]:
+    """(fits its kind, number, canonical value, placeholder, rounded) of one raw text in a
+    cell of `kind`. A decimal written to more than its column's `places` is rounded half up
+    to them (N11 says so): real bodies write 万元 to the fen and beyond; that is no reason
+    to reject a report."""
     if kind not in ("count", "signed", "decimal", "share"):
-        return True, float("nan"), raw, False  # text, or an unknown cell (N6 reports it)
+        return True, float("nan"), raw, False, False  # text, or an unknown cell (N6 reports it)
     if raw.strip() in PLACEHOLDERS:
-        return True, 0.0, "0", True
+        return True, 0.0, "0", True, False
     number = parse_number(raw)
     if number is None:
-        return False, float("nan"), raw, False
+        return False, float("nan"), raw, False, False
+    rounded = False
+    if kind == "decimal" and -number.as_tuple().exponent > places:
+        # Rounded to its places, written without trailing zeros (1.0000004 -> 1).
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
+        number, rounded = (
+            number.quantize(Decimal(1)) if number == number.to_integral_value() else number,
+            True,
+        )
     integral = number == number.to_integral_value()
     value = str(int(number)) if kind in ("count", "signed") and integral else canonical(number)
-    return _kind_ok(kind, float(number), number), float(number), value, False
+    return _kind_ok(kind, number), float(number), value, False, rounded
 
 
 def prepare(cells: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
-    """Validate the frame's shape (pandera model) and add kind, ok, number and value."""
+    """Validate the frame's shape (pandera model) and add kind, ok, number, value and rounded."""
     frame = CellFrame.validate(cells).reset_index(drop=True)
+    places = fmt.cell_places()
     kinds = pd.DataFrame(
-        [(t, r, c, k) for (t, r, c), k in fmt.cell_kinds().items()],
-        columns=["table", "row", "column", "kind"],
+        [(t, r, c, k, places.get((t, r, c), 0)) for (t, r, c), k in fmt.cell_kinds().items()],
+        columns=["table", "row", "column", "kind", "places"],
     )
     frame = frame.merge(kinds, on=["table", "row", "column"], how="left", sort=False)
     frame["kind"] = frame["kind"].fillna("").astype("string")
-    # Judge each distinct (raw, kind) once: the same few numbers recur everywhere.
-    pairs = frame[["raw", "kind"]].drop_duplicates()
+    frame["places"] = frame["places"].fillna(0).astype(int)
+    # Judge each distinct (raw, kind, places) once: the same few numbers recur everywhere.
+    keys = ["raw", "kind", "places"]
+    triples = frame[keys].drop_duplicates()
     judged = pd.DataFrame(
-        [_judge(raw, kind) for raw, kind in zip(pairs["raw"], pairs["kind"])],
-        columns=["ok", "number", "value", "placeholder"],
-        index=pairs.index,
+        [_judge(raw, kind, n) for raw, kind, n in zip(triples["raw"], triples["kind"], triples["places"])],
+        columns=["ok", "number", "value", "placeholder", "rounded"],
+        index=triples.index,
     )
-    judged = pd.concat([pairs, judged], axis=1)
-    frame = frame.merge(judged, on=["raw", "kind"], how="left", sort=False)
+    judged = pd.concat([triples, judged], axis=1)
+    frame = frame.merge(judged, on=keys, how="left", sort=False)
     frame["ok"] = frame["ok"].astype(bool)
     frame["placeholder"] = frame["placeholder"].astype(bool)
+    frame["rounded"] = frame["rounded"].astype(bool)
     frame["number"] = frame["number"].astype(float)
     frame["value"] = frame["value"].astype("string")
     return frame

@@ -12,7 +12,7 @@ from schemas.compare import comparable_cells
 from schemas.messages import Message
 from schemas.numbers import format_number
 from schemas.rules.context import RuleContext
-from schemas.rules.registry import YearInputs, rule_kind
+from schemas.rules.registry import YearInputs, basis_note, rule_kind
 
 
 @rule_kind("placeholder")
@@ -55,10 +55,16 @@ def _pairs(frame, fmt: ReportFormat, inputs: YearInputs):
 
 
 def _compute_pairs(frame, fmt: ReportFormat, inputs: YearInputs):
+    """A blank cell is 0 where its table has figures; an unreadable one is unknown and left out."""
     mapping = comparable_cells(fmt, inputs.previous_format)
     now, before = _by_unit(frame), _by_unit(inputs.previous)
+    unknown = inputs.unknown
     return {
-        unit: [(k, values.get(k, 0.0), before[unit].get(old, 0.0)) for k, old in mapping.items()]
+        unit: [
+            (k, values.get(k, 0.0), before[unit].get(old, 0.0))
+            for k, old in mapping.items()
+            if (unit, *k) not in unknown and (unit, *old) not in unknown
+        ]
         for unit, values in now.items()
         if unit in before
     }
@@ -79,7 +85,7 @@ def check_copy_figures(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[R
         for rule in rules:
             messages.append(
                 ctx.message(rule, unit, "copy_figures", None, count=len(nonzero), previous_year=year - 1,
-                            examples=examples)
+                            examples=examples, basis=basis_note(inputs, unit))
             )  # fmt: skip
     return messages
 
@@ -106,7 +112,7 @@ def check_anomalies(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
             for rule in rules:
                 messages.append(
                     ctx.message(rule, unit, "anomaly", key, cell=ctx.cell_text(unit, *key),
-                                previous=format_number(before), change=change,
+                                previous=format_number(before), change=change, basis=basis_note(inputs, unit),
                                 factor=format_number(factor), minimum=format_number(minimum))
                 )  # fmt: skip
     return messages

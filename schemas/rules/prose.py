@@ -1,12 +1,12 @@
 """Rules on the text sections against the tables and last year (P1–P5).
 
-The figures a text quotes (本年新收/收到/受理…申请 N 件, 上年结转, 办结/答复,
-结转下年度, 行政复议, 行政诉讼, 规章/规范性文件 制发/废止/现行有效) are found by
-`quoted_figures` and compared with the table cells that mean the same; the same
-function checks the coordinating office's own text (pipeline/steps/prose.py).
-Counts written in Chinese numerals (一千二百件) are not read: the forms and almost
-every report write figures in digits, and reading numerals well needs a parser of
-its own.
+What a sentence claims is read by `quoted_figures` with the phrases of schemas/phrases.py
+(figures: totals and their parts, documents; claims of none), and each claim is compared
+with the cells its format says it means (`ReportFormat.claims`); the same function checks
+the coordinating office's own text (pipeline/steps/prose.py). A figure whose meaning is
+not clear from its clause is left alone rather than guessed. Counts written in Chinese
+numerals (一千二百件) are not read: the forms and almost every report write figures in
+digits, and reading numerals well needs a parser of its own.
 """
 
 from __future__ import annotations
@@ -17,149 +17,96 @@ from decimal import Decimal
 
 import pandas as pd
 
+from schemas import phrases
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat, Rule
 from schemas.messages import Message
 from schemas.numbers import format_number, parse_number
+from schemas.phrases import NOTHING
 from schemas.rules.context import RuleContext
 from schemas.rules.registry import YearInputs, rule_kind
 
 Key = tuple[str, str, str]
 
-# A count as written: 1234, 1,234, １２３４, １，２３４ (thousands separators only in
-# their places), then 件 with or without a space.
-_NUMBER = r"(?P<n>[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)\s*件"
-_STOP = r"。；;！!？?\n"
-
-
-def _gap(n: int) -> str:
-    """Up to n characters within one clause, no digits (so a gap never skips a figure)."""
-    return rf"[^{_STOP}0-9０-９]{{0,{n}}}?"
-
-
-_DOC = r"(?P<doc>规章|(?:行政)?规范性文件)"
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A kind of figure texts quote, and the cells (summed) it means in a format."""
-
-    name: str
-    label: str
-    patterns: tuple[re.Pattern, ...]
-    # format code -> cells; "*" for every national-style format
-    cells: dict[str, tuple[Key, ...]]
-
-    def cells_in(self, fmt: ReportFormat, doc: str | None) -> tuple[Key, ...]:
-        cells = self.cells.get(fmt.code, self.cells.get("*", ()))
-        if doc is not None:
-            row = "regulations" if doc == "规章" else "normative_documents"
-            cells = tuple((t, row, c) for t, _, c in cells)
-        known = fmt.cell_kinds()
-        return tuple(k for k in cells if k in known)
-
-
-def _doc_patterns(verbs: str) -> tuple[re.Pattern, ...]:
-    return (
-        re.compile(rf"(?:{verbs}){_gap(6)}{_DOC}{_gap(6)}{_NUMBER}"),
-        re.compile(rf"{_DOC}{_gap(4)}(?:{verbs}){_gap(4)}{_NUMBER}"),
-    )
-
-
-FIGURES = (
-    Figure(
-        "carried_over",
-        "上年结转申请",
-        (re.compile(rf"上一?年度?结转{_gap(20)}{_NUMBER}"),),
-        {"*": (("applications", "carried_over", "total"),)},
-    ),
-    Figure(
-        "carried_forward",
-        "结转下年度继续办理",
-        (re.compile(rf"结转(?:至|到)?下一?年度?{_gap(10)}{_NUMBER}"),),
-        {"*": (("applications", "carried_forward", "total"),)},
-    ),
-    Figure(
-        "received",
-        "本年新收申请",
-        (re.compile(rf"(?:新收|收到|受理|接收|接到){_gap(20)}申请{_gap(8)}{_NUMBER}"),),
-        {"*": (("applications", "received", "total"),)},
-    ),
-    Figure(
-        "handled",
-        "办理结果总计",
-        (re.compile(rf"(?:办结|答复|办理完毕){_gap(10)}{_NUMBER}"),),
-        {"*": (("applications", "handled_total", "total"),)},
-    ),
-    Figure(
-        "review",
-        "行政复议",
-        (re.compile(rf"行政复议{_gap(10)}{_NUMBER}"),),
-        {"*": (("review_litigation", "review", "total"),)},
-    ),
-    Figure(
-        "litigation",
-        "行政诉讼",
-        (re.compile(rf"行政诉讼{_gap(10)}{_NUMBER}"),),
-        {
-            "*": (
-                ("review_litigation", "litigation_direct", "total"),
-                ("review_litigation", "litigation_after_review", "total"),
-            )
-        },
-    ),
-    Figure(
-        "issued",
-        "本年制发",
-        _doc_patterns("制发|印发|制定|出台|新制作"),
-        {"national-2021": (("proactive", "?", "issued"),), "trial-2019": (("proactive", "?", "made"),)},
-    ),
-    Figure(
-        "repealed",
-        "本年废止",
-        _doc_patterns("废止"),
-        {"national-2021": (("proactive", "?", "repealed"),)},
-    ),
-    Figure(
-        "in_force",
-        "现行有效",
-        _doc_patterns("现行有效"),
-        {"national-2021": (("proactive", "?", "in_force"),)},
-    ),
-)
-
 
 @dataclass(frozen=True)
 class Quote:
-    figure: Figure
+    """One claim a sentence makes: a figure ("收到申请35件") or none ("未收到申请")."""
+
+    name: str  # the claim's name (schemas/phrases.py), e.g. "received", "normative_documents.issued"
+    label: str
     sentence: str
-    quoted: str  # as written, e.g. "1,234 件"
-    number: Decimal
+    quoted: str  # as written, e.g. "1,234 件" or "未收到依申请公开"
+    number: Decimal  # 0 for a claim of none
     cells: tuple[Key, ...]
+    none: bool = False
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(rf"(?<=[{_STOP}])", text) if s.strip()]
+    return [s.strip() for s in re.split(rf"(?<=[{phrases.SENTENCE_END}])", text) if s.strip()]
+
+
+def _cells(fmt: ReportFormat, name: str) -> tuple[Key, ...]:
+    known = fmt.cell_kinds()
+    return tuple(k for k in fmt.claims.get(name, ()) if k in known)
+
+
+def _claim_of(window: str) -> tuple[str, str] | None:
+    """(name, label) of what the figure after `window` counts, or None when unclear."""
+    for tier in ("part", "total"):
+        found = {c.name: c.label for c in phrases.CLAIMS if c.tier == tier and c.pattern.search(window)}
+        docs = [row for row, p in phrases.DOCUMENTS.items() if p.search(window)]
+        verbs = [verb for verb, p in phrases.DOCUMENT_VERBS.items() if p.search(window)]
+        if tier == "part" and len(docs) == 1 and len(verbs) == 1:
+            label = phrases.VERB_LABELS[verbs[0]] + phrases.DOCUMENT_LABELS[docs[0]]
+            found[f"{docs[0]}.{verbs[0]}"] = label
+        if len(found) == 1:
+            return next(iter(found.items()))
+        if found:
+            return None  # two different things in one clause: either could be meant
+    return None
+
+
+def _figures(sentence: str, fmt: ReportFormat) -> list[Quote]:
+    found = []
+    clause_start = 0
+    for match in phrases.FIGURE.finditer(sentence):
+        before = sentence[clause_start : match.start()]
+        cut = max((before.rfind(ch) for ch in phrases.CLAUSE_END), default=-1)
+        window = before[cut + 1 :]
+        clause_start = match.end()
+        claim = _claim_of(window)
+        number = parse_number(match.group("n").replace("，", ","))
+        if claim is None or number is None:
+            continue
+        cells = _cells(fmt, claim[0])
+        if cells:
+            found.append(
+                Quote(claim[0], claim[1], sentence, sentence[match.start("n") : match.end()], number, cells)
+            )
+    return found
+
+
+def _nones(sentence: str, fmt: ReportFormat) -> list[Quote]:
+    found = []
+    for claim in phrases.NONE_CLAIMS:
+        match = claim.pattern.search(sentence)
+        if match is None:
+            continue
+        for name in claim.claims:
+            cells = _cells(fmt, name)
+            if cells:
+                found.append(
+                    Quote(claim.name, claim.label, sentence, match.group(0), Decimal(0), cells, none=True)
+                )
+                break  # one claim of none, compared with the first of its figures the format has
+    return found
 
 
 def quoted_figures(text: str, fmt: ReportFormat) -> list[Quote]:
-    """Every figure `text` quotes that a table of `fmt` holds, sentence by sentence."""
+    """Every claim `text` makes that a table of `fmt` holds, sentence by sentence."""
     found: list[Quote] = []
     for sentence in sentences(text):
-        taken: list[tuple[int, int]] = []
-        for figure in FIGURES:
-            for pattern in figure.patterns:
-                for match in pattern.finditer(sentence):
-                    start, end = match.span()
-                    if any(s < end and start < e for s, e in taken):
-                        continue  # "上年结转…件" is not also "结转…件" of another figure
-                    number = parse_number(match.group("n").replace("，", ","))
-                    groups = match.groupdict()
-                    cells = figure.cells_in(fmt, groups.get("doc"))
-                    if number is None or not cells:
-                        continue
-                    taken.append((start, end))
-                    quoted = sentence[match.start("n") : end]
-                    found.append(Quote(figure, sentence, quoted, number, cells))
+        found += _figures(sentence, fmt) + _nones(sentence, fmt)
     return found
 
 
@@ -168,10 +115,21 @@ def short(sentence: str, limit: int = 80) -> str:
 
 
 def mismatches(text: str, fmt: ReportFormat, value) -> list[tuple[Quote, float]]:
-    """(quote, table figure) for each quoted figure that differs from the table;
-    `value(table, row, column)` gives a cell's number (0 when blank)."""
+    """(quote, table figure) for each claim that differs from the table; `value(table, row,
+    column)` gives a cell's number (0 when blank). A claim of none disagrees with a table
+    whose figures it names are not all 0; it reports the first that is not."""
     out = []
     for quote in quoted_figures(text, fmt):
+        if quote.none:
+            names = next(c.claims for c in phrases.NONE_CLAIMS if c.name == quote.name)
+            for name in names:
+                cells = _cells(fmt, name)
+                table = sum(value(*k) for k in cells)
+                if cells and table != 0:
+                    out.append((Quote(quote.name, quote.label, quote.sentence, quote.quoted, Decimal(0), cells,
+                                      none=True), table))  # fmt: skip
+                    break
+            continue
         table = sum(value(*k) for k in quote.cells)
         if float(quote.number) != float(table):
             out.append((quote, table))
@@ -182,6 +140,15 @@ def cell_names(fmt: ReportFormat, quote: Quote, ctx_label) -> str:
     return "“" + "”+“".join(ctx_label(*k) for k in quote.cells) + "”"
 
 
+def message_key(quote: Quote) -> str:
+    return "prose_none" if quote.none else "prose_figures"
+
+
+def states_fee(text: str) -> bool:
+    """Section 六 says something about the 信息处理费 (schemas/phrases.py FEE_STATEMENTS)."""
+    return any(p.search(text) for p in phrases.FEE_STATEMENTS)
+
+
 # --- registered kinds ---------------------------------------------------------------
 
 
@@ -190,9 +157,9 @@ def _texts(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
     return {(u, r): str(v) for u, r, v in zip(part["unit"], part["row"], part["value"])}
 
 
-def _numbers(frame: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
-    # Only the cells texts can quote (totals and the documents' rows), not all 200,000.
-    wanted = {k for f in FIGURES for cells in f.cells.values() for k in cells}
+def _numbers(frame: pd.DataFrame, fmt: ReportFormat) -> dict[tuple[str, str, str, str], float]:
+    # Only the cells texts can quote (totals, their parts, the documents' rows), not all 200,000.
+    wanted = {k for cells in fmt.claims.values() for k in cells}
     tables, columns = {k[0] for k in wanted}, {k[2] for k in wanted}
     part = frame[frame["table"].isin(tables) & frame["column"].isin(columns) & frame["number"].notna()]
     return {
@@ -213,20 +180,17 @@ def check_prose_figures(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[
     texts = _texts(frame)
     if not texts:
         return []
-    numbers = _numbers(frame[frame["unit"].isin({u for u, _ in texts})])
+    numbers = _numbers(frame[frame["unit"].isin({u for u, _ in texts})], fmt)
     messages: list[Message] = []
     for rule in rules:
         for (unit, section), text in texts.items():
             for quote, table in mismatches(text, fmt, lambda t, r, c, u=unit: numbers.get((u, t, r, c), 0.0)):
                 messages.append(
-                    ctx.message(rule, unit, "prose_figures", (NARRATIVE_TABLE, section, NARRATIVE_COLUMN),
+                    ctx.message(rule, unit, message_key(quote), (NARRATIVE_TABLE, section, NARRATIVE_COLUMN),
                                 sentence=short(quote.sentence), quoted=quote.quoted,
                                 cell=cell_names(fmt, quote, ctx.cell_label), table=format_number(table))
                 )  # fmt: skip
     return messages
-
-
-_FEE_WORDS = ("处理费", "收费")
 
 
 @rule_kind("prose_fee")
@@ -236,11 +200,8 @@ def check_prose_fee(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
         ctx.message(rule, unit, "prose_fee", (NARRATIVE_TABLE, "other_matters", NARRATIVE_COLUMN))
         for rule in rules
         for unit in _units(frame, inputs)
-        if "处理费" not in texts.get((unit, "other_matters"), "")
+        if not states_fee(texts.get((unit, "other_matters"), ""))
     ]
-
-
-NOTHING = {"", "无", "暂无", "没有", "无问题", "不存在", "略"}
 
 
 def bare(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, get_args
 
 import pandas as pd
@@ -37,14 +38,56 @@ class Settings:
 
 @dataclass(frozen=True)
 class YearInputs:
-    """What rules may look at beyond the cells: last year's accepted cells and format,
-    and the units that handed in this year."""
+    """What rules may look at beyond the cells: last year's cells and format, and the
+    units that handed in this year.
+
+    Last year means one thing for every rule (N7, N8, P6, Y1) and for the year-over-year
+    table (pipeline/steps/yoy.py): a unit's accepted figures; where its last-year
+    submission was rejected, the figures of its last file, marked with that file
+    (`rejected_file`); where it handed in nothing, no comparison. A figure that could
+    not be read (an N5 cell, `unreadable`) is unknown, never 0."""
 
     previous: pd.DataFrame | None
     previous_format: ReportFormat | None
     units: list[str]
     all_cells: pd.DataFrame  # every cell handed in, valid or not (structure rules read these)
     settings: Settings = Settings()
+
+    @cached_property
+    def rejected_files(self) -> dict[str, str]:
+        """unit -> last year's file, for units whose last-year figures come from a rejected file."""
+        return rejected_files(self.previous)
+
+    @cached_property
+    def unknown(self) -> set[tuple[str, str, str, str]]:
+        """(unit, table, row, column) of every figure unreadable this year or last year."""
+        return unreadable_cells(self.previous) | unreadable_cells(self.all_cells)
+
+
+def rejected_files(previous: pd.DataFrame | None) -> dict[str, str]:
+    if previous is None or "rejected_file" not in previous.columns:
+        return {}
+    marked = previous[previous["rejected_file"].fillna("") != ""]
+    return dict(zip(marked["unit"], marked["rejected_file"]))
+
+
+def unreadable_cells(cells: pd.DataFrame | None) -> set[tuple[str, str, str, str]]:
+    """Figures handed in that could not be read (N5): known to exist, value unknown."""
+    if cells is None or cells.empty:
+        return set()
+    if "unreadable" in cells.columns:
+        part = cells[cells["unreadable"].fillna(False).astype(bool)]
+    elif "ok" in cells.columns and "kind" in cells.columns:
+        part = cells[~cells["ok"] & cells["kind"].isin(["count", "signed", "decimal", "share"])]
+    else:
+        return set()
+    return set(zip(part["unit"], part["table"], part["row"], part["column"]))
+
+
+def basis_note(inputs: YearInputs, unit: str) -> str:
+    """How a message says which last year it compared with ("" for accepted figures)."""
+    file = inputs.rejected_files.get(unit)
+    return f"（上一年度的报送被退回，按其最后报送的文件“{file}”比较）" if file else ""
 
 
 # frame of valid cells, format, context, the format's rules of this kind, inputs -> messages

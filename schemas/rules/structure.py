@@ -8,6 +8,7 @@ import pandera.pandas as pa
 
 from schemas.base import ReportFormat, Rule
 from schemas.messages import Message
+from schemas.numbers import parse_number
 from schemas.rules.context import KIND_TEXT, RuleContext, failed_rows
 from schemas.rules.registry import YearInputs, rule_kind
 
@@ -68,5 +69,26 @@ def check_kinds(
                 ctx.at(rule, r["unit"], "cell_kind", r["file"], r["sheet"], r["location"],
                        cell=ctx.cell_label(r["table"], r["row"], r["column"]), raw=r["raw"],
                        expected=KIND_TEXT[r["kind"]])
+            )  # fmt: skip
+    return messages
+
+
+@rule_kind("precision")
+def check_precision(
+    frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs
+) -> list[Message]:
+    cells = inputs.all_cells
+    if "rounded" not in cells.columns:
+        return []
+    found = cells[cells["rounded"]]
+    messages = []
+    for rule in rules:
+        for r in found.itertuples(index=False):
+            column = fmt.column_of(r.table, r.row, r.column)
+            written = -parse_number(r.raw).as_tuple().exponent
+            messages.append(
+                ctx.at(rule, r.unit, "precision", r.file, r.sheet, r.location,
+                       cell=ctx.cell_label(r.table, r.row, r.column), raw=r.raw.strip(), written=written,
+                       places=r.places, precision=column.precision or "本栏的精度", value=r.value)
             )  # fmt: skip
     return messages

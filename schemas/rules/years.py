@@ -1,5 +1,5 @@
-"""Rules across years, against last year's accepted cells: carry-over (N7) and
-stock and flow (N8). Rows and columns come from the rule, not from code."""
+"""Rules across years, against last year (as `YearInputs` defines it): carry-over (N7)
+and stock and flow (N8). Rows and columns come from the rule, not from code."""
 
 from __future__ import annotations
 
@@ -23,16 +23,6 @@ def _this_year(frame: pd.DataFrame, table: str, row: str) -> pd.Series:
     return part[part["row"] == row].groupby(["unit", "column"])["number"].sum()
 
 
-def _rejected_files(inputs: YearInputs) -> dict[str, str]:
-    """unit -> last year's file, for units whose last-year figures come from a rejected
-    submission (pipeline/steps/validate.py previous_year adds them, marked)."""
-    previous = inputs.previous
-    if previous is None or "rejected_file" not in previous.columns:
-        return {}
-    marked = previous[previous["rejected_file"].fillna("") != ""]
-    return dict(zip(marked["unit"], marked["rejected_file"]))
-
-
 def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | None:
     if inputs.previous is None or inputs.previous.empty or inputs.previous_format is None:
         return None
@@ -53,9 +43,14 @@ def check_carry_over(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
             continue  # last year's format has nothing carried forward (a legacy catalogue)
         now = _this_year(frame, rule.table, rule.left[0])
         before = _sums(inputs.previous, rule.table, rule.right[0])
-        rejected = _rejected_files(inputs)
+        rejected = inputs.rejected_files
         for unit in units:
             for column in dict.fromkeys(c.code for b in table.blocks for c in b.columns):
+                if {
+                    (unit, rule.table, rule.left[0], column),
+                    (unit, rule.table, rule.right[0], column),
+                } & inputs.unknown:
+                    continue  # a figure that could not be read is unknown, not 0
                 a, b = now.get((unit, column), 0.0), before.get((unit, column), 0.0)
                 if a != b:
                     anchor = (rule.table, rule.left[0], column)
@@ -82,11 +77,16 @@ def check_stock_flow(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
         prev_table = inputs.previous_format.tables.get(rule.table)
         if prev_table is None or not any(c.code == rule.stock for b in prev_table.blocks for c in b.columns):
             continue  # the previous year's format has no stock to carry
-        rejected = _rejected_files(inputs)
+        rejected = inputs.rejected_files
         for row in rule.left:
             now = _this_year(frame, rule.table, row)
             before = _sums(inputs.previous, rule.table, row)
             for unit in units:
+                if any(
+                    (unit, rule.table, row, c) in inputs.unknown
+                    for c in (rule.stock, rule.inflow, rule.outflow)
+                ):
+                    continue  # a figure that could not be read is unknown, not 0
                 stock_before = before.get((unit, rule.stock), 0.0)
                 added, removed = now.get((unit, rule.inflow), 0.0), now.get((unit, rule.outflow), 0.0)
                 expected = stock_before + added - removed

@@ -84,8 +84,7 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     status = warehouse.read("status")
     names = dict(zip(status["unit"], status["name"]))
 
-    before, previous_format = previous_sections(data_home.root, year)
-    yoy = year_over_year(tables, fmt, before, previous_format)
+    yoy = year_over_year(tables, fmt, previous_sections(data_home.root, year))
     path = warehouse.write("yoy", yoy)
     messages = warehouse.read_messages("messages")
     anomalies = [m for m in messages if m.rule in ANOMALY_RULES]

@@ -215,7 +215,14 @@ def cmd_serve(args) -> int:
     portal_args = [a for h in args.allowed_host for a in ("--allowed-host", h)]
     if args.secure_cookies:
         portal_args.append("--secure-cookies")
-    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host, portal_args=portal_args)
+    return serve(
+        home,
+        port=args.port,
+        ui_port=args.ui_port,
+        host=args.host,
+        portal_args=portal_args,
+        allowed_hosts=args.allowed_host,
+    )
 
 
 def cmd_backup(args) -> int:
@@ -367,7 +374,10 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--ui-port", type=int, default=3000, help="Dagster 界面端口（默认 3000）")
     sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机可访问）")
     sv.add_argument(
-        "--allowed-host", action="append", default=[], help="门户对外的主机名（在反向代理后面运行时使用）"
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="对外的主机名（在反向代理后面运行时使用）：门户和 Dagster 界面只接受本机地址和这些主机名，可多次指定",
     )
     sv.add_argument(
         "--secure-cookies", action="store_true", help="门户 Cookie 只经 HTTPS 发送（HTTPS 反向代理后使用）"

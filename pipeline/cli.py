@@ -90,11 +90,15 @@ def build_year(
     quiet: bool = False,
     formats: tuple[str, ...] | None = None,
     prefetch: int | None = None,
+    wait: float | None = None,
 ) -> bool:
     """Materialize `year` through Dagster in this process, recorded in the home's
     instance (pipeline/ops/instance.py), so the UI shows the run. True when the
     report was written. `formats`: the writers to run (default every one);
-    `prefetch`: the intake child to wait for (pipeline/ops/build.py)."""
+    `prefetch`: the intake child to wait for (pipeline/ops/build.py); `wait`:
+    seconds to wait for another build of the year (default DEFAULT_WAIT_SECONDS),
+    saying so on stderr, then LockTimeout."""
+    from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.build import Builder, wait_intake_prefetch
     from pipeline.ops.instance import open_instance
 
@@ -105,7 +109,13 @@ def build_year(
     with open_instance(home) as instance:
         _startup_loaded()  # the instance's storage modules are loaded too
         wait_intake_prefetch(prefetch)
-        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
+        with year_lock(
+            home.root,
+            year,
+            timeout=DEFAULT_WAIT_SECONDS if wait is None else wait,
+            waiting=lambda line: print(line, file=sys.stderr, flush=True),
+        ):
+            result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
     if not result.success:
         for line in result.failures:
             print(line, file=sys.stderr)
@@ -165,7 +175,7 @@ def cmd_build(args) -> int:
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
         _show_progress()
         prefetch = start_intake_prefetch(home, args.year, logging.getLogger("nianbao.progress").info)
-    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch) else 1
+    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch, wait=args.wait) else 1
 
 
 def _optional_home(args):
@@ -342,7 +352,18 @@ def _year(text: str) -> int:
 _year.__name__ = "年度（四位数字，如 2025）"
 
 
+def _seconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 86400:
+        raise ValueError(text)
+    return int(text)
+
+
+_seconds.__name__ = "秒数（0 到 86400 的整数）"
+
+
 def parser() -> argparse.ArgumentParser:
+    from pipeline.locks import DEFAULT_WAIT_SECONDS
+
     p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
@@ -354,6 +375,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     b.add_argument(
         "--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）"
+    )
+    b.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_WAIT_SECONDS,
+        help=f"该年度正由另一个编制任务使用时最多等待的秒数（默认 {DEFAULT_WAIT_SECONDS}），到时以退出码 2 结束",
     )
     b.set_defaults(func=cmd_build)
 
@@ -412,12 +439,13 @@ BUILDING_COMMANDS = {"build", "demo"}
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from pipeline.home import HomeError
+    from pipeline.locks import LockTimeout
 
     if getattr(args, "command", None) not in BUILDING_COMMANDS:
         _startup_loaded()
     try:
         return args.func(args)
-    except HomeError as exc:
+    except (HomeError, LockTimeout) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

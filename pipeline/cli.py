@@ -241,15 +241,21 @@ def cmd_backup(args) -> int:
     home = _home(args)
     index = backup(home, Path(args.output))
     total = sum(e["size"] for e in index["files"])
+    from pipeline.render.times import beijing_time
+
     print(
         f"已备份 {home.root}：{len(index['files'])} 个文件，共 {total / 1024 / 1024:.1f} MB → {args.output}"
+        f"（备份时间 {beijing_time(index['created_at'])}）"
     )
     print("备份包含报送门户的令牌摘要，请像保管令牌一样保管备份文件。")
     return 0
 
 
 def cmd_restore(args) -> int:
+    import shlex
+
     from pipeline.ops.backup import BackupError, restore
+    from pipeline.render.times import beijing_time
 
     try:
         index = restore(Path(args.file), Path(args.home))
@@ -259,11 +265,16 @@ def cmd_restore(args) -> int:
     years = sorted(
         {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
     )
-    print(
-        f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {index['created_at']}）。"
-    )
+    try:
+        taken = beijing_time(index.get("created_at"))
+    except (TypeError, ValueError):
+        taken = "时间不详"
+    print(f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {taken}）。")
     if years:
-        print("报告需重新编制：" + "；".join(f"nianbao build --home {args.home} --year {y}" for y in years))
+        # Each year's report compares with the year before: build the oldest first.
+        print("报告需按年度从早到晚依次重新编制（每一年度要用到上一年度的结果，请按此顺序运行）：")
+        for year in years:
+            print(f"  nianbao build --home {shlex.quote(args.home)} --year {year}")
     return 0
 
 

@@ -133,7 +133,7 @@ def test_serve_reflects_an_upload_in_seconds_and_stops_cleanly(tmp_path):
             if status["in_report_at"]:
                 break
             time.sleep(0.3)
-        assert status["in_report_at"], status
+        assert status["in_report_at"].endswith("+08:00"), status  # Beijing time, as the office reads it
         report = home / "reports" / "2025" / "report.md"
         assert report.exists() and "示范区" in report.read_text(encoding="utf-8")
 

@@ -67,11 +67,22 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+def _beijing_clock(seconds: float) -> time.struct_time:
+    """Progress lines show Beijing time, whatever the machine's time zone."""
+    from datetime import datetime
+
+    from pipeline.render.times import BEIJING
+
+    return datetime.fromtimestamp(seconds, BEIJING).timetuple()
+
+
 def _show_progress() -> None:
     log = logging.getLogger("nianbao.progress")
     if not log.handlers:
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+        formatter = logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S")
+        formatter.converter = _beijing_clock
+        handler.setFormatter(formatter)
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False

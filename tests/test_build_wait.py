@@ -131,3 +131,31 @@ def test_wait_takes_whole_seconds_only(home, capsys):
         main(["build", "--year", "2025", "--home", str(home.root), "--wait", "-1"])
     assert refused.value.code == 2
     assert "秒数" in capsys.readouterr().err
+
+
+def test_progress_and_supervisor_lines_show_beijing_time(monkeypatch, capsys):
+    """Even on a machine whose clock runs in UTC."""
+    import io
+    import logging
+    from datetime import datetime, timedelta
+
+    from pipeline.cli import _show_progress
+    from pipeline.ops.serve import Supervisor
+    from pipeline.render.times import BEIJING
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        _show_progress()
+        logging.getLogger("nianbao.progress").info("进度")
+        out = io.StringIO()
+        Supervisor(None, [], {}, out=out).say("已启动")
+        now = datetime.now(BEIJING)
+        for line in (capsys.readouterr().err.strip(), out.getvalue().strip()):
+            shown = datetime.strptime(line.split()[0], "%H:%M:%S").replace(
+                year=now.year, month=now.month, day=now.day, tzinfo=BEIJING
+            )
+            assert abs(now - shown) < timedelta(seconds=5) or abs(now - shown) > timedelta(hours=23), line
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.ops.instance import ensure_instance, service_env
-from pipeline.render.times import beijing_time
+from pipeline.render.times import BEIJING, beijing_time
 
 LOOPBACK = "127.0.0.1"
 READY_SECONDS = 240  # the UI loads the code location: tens of seconds on a busy 2-core machine
@@ -168,7 +168,7 @@ class Supervisor:
         self.stopping = False
 
     def say(self, text: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')}  {text}", file=self.out, flush=True)
+        print(f"{datetime.now(BEIJING):%H:%M:%S}  {text}", file=self.out, flush=True)  # Beijing time
 
     def request_stop(self, signum, frame) -> None:
         self.stopping = True

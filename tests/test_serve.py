@@ -236,3 +236,23 @@ def test_serve_ui_answers_only_its_host_names_and_a_second_serve_names_the_first
     finally:
         code = served.stop()
     assert code == 0, served.output()
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("127.0.0.1:3000", "127.0.0.1"),
+        ("LocalHost", "localhost"),
+        ("[::1]:3000", "::1"),
+        ("[::1]", "::1"),
+        ("::1", "::1"),
+        ("dagster.example.gov.cn:443", "dagster.example.gov.cn"),
+        ("", ""),
+        ("[::1", ""),
+    ],
+)
+def test_host_names_are_read_without_port_or_brackets(header, name):
+    from pipeline.ops.ui import allowed_hosts, host_name
+
+    assert host_name(header) == name
+    assert "" not in {host_name(h) for h in allowed_hosts("0.0.0.0", [])}  # a missing Host is never allowed

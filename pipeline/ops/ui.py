@@ -94,7 +94,9 @@ def run(workspace: str, host: str, port: int, extra_hosts: list[str]) -> None:
             workspace_load_target=WorkspaceFileTarget(paths=[workspace]),
         ) as context:
             app = create_app_from_workspace_process_context(context)
-            guarded = HostGuard(app, allowed_hosts(host, extra_hosts))
+            hosts = allowed_hosts(host, extra_hosts)
+            guarded = HostGuard(app, hosts)
+            print(f"Dagster 界面：http://{host}:{port}/ ，只接受 Host：{'、'.join(hosts)}", flush=True)
             uvicorn.run(guarded, host=host, port=port, log_level="warning")
 
 

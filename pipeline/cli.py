@@ -67,11 +67,22 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+def _beijing_clock(seconds: float) -> time.struct_time:
+    """Progress lines show Beijing time, whatever the machine's time zone."""
+    from datetime import datetime
+
+    from pipeline.render.times import BEIJING
+
+    return datetime.fromtimestamp(seconds, BEIJING).timetuple()
+
+
 def _show_progress() -> None:
     log = logging.getLogger("nianbao.progress")
     if not log.handlers:
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+        formatter = logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S")
+        formatter.converter = _beijing_clock
+        handler.setFormatter(formatter)
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
@@ -90,11 +101,15 @@ def build_year(
     quiet: bool = False,
     formats: tuple[str, ...] | None = None,
     prefetch: int | None = None,
+    wait: float | None = None,
 ) -> bool:
     """Materialize `year` through Dagster in this process, recorded in the home's
     instance (pipeline/ops/instance.py), so the UI shows the run. True when the
     report was written. `formats`: the writers to run (default every one);
-    `prefetch`: the intake child to wait for (pipeline/ops/build.py)."""
+    `prefetch`: the intake child to wait for (pipeline/ops/build.py); `wait`:
+    seconds to wait for another build of the year (default DEFAULT_WAIT_SECONDS),
+    saying so on stderr, then LockTimeout."""
+    from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.build import Builder, wait_intake_prefetch
     from pipeline.ops.instance import open_instance
 
@@ -105,7 +120,13 @@ def build_year(
     with open_instance(home) as instance:
         _startup_loaded()  # the instance's storage modules are loaded too
         wait_intake_prefetch(prefetch)
-        result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
+        with year_lock(
+            home.root,
+            year,
+            timeout=DEFAULT_WAIT_SECONDS if wait is None else wait,
+            waiting=lambda line: print(line, file=sys.stderr, flush=True),
+        ):
+            result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
     if not result.success:
         for line in result.failures:
             print(line, file=sys.stderr)
@@ -165,7 +186,7 @@ def cmd_build(args) -> int:
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
         _show_progress()
         prefetch = start_intake_prefetch(home, args.year, logging.getLogger("nianbao.progress").info)
-    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch) else 1
+    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch, wait=args.wait) else 1
 
 
 def _optional_home(args):
@@ -215,7 +236,14 @@ def cmd_serve(args) -> int:
     portal_args = [a for h in args.allowed_host for a in ("--allowed-host", h)]
     if args.secure_cookies:
         portal_args.append("--secure-cookies")
-    return serve(home, port=args.port, ui_port=args.ui_port, host=args.host, portal_args=portal_args)
+    return serve(
+        home,
+        port=args.port,
+        ui_port=args.ui_port,
+        host=args.host,
+        portal_args=portal_args,
+        allowed_hosts=args.allowed_host,
+    )
 
 
 def cmd_backup(args) -> int:
@@ -224,15 +252,21 @@ def cmd_backup(args) -> int:
     home = _home(args)
     index = backup(home, Path(args.output))
     total = sum(e["size"] for e in index["files"])
+    from pipeline.render.times import beijing_time
+
     print(
         f"已备份 {home.root}：{len(index['files'])} 个文件，共 {total / 1024 / 1024:.1f} MB → {args.output}"
+        f"（备份时间 {beijing_time(index['created_at'])}）"
     )
     print("备份包含报送门户的令牌摘要，请像保管令牌一样保管备份文件。")
     return 0
 
 
 def cmd_restore(args) -> int:
+    import shlex
+
     from pipeline.ops.backup import BackupError, restore
+    from pipeline.render.times import beijing_time
 
     try:
         index = restore(Path(args.file), Path(args.home))
@@ -242,11 +276,16 @@ def cmd_restore(args) -> int:
     years = sorted(
         {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
     )
-    print(
-        f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {index['created_at']}）。"
-    )
+    try:
+        taken = beijing_time(index.get("created_at"))
+    except (TypeError, ValueError):
+        taken = "时间不详"
+    print(f"已恢复 {len(index['files'])} 个文件到 {Path(args.home).resolve()}（备份于 {taken}）。")
     if years:
-        print("报告需重新编制：" + "；".join(f"nianbao build --home {args.home} --year {y}" for y in years))
+        # Each year's report compares with the year before: build the oldest first.
+        print("报告需按年度从早到晚依次重新编制（每一年度要用到上一年度的结果，请按此顺序运行）：")
+        for year in years:
+            print(f"  nianbao build --home {shlex.quote(args.home)} --year {year}")
     return 0
 
 
@@ -335,7 +374,18 @@ def _year(text: str) -> int:
 _year.__name__ = "年度（四位数字，如 2025）"
 
 
+def _seconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 86400:
+        raise ValueError(text)
+    return int(text)
+
+
+_seconds.__name__ = "秒数（0 到 86400 的整数）"
+
+
 def parser() -> argparse.ArgumentParser:
+    from pipeline.locks import DEFAULT_WAIT_SECONDS
+
     p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
@@ -347,6 +397,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     b.add_argument(
         "--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部；html,md 可跳过较慢的 Word/PDF）"
+    )
+    b.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_WAIT_SECONDS,
+        help=f"该年度正由另一个编制任务使用时最多等待的秒数（默认 {DEFAULT_WAIT_SECONDS}），到时以退出码 2 结束",
     )
     b.set_defaults(func=cmd_build)
 
@@ -367,7 +423,10 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--ui-port", type=int, default=3000, help="Dagster 界面端口（默认 3000）")
     sv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机可访问）")
     sv.add_argument(
-        "--allowed-host", action="append", default=[], help="门户对外的主机名（在反向代理后面运行时使用）"
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="对外的主机名（在反向代理后面运行时使用）：门户和 Dagster 界面只接受本机地址和这些主机名，可多次指定",
     )
     sv.add_argument(
         "--secure-cookies", action="store_true", help="门户 Cookie 只经 HTTPS 发送（HTTPS 反向代理后使用）"
@@ -402,12 +461,13 @@ BUILDING_COMMANDS = {"build", "demo"}
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from pipeline.home import HomeError
+    from pipeline.locks import LockTimeout
 
     if getattr(args, "command", None) not in BUILDING_COMMANDS:
         _startup_loaded()
     try:
         return args.func(args)
-    except HomeError as exc:
+    except (HomeError, LockTimeout) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

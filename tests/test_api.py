@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime
 
 import pytest
 import requests
@@ -108,6 +109,18 @@ def test_office_token_year_and_file_checks(live):
     assert missing.status_code == 422 and "缺少文件" in missing.json()["error"]
     not_form = requests.post(f"{base}{API}/submissions", headers=auth, json={"year": 2025})
     assert not_form.status_code == 415
+
+
+def test_times_are_beijing_time(live):
+    """The API's times carry +08:00 and name the same moment the portal stored (in UTC)."""
+    base, home, tokens = live
+    body = post(base, tokens["A"], YEAR, "a.csv", to_csv(valid_cells(YEAR, seed=6))).json()
+    stored = Store(home).upload("A", YEAR, body["version"])
+    assert body["received_at"].endswith("+08:00") and not stored.received_at.endswith("+08:00")
+    assert datetime.fromisoformat(body["received_at"]) == datetime.fromisoformat(stored.received_at)
+    auth = {"Authorization": f"Bearer {tokens['A']}"}
+    history = requests.get(f"{base}{API}/submissions", params={"year": YEAR}, headers=auth, timeout=30).json()
+    assert all(v["received_at"].endswith("+08:00") for v in history["versions"])
 
 
 def test_openapi_document_is_served(live):

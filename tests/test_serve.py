@@ -44,12 +44,22 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
 
 
 class Served:
-    def __init__(self, home: Path, env: dict[str, str] | None = None):
+    def __init__(self, home: Path, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()):
         self.home = home
         self.port, self.ui_port = free_port(), free_port()
         self.out = open(home.parent / "serve.out", "w+b")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [NIANBAO, "serve", "--home", str(home), "--port", str(self.port), "--ui-port", str(self.ui_port)],
+            [
+                NIANBAO,
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(self.port),
+                "--ui-port",
+                str(self.ui_port),
+                *extra,
+            ],  # fmt: skip
             stdout=self.out,
             stderr=subprocess.STDOUT,
             env=env or os.environ.copy(),
@@ -123,7 +133,7 @@ def test_serve_reflects_an_upload_in_seconds_and_stops_cleanly(tmp_path):
             if status["in_report_at"]:
                 break
             time.sleep(0.3)
-        assert status["in_report_at"], status
+        assert status["in_report_at"].endswith("+08:00"), status  # Beijing time, as the office reads it
         report = home / "reports" / "2025" / "report.md"
         assert report.exists() and "示范区" in report.read_text(encoding="utf-8")
 
@@ -163,3 +173,86 @@ def test_serve_refuses_a_port_in_use(tmp_path):
         )
     assert result.returncode == 2
     assert "已被占用" in result.stderr and "Traceback" not in result.stderr
+
+
+def websocket_handshake(port: int, host: str) -> str:
+    """The status line the UI answers a GraphQL WebSocket upgrade with."""
+    request = (
+        f"GET /graphql HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: graphql-ws\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request.encode())
+        return s.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_serve_ui_answers_only_its_host_names_and_a_second_serve_names_the_first(tmp_path):
+    """E19: a page the office opens cannot reach the UI by DNS rebinding (its Host
+    is foreign: 400, GraphQL POSTs and WebSockets too); a second serve of the same
+    home refuses, naming the first's process and ports."""
+    home = copy_demo(tmp_path)
+    served = Served(home, extra=("--allowed-host", "dagster.example.gov.cn"))
+    try:
+        served.wait_ready()
+        ui = f"http://127.0.0.1:{served.ui_port}"
+        query = {"query": "{ version }"}
+        for host in (
+            "rebind.attacker.example",
+            f"rebind.attacker.example:{served.ui_port}",
+            "127.0.0.1.nip.io",
+        ):
+            refused = requests.post(f"{ui}/graphql", json=query, headers={"Host": host}, timeout=30)
+            assert refused.status_code == 400, host
+            assert "Host 不在允许列表中" in refused.text
+        assert (
+            requests.get(f"{ui}/server_info", headers={"Host": "evil.example"}, timeout=30).status_code == 400
+        )
+        for host in (f"127.0.0.1:{served.ui_port}", f"localhost:{served.ui_port}", "dagster.example.gov.cn"):
+            answer = requests.post(f"{ui}/graphql", json=query, headers={"Host": host}, timeout=30)
+            assert answer.status_code == 200 and answer.json()["data"]["version"], host
+        assert " 403 " in websocket_handshake(served.ui_port, "rebind.attacker.example")
+        assert " 101 " in websocket_handshake(served.ui_port, f"localhost:{served.ui_port}")
+
+        second = subprocess.run(
+            [
+                NIANBAO,
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(free_port()),
+                "--ui-port",
+                str(free_port()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "已有一个 nianbao serve 在运行" in second.stderr and "Traceback" not in second.stderr
+        for fact in (f"进程 {served.process.pid}", f":{served.port}", f":{served.ui_port}", "北京时间"):
+            assert fact in second.stderr, (fact, second.stderr)
+    finally:
+        code = served.stop()
+    assert code == 0, served.output()
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("127.0.0.1:3000", "127.0.0.1"),
+        ("LocalHost", "localhost"),
+        ("[::1]:3000", "::1"),
+        ("[::1]", "::1"),
+        ("::1", "::1"),
+        ("dagster.example.gov.cn:443", "dagster.example.gov.cn"),
+        ("", ""),
+        ("[::1", ""),
+    ],
+)
+def test_host_names_are_read_without_port_or_brackets(header, name):
+    from pipeline.ops.ui import allowed_hosts, host_name
+
+    assert host_name(header) == name
+    assert "" not in {host_name(h) for h in allowed_hosts("0.0.0.0", [])}  # a missing Host is never allowed

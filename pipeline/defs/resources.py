@@ -48,8 +48,8 @@ class BuildingHome(NianbaoHome):
             # Failure: the UI shows this text as the run's error, not a stack of Dagster frames.
             raise Failure(description=problem, allow_retries=False)
 
-        def waiting() -> None:
-            context.log.info(f"{year} 年度正在由另一个任务编制，等待其结束后再开始。")
-
-        with year_lock(home.root, int(year), waiting=waiting):
+        # The run's log says whom it waits for (at once, then every 30 s); a run from the UI
+        # or the daemon can be cancelled there. `nianbao build` takes the lock itself first,
+        # visibly and with its --wait limit; here the same thread takes it again for free.
+        with year_lock(home.root, int(year), waiting=context.log.info, reentrant=True):
             yield self

@@ -3,7 +3,8 @@
 Three child processes share the home's Dagster instance (<home>/dagster, or
 DAGSTER_HOME):
 - the Dagster webserver (the UI; no sign-in of its own, so loopback only
-  unless a reverse proxy authenticates in front of it: deploy/),
+  unless a reverse proxy authenticates in front of it: deploy/), built and
+  served behind a Host allow-list by pipeline/ops/ui.py,
 - the Dagster daemon (inbox sensor, schedule, the run queue),
 - the portal with its resident rebuild worker (uploads reflected in seconds).
 
@@ -12,13 +13,16 @@ child that dies is restarted (at most MAX_RESTARTS times in RESTART_WINDOW
 seconds, then everything stops with exit 1). SIGTERM or Ctrl-C stops all of
 them: SIGTERM to each group, SIGKILL to whatever is left after STOP_SECONDS.
 The readiness line is printed once the portal's /health and the UI's
-/server_info answer.
+/server_info answer. One `serve` per home: the supervisor holds
+<home>/locks/serve.lock while it runs, and a second one refuses, naming it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -27,9 +31,11 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.ops.instance import ensure_instance, service_env
+from pipeline.render.times import BEIJING, beijing_time
 
 LOOPBACK = "127.0.0.1"
 READY_SECONDS = 240  # the UI loads the code location: tens of seconds on a busy 2-core machine
@@ -37,6 +43,7 @@ STOP_SECONDS = 20
 MAX_RESTARTS = 5
 RESTART_WINDOW = 600
 READY_LINE = "nianbao 已就绪"
+SERVE_LOCK = "locks/serve.lock"
 
 
 def _die_with_parent() -> None:
@@ -103,7 +110,9 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def children(home, port: int, ui_port: int, host: str, extra_portal_args: list[str]) -> list[Child]:
+def children(
+    home, port: int, ui_port: int, host: str, extra_portal_args: list[str], allowed_hosts: list[str]
+) -> list[Child]:
     bin_dir = Path(sys.executable).parent
     workspace = str(ensure_instance(home) / "workspace.yaml")
     logs = home.root / "logs"
@@ -112,7 +121,18 @@ def children(home, port: int, ui_port: int, host: str, extra_portal_args: list[s
     return [
         Child(
             "webserver",
-            [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host, "-p", str(ui_port)],
+            [
+                sys.executable,
+                "-m",
+                "pipeline.ops.ui",
+                "-w",
+                workspace,
+                "--host",
+                host,
+                "-p",
+                str(ui_port),
+                *(a for h in allowed_hosts for a in ("--allowed-host", h)),
+            ],  # fmt: skip
             f"http://{shown}:{ui_port}/server_info",
             logs / "webserver.log",
         ),
@@ -148,7 +168,7 @@ class Supervisor:
         self.stopping = False
 
     def say(self, text: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')}  {text}", file=self.out, flush=True)
+        print(f"{datetime.now(BEIJING):%H:%M:%S}  {text}", file=self.out, flush=True)  # Beijing time
 
     def request_stop(self, signum, frame) -> None:
         self.stopping = True
@@ -227,18 +247,69 @@ class Supervisor:
         self.say("已停止。")
 
 
-def serve(
-    home, *, port: int, ui_port: int, host: str = LOOPBACK, portal_args: list[str] | None = None
-) -> int:
-    for what, number in (("报送门户", port), ("Dagster 界面", ui_port)):
-        if not port_free(host, number):
-            print(f"错误：{host}:{number} 已被占用，无法启动{what}。请换一个端口。", file=sys.stderr)
-            return 2
-    # Create (or migrate) the instance's storage here, once: three processes doing
-    # it at the same time on a fresh SQLite instance race in Alembic.
-    from pipeline.ops.instance import open_instance
+def claim_home(home, *, host: str, port: int, ui_port: int) -> int | str:
+    """Take the home's serve lock (a descriptor to keep open while serving), or
+    say which `nianbao serve` has it. flock: released when that process ends."""
+    path = home.root / SERVE_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        try:
+            first = json.loads(path.read_text(encoding="utf-8"))
+            where = (
+                f"进程 {int(first['pid'])}，报送门户 {first['host']}:{int(first['port'])}，"
+                f"Dagster 界面 {first['host']}:{int(first['ui_port'])}，"
+                f"启动于 {beijing_time(first['started_at'])}"
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            where = "进程信息未知"
+        return (
+            f"数据目录 {home.root} 已有一个 nianbao serve 在运行（{where}）。"
+            "同一数据目录只能运行一个；请使用它，或先停止它（Ctrl+C 或 kill 该进程）。"
+        )
+    info = {
+        "pid": os.getpid(),
+        "host": host,
+        "port": port,
+        "ui_port": ui_port,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
+    return fd
 
-    with open_instance(home):
-        pass
-    kids = children(home, port, ui_port, host, portal_args or [])
-    return Supervisor(home, kids, service_env(home)).run()
+
+def serve(
+    home,
+    *,
+    port: int,
+    ui_port: int,
+    host: str = LOOPBACK,
+    portal_args: list[str] | None = None,
+    allowed_hosts: list[str] | None = None,
+) -> int:
+    """Run the three services of `home`; `allowed_hosts`: the public names a
+    reverse proxy forwards (the UI's Host allow-list; the portal gets its own)."""
+    claim = claim_home(home, host=host, port=port, ui_port=ui_port)
+    if isinstance(claim, str):
+        print(f"错误：{claim}", file=sys.stderr)
+        return 2
+    try:
+        for what, number in (("报送门户", port), ("Dagster 界面", ui_port)):
+            if not port_free(host, number):
+                print(f"错误：{host}:{number} 已被占用，无法启动{what}。请换一个端口。", file=sys.stderr)
+                return 2
+        # Create (or migrate) the instance's storage here, once: three processes doing
+        # it at the same time on a fresh SQLite instance race in Alembic.
+        from pipeline.ops.instance import open_instance
+
+        with open_instance(home):
+            pass
+        kids = children(home, port, ui_port, host, portal_args or [], allowed_hosts or [])
+        return Supervisor(home, kids, service_env(home)).run()
+    finally:
+        os.ftruncate(claim, 0)  # no stale description of a serve that has stopped
+        os.close(claim)

@@ -9,6 +9,8 @@
   entered the district report.
 - `GET /api/v1/openapi.json`: this API's OpenAPI 3.0 document.
 
+Times are ISO 8601 in Beijing time (+08:00), as the office and units read them.
+
 No cookies, so no CSRF: a request is authorised by its bearer token alone,
 which the portal stores only as a hash. Office tokens are refused: the API
 speaks for one unit. Errors are JSON too ({"error": "…"}), see Portal.error.
@@ -29,6 +31,7 @@ from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import status
 from pipeline.portal.store import Token, Upload
 from pipeline.portal.submit import receive
+from pipeline.render.times import beijing_iso
 from schemas.messages import Message
 
 PREFIX = "/api/v1"
@@ -53,7 +56,7 @@ def upload_json(upload: Upload, *, full: bool) -> dict:
         "stored_name": upload.stored_name,
         "sha256": upload.sha256,
         "size": upload.size,
-        "received_at": upload.received_at,
+        "received_at": beijing_iso(upload.received_at),
         "outcome": upload.outcome,
         "outcome_text": status.OUTCOME_TEXT[upload.outcome],
         "errors": upload.errors,
@@ -136,7 +139,9 @@ class Api:
     async def status(self, request: Request) -> Response:
         token = await run_in_threadpool(self.token, request)
         year = self.year(token, request.query_params.get("year"))
-        return JSONResponse(await run_in_threadpool(self.portal.status_json, token.unit, year))
+        body = await run_in_threadpool(self.portal.status_json, token.unit, year)
+        body["in_report_at"] = beijing_iso(body["in_report_at"])
+        return JSONResponse(body)
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI)
@@ -184,7 +189,7 @@ _VERSION_PROPS = {
     "stored_name": {"type": "string"},
     "sha256": {"type": "string"},
     "size": {"type": "integer"},
-    "received_at": {"type": "string", "format": "date-time"},
+    "received_at": {"type": "string", "format": "date-time", "description": "北京时间，带 +08:00"},
     "outcome": {"type": "string", "enum": ["accepted", "rejected"]},
     "outcome_text": {"type": "string"},
     "errors": {"type": "integer"},
@@ -303,7 +308,8 @@ OPENAPI = {
                                         "in_use_version": {"type": "integer", "nullable": True},
                                         "in_report_at": {
                                             "type": "string",
-                                            "description": "在用版本的数据计入全区报告的时间；尚未计入时为空",
+                                            "description": "在用版本的数据计入全区报告的时间（北京时间，带 +08:00）；"
+                                            "尚未计入时为空",
                                         },
                                         "rebuilding": {"type": "boolean"},
                                     },

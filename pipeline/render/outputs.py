@@ -9,7 +9,6 @@ templates and render code are unchanged since the last run is not rendered again
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
 from pipeline.render.writers import BUNDLE, WRITERS, RenderContext
 from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
+from pipeline.tabular import frame_csv
 from schemas import text as text_module
 from schemas.base import ReportFormat
 from schemas.messages import Message
@@ -269,9 +269,7 @@ def write_status(out: Path, status: pd.DataFrame) -> Path:
     frame = status[STATUS_COLUMNS].copy()
     frame["name"] = status["name"]
     frame["status_text"] = status["status"].map(STATUS_TEXT)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return write_if_changed(out / "status.csv", buffer.getvalue())
+    return write_if_changed(out / "status.csv", frame_csv(frame))
 
 
 def write_validation(

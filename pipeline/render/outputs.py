@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import link_atomic, write_atomic
+from pipeline.render.fonts import cjk_fonts
+from pipeline.render.fonts import require as require_fonts
 from pipeline.render.model import LazyView, ReportView, resolve, view_key
 from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
@@ -64,6 +66,8 @@ def _renderer_digest(home_root: Path | None = None) -> str:
                     digest.update(
                         f"{folder}/{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
                     )
+    if home_root is not None:  # and the system's Chinese fonts draw the PDFs
+        digest.update(repr(cjk_fonts(None)).encode())
     return digest.hexdigest()
 
 
@@ -246,6 +250,8 @@ def write_publication(
     """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and units/<code>.*.
     Returns the paths written and kept, and the writers' warnings."""
     names = _names(formats, quick=False)
+    if "pdf" in names:
+        require_fonts(home_root)  # before anything is written: no PDF in empty boxes
     folder = out / PUBLISH
     district_paths, district_written, warnings = _write_set(
         folder, fmt, {"report": district}, names, home_root

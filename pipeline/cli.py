@@ -182,6 +182,8 @@ def cmd_build(args) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if _no_pdf_fonts(home.root, formats):
+        return 2
     prefetch = None
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
         _show_progress()
@@ -308,6 +310,16 @@ def cmd_verify(args) -> int:
     return 0
 
 
+def _no_pdf_fonts(home_root: Path | None, formats: tuple[str, ...]) -> bool:
+    """PDFs wanted and no Chinese font to draw them: say so at once (before a run writes anything)."""
+    from pipeline.render.fonts import NO_CJK_FONT, cjk_fonts
+
+    if "pdf" in formats and not cjk_fonts(home_root):
+        print(f"错误：{NO_CJK_FONT}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_demo(args) -> int:
     from pipeline.demo import make_demo_homes
     from pipeline.render.writers import parse_formats
@@ -318,6 +330,8 @@ def cmd_demo(args) -> int:
         print(exc, file=sys.stderr)
         return 2
     target = Path(args.home or "build/demo").resolve()
+    if _no_pdf_fonts(None, formats):
+        return 2
     homes = make_demo_homes(target, fresh=args.fresh)
     for home, years, _kept in homes:
         for year in years:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.messages import Message, Severity
+from schemas.names import POLICY
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ RULES: dict[str, RuleInfo] = {
 }
 
 RESAVE = "请用 Excel 或 WPS 打开后“另存为” Excel 工作簿（.xlsx）格式，再重新提交。"
+
 PLAIN_NAME = "请把文件改成普通文件名（如“2025年报.xlsx”）后重新报送。"
 
 ENTRIES: dict[str, Entry] = {
@@ -206,7 +208,7 @@ ENTRIES: dict[str, Entry] = {
             None,
             "year 列写的是“{declared}”，但文件报送的是 {year} 年度。请改正 year 列或报送到正确年度。",
         ),
-        Entry("F9.unsafe_name", "F9", None, "{reason}，不能接收。" + PLAIN_NAME),
+        Entry("F9.unsafe_name", "F9", None, "{reason}，不能接收。" + POLICY + PLAIN_NAME),
         Entry(
             "F9.long_name",
             "F9",

@@ -146,3 +146,31 @@ def test_draft_mark_absent_once_the_record_is_filled(shifanqu, tmp_path):  # noq
     text = poppler("pdftotext", path, "-")
     assert "征求意见稿" not in text
     assert "示政办〔2025〕5号" in text and "2025年3月20日" in text  # 文号 under the title, date signed
+
+
+def test_a_long_unbroken_token_wraps_onto_the_pages(tmp_path):
+    """Issue 20, item 8: a unit's text of 20,000 characters without a break point (the
+    per-cell limit) is wrapped at the margin; every character is on a page (pdftotext
+    leaves out what is drawn beyond the page)."""
+    from conftest import build, hand_in, valid_cells, write_home
+
+    from pipeline.steps.check import MAX_TEXT_CHARS
+    from pipeline.synth import to_csv
+
+    token = ("abcdefghij0123456789" * MAX_TEXT_CHARS)[:MAX_TEXT_CHARS]
+    home = write_home(tmp_path / "home", [("A", "甲局")])
+    cells = valid_cells(2025, seed=1)
+    cells[("narrative", "overview", "text")] = token
+    hand_in(home, 2025, "A", "a.csv", to_csv(cells))
+    build(home, 2025)
+    path, md, warnings = pdf_of(home, 2025, tmp_path, "A")
+    assert warnings == []
+    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", path)).group(1))
+    text = "".join(
+        re.sub(
+            "^征求意见稿", "", squeeze(poppler("pdftotext", path, "-f", str(n), "-l", str(n), "-"))
+        ).replace(f"—{n}—", "", 1)
+        for n in range(1, pages + 1)
+    )
+    assert token in text
+    check_pdf(path, md)

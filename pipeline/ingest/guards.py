@@ -1,6 +1,6 @@
 """File guards, in one place: what a handed-in file must be before any reader parses it.
 
-Names (F9), emptiness (F1), size (F6), type (F2, F3) for every file; for
+Names (F9, the allow-list of schemas/names.py), emptiness (F1), size (F6), type (F2, F3) for every file; for
 workbooks, the package itself (encryption, old formats, macros, external links,
 zip bombs, declared sheet sizes) before openpyxl touches it. A guard that
 refuses a file raises `Refused` with the catalogue key and facts of its message.
@@ -11,15 +11,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath
 from xml.etree import ElementTree
+
+from schemas.names import name_problem
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MACRO_SUFFIXES = {".xlsm", ".xltm", ".xlam"}
-# Characters refused in file names: controls, DEL, and bidirectional overrides that
-# make “报表‮xslx.exe” display as something it is not.
-_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Refused(Exception):
@@ -46,20 +45,9 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+[0-9]+(?::[A-Z]+[0
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def unsafe_name_reason(name: str) -> str | None:
-    """Why a handed-in file name cannot be used, or None when it is fine."""
-    if not name or name in {".", ".."} or ".." in name:
-        return "文件名包含“..”"
-    if "/" in name or "\\" in name or PurePosixPath(name).name != name or PureWindowsPath(name).name != name:
-        return "文件名包含路径分隔符"
-    if _UNSAFE_CHARS.search(name):
-        return "文件名包含控制字符或改变文字方向的字符"
-    return None
-
-
 def check_file_bytes(data: bytes, name: str) -> str:
     """The reader a file goes to ("xlsx" or "csv"), or `Refused`: the guards every file passes."""
-    reason = unsafe_name_reason(name)
+    reason = name_problem(name)
     if reason:
         raise Refused("F9.unsafe_name", reason=reason)
     if len(data) == 0:

@@ -52,9 +52,10 @@ from starlette.routing import Route
 from pipeline.home import Home
 from pipeline.ingest.archive import ArchiveError, read_blob
 from pipeline.ingest.guards import MAX_FILE_BYTES
-from pipeline.portal import api, exports, status, views
+from pipeline.portal import api, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
 from pipeline.portal.submit import Validator, receive
+from pipeline.tabular import rows_csv
 from schemas.units import Registry
 
 log = logging.getLogger("nianbao.portal")
@@ -746,7 +747,7 @@ class Portal:
             for s in status.standings(self.home, self.store, year, self.clock(), registry=self.registry())
             if s.state == "missing"
         ]
-        data = exports.csv_bytes(["单位代码", "单位名称", "状态"], rows)
+        data = rows_csv(["单位代码", "单位名称", "状态"], rows)
         return download(data, f"{year}年度未报送单位.csv", "text/csv; charset=utf-8")
 
     async def error(self, request: Request, exc: Exception) -> Response:

@@ -23,10 +23,10 @@ from pathlib import Path, PurePath
 
 from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import archive_files, record_outcomes
-from pipeline.ingest.guards import unsafe_name_reason
 from pipeline.portal.store import Store, Upload, iso, now_utc
 from schemas.catalogue import FileOrigin
 from schemas.messages import Message
+from schemas.names import name_problem as name_reason
 
 MAX_NAME_BYTES = 200  # file systems stop at 255 bytes; leave room for a version mark
 MAX_STORED_CELLS = 5000  # what the result page shows; a real form has a few hundred
@@ -43,7 +43,7 @@ def _lock(unit: str, year: int) -> threading.Lock:
 
 def name_problem(name: str) -> str | None:
     """Catalogue key of why the portal cannot take this file name, or None."""
-    if unsafe_name_reason(name):
+    if name_reason(name):
         return "F9.unsafe_name"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         return "F9.long_name"
@@ -75,7 +75,7 @@ def validate(home: Home, unit: str, year: int, name: str, data: bytes) -> tuple[
     key = name_problem(name)
     if key:
         origin = FileOrigin(unit, home.registry().label(unit), name)
-        reason = unsafe_name_reason(name) or ""
+        reason = name_reason(name) or ""
         return [origin.problem(key, reason=reason)], []
     report = check_file(data, name, unit, year, home)
     cells = report.cells.head(MAX_STORED_CELLS).to_dict("records")

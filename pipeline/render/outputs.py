@@ -9,7 +9,6 @@ templates and render code are unchanged since the last run is not rendered again
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterable
@@ -20,11 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import link_atomic, write_atomic
+from pipeline.render.fonts import cjk_fonts
+from pipeline.render.fonts import require as require_fonts
 from pipeline.render.model import LazyView, ReportView, resolve, view_key
 from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
 from pipeline.render.writers import BUNDLE, WRITERS, RenderContext
 from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
+from pipeline.tabular import frame_csv
 from schemas import text as text_module
 from schemas.base import ReportFormat
 from schemas.messages import Message
@@ -64,6 +66,8 @@ def _renderer_digest(home_root: Path | None = None) -> str:
                     digest.update(
                         f"{folder}/{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
                     )
+    if home_root is not None:  # and the system's Chinese fonts draw the PDFs
+        digest.update(repr(cjk_fonts(None)).encode())
     return digest.hexdigest()
 
 
@@ -246,6 +250,8 @@ def write_publication(
     """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and units/<code>.*.
     Returns the paths written and kept, and the writers' warnings."""
     names = _names(formats, quick=False)
+    if "pdf" in names:
+        require_fonts(home_root)  # before anything is written: no PDF in empty boxes
     folder = out / PUBLISH
     district_paths, district_written, warnings = _write_set(
         folder, fmt, {"report": district}, names, home_root
@@ -269,9 +275,7 @@ def write_status(out: Path, status: pd.DataFrame) -> Path:
     frame = status[STATUS_COLUMNS].copy()
     frame["name"] = status["name"]
     frame["status_text"] = status["status"].map(STATUS_TEXT)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return write_if_changed(out / "status.csv", buffer.getvalue())
+    return write_if_changed(out / "status.csv", frame_csv(frame))
 
 
 def write_validation(

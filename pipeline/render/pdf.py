@@ -2,7 +2,8 @@
 through WeasyPrint. Fonts: the office's licensed faces when present in the data
 home's fonts/ folder (a file's name, without extension, is the font's name, e.g.
 fonts/仿宋_GB2312.ttf), else Debian's fonts-noto-cjk as stand-ins. WeasyPrint
-embeds a subset of every font used (fast with libharfbuzz-subset0).
+embeds a subset of every font used (fast with libharfbuzz-subset0). Without any
+Chinese font no PDF is written (pipeline/render/fonts.py).
 
 The bytes are reproducible: fixed metadata (title, author, dates from the
 publication record) and a fixed document identifier.
@@ -17,17 +18,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from pipeline.render.fonts import home_fonts, require
 from pipeline.render.model import ReportView
 
-FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".woff", ".woff2"}
 PRINT_CSS = Path(__file__).resolve().parents[2] / "templates" / "shared" / "print.css"
-
-
-def home_fonts(home_root: Path | None) -> list[Path]:
-    folder = home_root / "fonts" if home_root else None
-    if folder is None or not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES)
 
 
 def _font_faces(fonts: list[Path]) -> str:
@@ -51,9 +45,9 @@ def print_css(view: ReportView, home_root: Path | None) -> Markup:
 
 
 @cache
-def _font_config(fonts: tuple[tuple[str, int], ...]):
-    """One font configuration per set of home fonts: Pango remembers how it resolved a family,
-    so a font added to the home later needs a fresh configuration."""
+def _font_config(fonts: tuple) -> object:
+    """One font configuration per font set: Pango remembers how it resolved a family,
+    so a font added to the home or the system later needs a fresh configuration."""
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -76,7 +70,7 @@ def render_pdf(
 
     from pipeline.render.docx import document_date
 
-    fonts = tuple((str(p), p.stat().st_mtime_ns) for p in home_fonts(home_root))
+    fonts = (require(home_root), tuple((str(p), p.stat().st_mtime_ns) for p in home_fonts(home_root)))
     log = logging.getLogger("weasyprint")
     collect = _Collect()
     log.addHandler(collect)

@@ -1,19 +1,19 @@
 """The office's review page (reports/<year>/review.html): year-over-year comparison
-tables, trend charts of the main figures over every year on record (matplotlib,
-inline SVG with a text table beside each), the office text's checks, the revisions
+tables, trend charts of the main figures over every year on record (inline SVG
+drawn here, with a text table beside each), the office text's checks, the revisions
 log, and each district figure's provenance. Also the hook that gives the office's
 text templates their year-over-year values (`yoy`)."""
 
 from __future__ import annotations
 
-import io
+import math
 import re
-import warnings
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
 
 from pipeline.home import HomeError
 from pipeline.steps.sections import DISTRICT
@@ -116,39 +116,84 @@ def trend_series(home_root: Path, year: int) -> tuple[list[int], dict]:
     return years, series
 
 
+CHART_WIDTH, CHART_HEIGHT = 640, 280
+PLOT = (56, 60, 624, 250)  # left, top, right, bottom of the plotting area
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values from `low` (or below) to `high` (or above), about `count` of them."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        high = low + 1
+    raw = (high - low) / (count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step)
+    ticks = []
+    n = first
+    while not ticks or ticks[-1] < high:
+        ticks.append(n * step)
+        n += 1
+    return ticks
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
 def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
-    """One line chart as inline SVG: text stays text (the browser's CJK fonts draw it),
-    no ids or dates that would differ between two builds of the same data.
+    """One line chart as inline SVG, drawn here from numbers without a plotting library:
+    text stays text (the browser's CJK fonts draw it, every label escaped), the same
+    markup from the same figures. A line joins the years that have its figure; each
+    point carries its year and value as a tooltip; the legend sits above the plot."""
+    left, top, right, bottom = PLOT
+    values = [v for vals in lines.values() for v in vals if v is not None]
+    ticks = nice_ticks(min(values, default=0.0), max(values, default=0.0))
+    first, last = min(years), max(years)
+    pad = 24  # the first and last year off the frame
 
-    Drawn on a bare `Figure` with the SVG canvas: pyplot (its global figure manager
-    and GUI backend machinery) is not imported, and fixed margins replace
-    tight_layout, which draws every chart twice."""
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
+    def x(year: int) -> float:
+        if last == first:
+            return (left + right) / 2
+        return round(left + pad + (year - first) / (last - first) * (right - left - 2 * pad), 1)
 
-    with warnings.catch_warnings(), rc_context({
-        "svg.fonttype": "none", "svg.hashsalt": "nianbao", "font.size": 10,
-        "font.family": ["Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans"],
-    }):  # fmt: skip
-        warnings.simplefilter("ignore")
-        fig = Figure(figsize=(6.4, 2.8))
-        FigureCanvasSVG(fig)
-        fig.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.12)
-        ax = fig.add_subplot()
-        for label, values in lines.items():
-            points = [(y, v) for y, v in zip(years, values) if v is not None]
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-        ax.set_title(title)
-        ax.set_xticks(years)
-        ax.set_xticklabels([str(y) for y in years])
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{title}趋势图（数据见下表）" ', 1)
+    def y(value: float) -> float:
+        return round(bottom - (value - ticks[0]) / (ticks[-1] - ticks[0]) * (bottom - top), 1)
+
+    label = escape(f"{title}趋势图（数据见下表）")
+    out = [
+        f'<svg role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" '
+        f'height="{CHART_HEIGHT}" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" font-size="11">',
+        f'<text x="{CHART_WIDTH / 2:g}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
+        '<g stroke="#d0d0d0" stroke-width="1">',
+    ]
+    out += [f'<line x1="{left}" y1="{y(t)}" x2="{right}" y2="{y(t)}"/>' for t in ticks]
+    out += [f'<line x1="{x(yr)}" y1="{top}" x2="{x(yr)}" y2="{bottom}"/>' for yr in years]
+    out.append("</g>")
+    out.append(
+        f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#333"/>'
+    )
+    out += [f'<text x="{left - 6}" y="{y(t) + 4}" text-anchor="end">{_number(t)}</text>' for t in ticks]
+    out += [f'<text x="{x(yr)}" y="{bottom + 16}" text-anchor="middle">{yr}</text>' for yr in years]
+    legend_x = left
+    for n, (name, vals) in enumerate(lines.items()):
+        color = COLORS[n % len(COLORS)]
+        points = [(yr, v) for yr, v in zip(years, vals) if v is not None]
+        out.append(f'<g class="line" fill="{color}" stroke="{color}">')
+        out.append(f'<line x1="{legend_x}" y1="44" x2="{legend_x + 20}" y2="44" stroke-width="2"/>')
+        out.append(f'<circle cx="{legend_x + 10}" cy="44" r="3"/>')
+        out.append(f'<text x="{legend_x + 26}" y="48" stroke="none" fill="#222">{escape(name)}</text>')
+        legend_x += 40 + 13 * len(name)
+        if len(points) > 1:
+            path = " ".join(f"{x(yr)},{y(v)}" for yr, v in points)
+            out.append(f'<polyline points="{path}" fill="none" stroke-width="2"/>')
+        for yr, v in points:
+            tip = escape(f"{yr} 年 {name}：{_number(v)}")
+            out.append(f'<circle cx="{x(yr)}" cy="{y(v)}" r="3.5"><title>{tip}</title></circle>')
+        out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out)
 
 
 # --- the page ---------------------------------------------------------------------------
@@ -252,8 +297,7 @@ def review_view(
             "more_total": f"{sum(line[-1] for line in lines[MAX_BREAKDOWN:]):g}",
         })  # fmt: skip
     years, series = trends
-    # A trend needs two years: with one year on record the table says it all, and
-    # matplotlib (a quarter of a second to load) is not needed.
+    # A trend needs two years: with one year on record the table says it all.
     charts = [
         {"title": title, "svg": chart_svg(title, years, lines) if len(years) >= 2 else "", "years": years,
          "lines": [{"label": k, "values": ["—" if v is None else f"{v:g}" for v in vals]} for k, vals in lines.items()]}
@@ -274,9 +318,7 @@ def write_review(out: Path, view: dict) -> Path:
     from pipeline.render.reports import environment
 
     for chart in view["charts"]:
-        chart["svg"] = Markup(
-            chart["svg"]
-        )  # made here by matplotlib from numbers, not from text anyone typed
+        chart["svg"] = Markup(chart["svg"])  # made by chart_svg, every text in it escaped
     html = environment().get_template("shared/review.html.j2").render(**view)
     path = out / "review.html"
     data = html.encode("utf-8")

@@ -5,8 +5,6 @@ the same from the same accepted figures (no timestamps)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pandas as pd
 from pipeline.home import write_atomic
 from pipeline.steps.revisions import LOG_COLUMNS
 from pipeline.steps.sections import DISTRICT
+from pipeline.tabular import frame_csv
 from schemas.base import ReportFormat
 
 FIGURE_FIELDS = [
@@ -63,12 +62,6 @@ def long_form(fmt: ReportFormat, sections: dict[str, pd.DataFrame], names: dict[
             rows.append((s, district if s == DISTRICT else names.get(s, s), code, table.title, r, row_label, c,
                          column_label, v))  # fmt: skip
     return pd.DataFrame(rows, columns=[f[0] for f in FIGURE_FIELDS])
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    return buffer.getvalue()
 
 
 def _write_if_changed(path: Path, text: str) -> Path:
@@ -154,8 +147,8 @@ def write_open_data(
         "revisions": revisions.to_dict(orient="records"),
     }
     return [
-        _write_if_changed(folder / "figures.csv", _csv(figures)),
-        _write_if_changed(folder / "revisions.csv", _csv(revisions)),
+        _write_if_changed(folder / "figures.csv", frame_csv(figures)),
+        _write_if_changed(folder / "revisions.csv", frame_csv(revisions)),
         _write_if_changed(folder / "datapackage.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n"),
         # One record a line: readable, and a fraction of an indented document's size.
         _write_if_changed(folder / "figures.json", _json_lines(document)),

@@ -9,8 +9,6 @@ publication date refreshes it, the first build after it keeps it if there is non
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pandas as pd
 
 from pipeline.home import write_atomic
 from pipeline.steps.sections import DISTRICT
+from pipeline.tabular import frame_csv, read_frame
 
 SNAPSHOT_COLUMNS = ["scope", "table", "row", "column", "value"]
 LOG_COLUMNS = [
@@ -37,13 +36,11 @@ def publication_date(config: dict, year: int) -> date | None:
 def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=columns, dtype="string")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_frame(path)
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
-    buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, frame_csv(frame[columns]))
 
 
 def figures(sections: dict[str, pd.DataFrame], tables) -> pd.DataFrame:

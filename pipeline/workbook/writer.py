@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.tabular import inert_workbook
 from pipeline.workbook.marks import (
     COLUMNS_MARK,
     META_SHEET,
@@ -133,13 +134,8 @@ def template_bytes(
     ):
         meta.append([key, value])
     meta.sheet_state = "veryHidden"
-    # openpyxl stores any text starting with "=" as a formula. A template never
-    # holds formulas, so unit names or pre-filled text such as "=cmd|…" stay text.
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
+    # A template never holds formulas: unit names or pre-filled text such as "=cmd|…" stay text.
+    inert_workbook(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -66,8 +66,9 @@ DOCUMENT_VERBS = {
 DOCUMENT_LABELS = {"regulations": "规章", "normative_documents": "规范性文件"}
 VERB_LABELS = {"issued": "制发", "repealed": "废止", "in_force": "现行有效"}
 
-# A count as written: 1234, 1,234, １２３４, １，２３４ (separators only in their places), then 件.
-FIGURE = re.compile(r"(?P<n>[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)\s*件")
+# A count as written: 1234, 1,234, １２３４, １，２３４ (separators only in their places), then
+# 件 or 条 (real reports: "共收到政府信息公开申请0条", "规范性文件类11条").
+FIGURE = re.compile(r"(?P<n>[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)\s*[件条]")
 SENTENCE_END = "。；;！!？?\n"
 CLAUSE_END = "，,：:、"
 

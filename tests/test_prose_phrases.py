@@ -83,6 +83,7 @@ def test_claim_of_none(name):
         ("部分公开答复0件。", "partially_disclosed"),
         ("不予公开答复2件。", "withheld"),
         ("依申请公开答复35件。", "handled"),  # every answer, not the 予以公开 part
+        ("2023年，共收到政府信息公开申请0条。", "received"),  # 条 as well as 件
     ],
 )
 def test_gongkai_dafu_is_the_disclosed_part_unless_qualified(sentence, name):

@@ -66,9 +66,10 @@ DOCUMENT_VERBS = {
 DOCUMENT_LABELS = {"regulations": "规章", "normative_documents": "规范性文件"}
 VERB_LABELS = {"issued": "制发", "repealed": "废止", "in_force": "现行有效"}
 
-# A count as written: 1234, 1,234, １２３４, １，２３４ (separators only in their places), then
-# 件 or 条 (real reports: "共收到政府信息公开申请0条", "规范性文件类11条").
-FIGURE = re.compile(r"(?P<n>[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)\s*[件条]")
+# A count as written: 1234, 1,234, １２３４, １，２３４ (separators only in their places), then 件.
+# Not 条: real reports count items of information in 条 with the same words ("共制发政府信息316条，
+# 其中…不予公开67条" is documents not made public, not applications withheld).
+FIGURE = re.compile(r"(?P<n>[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)\s*件")
 SENTENCE_END = "。；;！!？?\n"
 CLAUSE_END = "，,：:、"
 
@@ -91,7 +92,8 @@ NONE_CLAIMS: tuple[NoneClaim, ...] = (
         "no_applications",
         "没有收到政府信息公开申请",
         re.compile(
-            rf"(?:{_NONE}[^{SENTENCE_END}，,0-9０-９]{{0,12}}?(?:依申请公开|信息公开申请|申请)"
+            # 申请, not 申请人: "未收到该申请人提交的补正" is about a correction, not applications
+            rf"(?:{_NONE}[^{SENTENCE_END}，,0-9０-９]{{0,12}}?(?:依申请公开|信息公开申请|申请(?!人))"
             r"|无(?:依申请公开|政府信息公开申请|信息公开申请))"
             # "未发生因政府信息公开申请引起的行政复议" is about 复议, not applications
             rf"(?![^{SENTENCE_END}，,]*(?:行政复议|行政诉讼))"

@@ -83,12 +83,22 @@ def test_claim_of_none(name):
         ("部分公开答复0件。", "partially_disclosed"),
         ("不予公开答复2件。", "withheld"),
         ("依申请公开答复35件。", "handled"),  # every answer, not the 予以公开 part
-        ("2023年，共收到政府信息公开申请0条。", "received"),  # 条 as well as 件
     ],
 )
 def test_gongkai_dafu_is_the_disclosed_part_unless_qualified(sentence, name):
     [quote] = quoted_figures(sentence, NATIONAL)
     assert quote.name == name
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "共制发政府信息316条，其中，主动公开政府信息121条、依申请公开128条、不予公开67条。",  # items, not applications
+        "目前未收到该申请人提交的补正，结转下年度办理。",  # the applicant's correction, not an application
+    ],
+)
+def test_real_sentences_that_claim_nothing_about_the_tables(sentence):
+    assert [q for q in quoted_figures(sentence, NATIONAL) if q.name != "carried_forward"] == []
 
 
 def test_review_caused_by_an_application_is_not_a_claim_of_no_applications():

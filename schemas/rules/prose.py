@@ -241,6 +241,15 @@ def check_prose_length(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[R
 
 MIN_COPY_CHARS = 20  # "无。" twice is not copying
 _YEAR = re.compile(r"(?:19|20)\d{2}|[0-9０-９]{4}")
+_DATE = re.compile(r"[0-9０-９]{4}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日")
+
+
+def substance(text: str) -> str:
+    """What P5 compares: the text without what the form asks every year in the same words
+    (the 信息处理费 statement) and without signature dates — a 六 that only says, like last
+    year, that no fee was charged is not copying (real reports: 综合执法与应急管理局 2023/2024)."""
+    kept = [s for s in sentences(text) if not states_fee(s)]
+    return bare(_DATE.sub("", "".join(kept)))
 
 
 @rule_kind("copy_text")
@@ -254,12 +263,13 @@ def check_copy_text(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
     for rule in rules:
         for (unit, section), text in _texts(frame).items():
             old = before.get((unit, section))
-            now = bare(text)
+            now = substance(text)
             if old is None or len(now) < MIN_COPY_CHARS:
                 continue
-            if now == bare(old):
+            old = substance(old)
+            if now == old:
                 how = "完全相同"
-            elif _YEAR.sub("", now) == _YEAR.sub("", bare(old)):
+            elif _YEAR.sub("", now) == _YEAR.sub("", old):
                 how = "除年份外完全相同"
             else:
                 continue

@@ -179,3 +179,23 @@ def test_no_p2_before_the_fee_existed():
     national = valid_cells(2022, seed=3)
     national[SIX] = cells[SIX]
     assert "P2" in {m.rule for m in check_cells(cells_frame(national, year=2022), NATIONAL).messages}
+
+
+def test_p5_ignores_the_fee_statement_and_signature_dates():
+    history = UnitHistory()
+    last = valid_cells(2023, seed=4, history=history)
+    this = valid_cells(2024, seed=5, history=history)
+    fee = "按照《政府信息公开信息处理费管理办法》规定，我局本年度没有产生信息公开处理费。 平潭综合实验区某局 {}年1月31日"
+    last[SIX], this[SIX] = fee.format(2024), fee.format(2025)
+    previous = check_cells(cells_frame(last, year=2023), NATIONAL).cells
+    found = check_cells(cells_frame(this, year=2024), NATIONAL, previous=previous, previous_format=NATIONAL)
+    assert "P5" not in {m.rule for m in found.messages}
+    # A real paragraph copied beside the same statement is still copying.
+    paragraph = (
+        "本单位政务公开工作仍存在公开内容不够全面、解读形式较为单一等问题，下一步将加强培训和督促检查。"
+    )
+    last[SIX], this[SIX] = paragraph + fee.format(2024), paragraph + fee.format(2025)
+    previous = check_cells(cells_frame(last, year=2023), NATIONAL).cells
+    found = check_cells(cells_frame(this, year=2024), NATIONAL, previous=previous, previous_format=NATIONAL)
+    [p5] = [m for m in found.messages if m.rule == "P5"]
+    assert "六、其他需要报告的事项" in p5.text

@@ -304,7 +304,13 @@ class _Reader:
         for fmt in self.formats:
             for row in fmt.tables["applications"].rows:
                 keys = [label_key(p) for p in row.path]
-                if keys[-1] == path[-1] and set(keys[:-1]) <= set(path[:-1]) | {label_key(row.path[0])}:
+                groups, printed_groups = set(keys[:-1]), set(path[:-1])
+                # Every group printed, or (a table continued on the next page, whose
+                # spanning group cells stay on the page before) only groups of this row:
+                # either way the row is taken only when one row code fits.
+                if keys[-1] == path[-1] and (
+                    groups <= printed_groups | {keys[0]} or printed_groups <= groups
+                ):
                     candidates.append((fmt, row))
         codes = {row.code for _, row in candidates}
         if len(codes) != 1:

@@ -466,8 +466,7 @@ def parser() -> argparse.ArgumentParser:
 
     im = sub.add_parser(
         "import",
-        help="读取一份已公开的年度报告（网页、Word、PDF），写出报送格式的 CSV、正文各部分和出处；"
-        "有未能读取的格时退出码为 1，拒绝读取时为 2",
+        help="读取一份已公开的年度报告（网页、Word、PDF）为报送格式的 CSV；有未读出的格时退出码为 1，拒绝时为 2",
     )
     im.add_argument("report", help="已公开的报告文件（.html、.docx 或 .pdf）")
     im.add_argument("--year", type=_year, required=True, help="报告的年度，如 2023（决定表样）")

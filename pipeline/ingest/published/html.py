@@ -59,7 +59,8 @@ def _parse(data: bytes):
         doc = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise PublishedRefused(f"无法解析网页（{exc}）") from None
-    for el in doc.xpath("//script|//style|//noscript|//template"):
+    # Scripts are never run, only dropped; a page's navigation and footer are not the report.
+    for el in doc.xpath("//script|//style|//noscript|//template|//nav|//footer"):
         el.drop_tree()
     return doc
 

@@ -138,10 +138,11 @@ def read_pdf(data: bytes, year: int) -> PublishedReport:
     """A published PDF report's cells, sections, provenance, notes and unread cells."""
     fmt = check_year(year)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # a broken file's warnings are not the message
-    with _open(data) as pdf:
-        declared = _declared_pages(pdf)
-        if declared > MAX_PAGES:
-            raise PublishedRefused(f"PDF 文件有 {declared} 页，超过 {MAX_PAGES} 页的上限，不读取")
+    pdf = _open(data)
+    declared = _declared_pages(pdf)
+    if declared > MAX_PAGES:  # refused before the page tree is walked (pdf.close() would walk it)
+        raise PublishedRefused(f"PDF 文件有 {declared} 页，超过 {MAX_PAGES} 页的上限，不读取")
+    with pdf:
         grids: list[tuple[Place, list[list[Slot | None]]]] = []
         pages_lines: list[list[dict]] = []
         has_text = False

@@ -216,6 +216,44 @@ def cmd_check(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_import(args) -> int:
+    """A published report (HTML, DOCX, PDF) -> the interchange CSV, its sections and provenance."""
+    from pipeline.home import write_atomic
+    from pipeline.ingest.published import PublishedRefused
+    from pipeline.ingest.published.files import describe, read_report
+    from schemas import format_for_year
+
+    path = Path(args.report)
+    who = f"（单位 {args.unit}）" if args.unit else ""
+    if not path.is_file():
+        print(f"找不到文件：{path}", file=sys.stderr)
+        return 2
+    try:
+        report = read_report(path, args.year)
+    except PublishedRefused as exc:
+        print(f"{path.name}{who}：{exc}", file=sys.stderr)
+        return 2
+    out = Path(args.output) if args.output else Path(path.stem + ".csv")
+    sections_path = out.with_name(out.stem + ".sections.md")
+    provenance_path = out.with_name(out.stem + ".provenance.csv")
+    fmt = format_for_year(args.year)
+    text = [f"# {path.name}{who}", "", report.sections.get("preamble", ""), ""]
+    for section in fmt.sections:
+        text += [f"## {section.heading}", "", report.sections.get(section.code, ""), ""]
+    write_atomic(out, report.to_csv().encode("utf-8"))
+    write_atomic(sections_path, "\n".join(text).encode("utf-8"))
+    write_atomic(provenance_path, report.provenance_csv().encode("utf-8"))
+    for note in report.notes:
+        print(f"{path.name}：{note}")
+    for unread in report.unread:
+        print(f"{path.name}：未读取 {describe(unread, args.year)}")
+    print(
+        f"{path.name}{who}：读取 {len(report.cells)} 格，未能读取 {len(report.unread)} 格；"
+        f"已写出 {out}、{sections_path}、{provenance_path}"
+    )
+    return 1 if report.unread else 0
+
+
 def cmd_template(args) -> int:
     from pipeline.home import write_atomic
     from pipeline.steps.template import template_for
@@ -425,6 +463,20 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--unit", required=True, help="单位代码")
     c.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     c.set_defaults(func=cmd_check)
+
+    im = sub.add_parser(
+        "import",
+        help="读取一份已公开的年度报告（网页、Word、PDF）为报送格式的 CSV；有未读出的格时退出码为 1，拒绝时为 2",
+    )
+    im.add_argument("report", help="已公开的报告文件（.html、.docx 或 .pdf）")
+    im.add_argument("--year", type=_year, required=True, help="报告的年度，如 2023（决定表样）")
+    im.add_argument("--unit", help="报告所属单位的代码（写入说明）")
+    im.add_argument(
+        "-o",
+        "--output",
+        help="输出的 CSV（默认为当前目录下与报告同名的 .csv）；另写 .sections.md 和 .provenance.csv",
+    )
+    im.set_defaults(func=cmd_import)
 
     t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
     t.add_argument("--year", type=_year, required=True, help="年度，如 2025")

@@ -245,3 +245,12 @@ def test_a_gb18030_page_reads_like_utf8():
     html = html.replace("charset='utf-8'", "charset='gb18030'")
     report = read_html(html.encode("gb18030"), 2023)
     assert cells_of(report)[("proactive", "fees", "amount")] == "24252.311082"
+
+
+def test_a_figure_that_could_split_two_ways_is_not_read():
+    split = dict(APPLIED, received=["1 2", "1", "0", "0", "0", "0", "1,234"])
+    report = read_html(page(proactive_national(PROACTIVE), applications(split), review(REVIEWED)), 2023)
+    why = {(u.table, u.row, u.column): u.why for u in report.unread}
+    assert list(why) == [("applications", "received", "natural_person")]
+    assert "“1 2”可以拆成不止一种数字" in why[("applications", "received", "natural_person")]
+    assert cells_of(report)[("applications", "received", "total")] == "1,234"  # as printed

@@ -271,7 +271,8 @@ def write_status(out: Path, status: pd.DataFrame) -> Path:
     frame["status_text"] = status["status"].map(STATUS_TEXT)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
-    return write_if_changed(out / "status.csv", buffer.getvalue())
+    # With a UTF-8 BOM: Excel, where the office opens it, reads the Chinese columns right.
+    return write_if_changed(out / "status.csv", buffer.getvalue().encode("utf-8-sig"))
 
 
 def write_validation(

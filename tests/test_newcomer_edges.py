@@ -293,3 +293,19 @@ def test_an_accepted_inbox_file_is_called_in_use(tmp_path):
         row = client.get("/unit").text.split(f'data-year="{YEAR}"', 1)[1].split("</tr>", 1)[0]
         assert "b.csv（在用）" in row
         assert "退回原因" not in client.get(f"/unit/{YEAR}").text
+
+
+# --- review.html: findings first, no empty columns -----------------------------------------
+
+
+def test_review_page_puts_findings_first_and_has_no_empty_previous_columns(home):
+    build(home, YEAR)  # the home's first year: nothing to compare with
+    page = (home.reports_dir(YEAR) / "review.html").read_text(encoding="utf-8")
+    order = [
+        page.index(f'<section id="{s}">')
+        for s in ("checks", "anomalies", "revisions", "yoy", "units", "trends")
+    ]
+    assert order == sorted(order)
+    assert "<th>上年</th>" not in page and "本年 / 上年 / 变化" not in page and "只列本年" in page
+    # Short columns never wrap one character a line.
+    assert 'th class="code">规则' in page and "white-space: nowrap" in page

@@ -309,3 +309,55 @@ def test_review_page_puts_findings_first_and_has_no_empty_previous_columns(home)
     assert "<th>上年</th>" not in page and "本年 / 上年 / 变化" not in page and "只列本年" in page
     # Short columns never wrap one character a line.
     assert 'th class="code">规则' in page and "white-space: nowrap" in page
+
+
+# --- PDF and DOCX ----------------------------------------------------------------------------
+
+
+def pdf_pages(path: Path) -> list[str]:
+    import re
+
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+        )[1]
+    )
+    return [
+        subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), str(path), "-"], capture_output=True, text=True
+        ).stdout
+        for i in range(1, count + 1)
+    ]
+
+
+def test_pdf_gives_table_three_room_and_titles_no_lone_character_and_docx_is_ours(tmp_path):
+    import zipfile
+
+    from docx import Document
+
+    # Unit names whose report titles wrap at different places on a 22 pt line.
+    names = ["甲乙丙丁戊", "甲乙丙丁戊己", "甲乙丙丁戊己庚"]
+    home = write_home(tmp_path / "home", [(f"U{i}", n) for i, n in enumerate(names)])
+    for i in range(len(names)):
+        hand_in(home, YEAR, f"U{i}", "a.csv", to_csv(valid_cells(YEAR, seed=i)))
+    build(home, YEAR, formats=("html", "md", "docx", "pdf"))
+    publish = home.reports_dir(YEAR) / "publish"
+    pages = pdf_pages(publish / "report.pdf")
+    assert len([p for p in pages if "申请人情况" in p]) == 2, "表三 fits two pages"
+    for i, name in enumerate(names):
+        lines = [
+            line.strip()
+            for line in pdf_pages(publish / "units" / f"U{i}.pdf")[0].splitlines()
+            if line.strip()
+        ]
+        start = next(n for n, line in enumerate(lines) if line.startswith(name))
+        title = lines[start : start + 2] if not lines[start].endswith("报告") else lines[start : start + 1]
+        assert "".join(title).endswith("年度报告") and all(len(line) > 1 for line in title), title
+    data = (publish / "report.docx").read_bytes()
+    props = Document(io.BytesIO(data)).core_properties
+    assert props.title == "测试区2025年政府信息公开工作年度报告" and props.author == "测试区人民政府办公室"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "docProps/thumbnail.jpeg" not in z.namelist()
+        app = z.read("docProps/app.xml").decode()
+        assert "Microsoft" not in app and "<Application>nianbao</Application>" in app
+        assert "thumbnail" not in z.read("_rels/.rels").decode()

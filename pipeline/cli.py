@@ -196,15 +196,41 @@ def _optional_home(args):
     return _home(args) if (args.home or os.environ.get("NIANBAO_HOME")) else None
 
 
+def checked_unit(home, unit: str, year: int) -> tuple[str, str | None]:
+    """(the registered unit code, why the command cannot go on) for `--unit` and `--year`
+    of check and template: the year rule every command shares (schemas/years.py), then
+    the unit, matched regardless of letter case (`jtj` is JTJ) and, when unknown,
+    with the nearest codes offered. Nothing is archived by these commands."""
+    from schemas.years import year_problem
+
+    problem = year_problem(year, home.root if home is not None else None)
+    if problem or home is None:
+        return unit, problem
+    registry = home.registry()
+    code = registry.resolve(unit)
+    if code is None:
+        return unit, registry.unknown_text(unit)
+    if not registry.get(code).active_in(year):
+        return (
+            code,
+            f"单位 {registry.label(code)} 在 {year} 年度不需报送（见单位名册 registry/units.csv 的起止年份）。",
+        )
+    return code, None
+
+
 def cmd_check(args) -> int:
     home = _optional_home(args)
     path = Path(args.file)
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
+    unit, problem = checked_unit(home, args.unit, args.year)
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
+        return 2
     from pipeline.steps.check import check_file
 
-    report = check_file(path.read_bytes(), path.name, args.unit, args.year, home)
+    report = check_file(path.read_bytes(), path.name, unit, args.year, home)
     for m in report.messages:
         print(m.render())
     errors = sum(m.severity == "ERROR" for m in report.messages)
@@ -258,7 +284,12 @@ def cmd_template(args) -> int:
     from pipeline.home import write_atomic
     from pipeline.steps.template import template_for
 
-    out = write_atomic(Path(args.output), template_for(_optional_home(args), args.unit, args.year))
+    home = _optional_home(args)
+    unit, problem = checked_unit(home, args.unit, args.year)
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
+        return 2
+    out = write_atomic(Path(args.output), template_for(home, unit, args.year))
     print(f"已生成 {args.year} 年度报送模板：{out}")
     return 0
 
@@ -460,7 +491,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))
     c.add_argument("file")
-    c.add_argument("--unit", required=True, help="单位代码")
+    c.add_argument("--unit", required=True, help="单位代码（不区分大小写）")
     c.add_argument("--year", type=_year, required=True, help="年度，如 2025")
     c.set_defaults(func=cmd_check)
 
@@ -480,7 +511,7 @@ def parser() -> argparse.ArgumentParser:
 
     t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
     t.add_argument("--year", type=_year, required=True, help="年度，如 2025")
-    t.add_argument("--unit", required=True, help="单位代码")
+    t.add_argument("--unit", required=True, help="单位代码（不区分大小写）")
     t.add_argument("-o", "--output", required=True, help="输出的 .xlsx 文件")
     t.set_defaults(func=cmd_template)
 

@@ -54,6 +54,7 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("F15", "ERROR", "文件无法处理（读取或校验时出现意外错误）"),
         RuleInfo("F16", "ERROR", "收件箱中的项目不是普通文件（符号链接、目录、设备等）"),
         RuleInfo("F17", "WARNING", "文字中含有控制字符（发布时已删除）"),
+        RuleInfo("F18", "ERROR", "文件中没有本年度报表的任何一张表（不是报送模板或交换格式文件）"),
         RuleInfo("N1", "ERROR", "申请表每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度"),
         RuleInfo("N2", "ERROR", "申请表每一列：办理结果总计 = 各项办理结果之和"),
         RuleInfo("N3", "ERROR", "申请表每一行：总计 = 六类申请人之和"),
@@ -200,13 +201,15 @@ ENTRIES: dict[str, Entry] = {
             "F8.csv_unit",
             "F8",
             None,
-            "unit 列写的是“{declared}”，但文件报送在单位“{owner}”名下。请改正 unit 列或换到正确单位报送。",
+            "unit 列写的是“{declared}”（共 {lines} 行，从这一行起），但文件报送在单位“{owner}”名下，这些行未读取。"
+            "请改正 unit 列或换到正确单位报送。",
         ),
         Entry(
             "F8.csv_year",
             "F8",
             None,
-            "year 列写的是“{declared}”，但文件报送的是 {year} 年度。请改正 year 列或报送到正确年度。",
+            "year 列写的是“{declared}”（共 {lines} 行，从这一行起），但文件报送的是 {year} 年度，这些行未读取。"
+            "请改正 year 列或报送到正确年度。",
         ),
         Entry("F9.unsafe_name", "F9", None, "{reason}，不能接收。" + POLICY + PLAIN_NAME),
         Entry(
@@ -309,6 +312,14 @@ ENTRIES: dict[str, Entry] = {
             "F17",
             None,
             "“{cell}”的文字中含有不可见的控制字符（{chars}），发布时已删除。请检查文字是否从其他系统复制而来，必要时改正后重新报送。",
+        ),
+        Entry(
+            "F18.no_tables",
+            "F18",
+            None,
+            "文件中没有找到本年度报表的任何一张表（应有：{expected}），看来不是下发的报送模板，"
+            "不能按“全部为 0”接收。请下载本单位本年度的 Excel 模板填写（或按交换格式导出 CSV，"
+            "table 列写表代码）后重新报送。",
         ),
         # --- rules a format defines (id and description from the format) ----------
         Entry(

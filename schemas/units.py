@@ -57,6 +57,25 @@ class Registry:
         """“示范区教育局（JYJ）”, or the bare code for a unit not registered."""
         return unit_label(code, self.name(code))
 
+    def resolve(self, code: str) -> str | None:
+        """The registered code `code` means: itself, or the one code equal to it but
+        for letter case (`jtj` is JTJ: a person types codes as they please). None when
+        no code matches, or several differ only by case."""
+        if code in self._by_code:
+            return code
+        folded = [u.code for u in self.units if u.code.casefold() == code.strip().casefold()]
+        return folded[0] if len(folded) == 1 else None
+
+    def unknown_text(self, code: str) -> str:
+        """One line saying `code` is not registered, offering the nearest codes."""
+        import difflib
+
+        by_folded = {u.code.casefold(): u for u in self.units}
+        near = difflib.get_close_matches(code.strip().casefold(), list(by_folded), n=3, cutoff=0.5)
+        offer = "、".join(by_folded[n].label for n in near)
+        hint = f"是不是：{offer}？" if offer else "请核对单位名册（registry/units.csv）中的单位代码。"
+        return f"单位代码“{code}”不在单位名册中。{hint}"
+
     def names(self) -> dict[str, str]:
         return {u.code: u.name for u in self.units}
 

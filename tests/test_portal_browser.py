@@ -149,3 +149,31 @@ def test_a_clerk_hands_in_through_the_browser(portal, browser, tmp_path):
         office.click(f"#missing-{YEAR}")
     missing = Path(info.value.path()).read_bytes().decode("utf-8-sig")
     assert "丙街道" in missing and "乙局" in missing and "甲局" not in missing
+
+
+def test_the_office_matrix_fits_a_1240_pixel_window(tmp_path, browser):
+    """Seven years of 20 units with long names: no horizontal scrolling at 1240 px."""
+    from datetime import UTC, datetime
+
+    from conftest import write_home
+    from hostile.client import issue_tokens
+
+    from pipeline.portal.app import create_app
+    from pipeline.portal.server import running
+
+    units = [(f"U{i:02d}", f"示范区科技和经济信息化局第{i}分局") for i in range(20)]
+    home = write_home(tmp_path / "home", units, first_year=2019)
+    for year in range(2019, 2026):
+        (home.inbox_dir(year) / "U00").mkdir(parents=True)
+    tokens = issue_tokens(home)
+    app = create_app(home, clock=fixed_clock(datetime(2026, 3, 1, tzinfo=UTC)))  # every year overdue
+    with running(app) as base:
+        context = browser()
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_viewport_size({"width": 1240, "height": 900})
+        page = sign_in(context, base, tokens["office"])
+        assert page.url.endswith("/office") and page.locator("#matrix th").count() >= 8
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the matrix is {overflow} px wider than the window"

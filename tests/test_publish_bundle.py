@@ -164,7 +164,9 @@ def test_formats_option_skips_the_slow_writers(tmp_path, capsys):
 def test_status_csv_keeps_its_columns_and_adds_name_and_chinese_status(tmp_path):
     home = small_home(tmp_path / "home")
     build(home, YEAR)
-    lines = (home.reports_dir(YEAR) / "status.csv").read_text(encoding="utf-8").splitlines()
+    data = (home.reports_dir(YEAR) / "status.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "a UTF-8 BOM, so Excel reads the Chinese columns right"
+    lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "unit,status,errors,warnings,name,status_text"
     assert "C,missing,0,0,丙街道,未报送" in lines
 

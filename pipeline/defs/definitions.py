@@ -15,13 +15,19 @@ from pipeline.defs.assets.reports import reports
 from pipeline.defs.assets.sections import report_sections
 from pipeline.defs.assets.validation import submission_status, validated_submissions
 from pipeline.defs.jobs import yearly_report
+from pipeline.defs.partitions import use_home
 from pipeline.defs.resources import BuildingHome
 from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
 
 def build_definitions(home_path: str | EnvVar) -> Definitions:
-    """Definitions over the data home at `home_path`; the executor is chosen here only."""
+    """Definitions over the data home at `home_path`; the executor is chosen here only.
+    The code location's (home from the environment: the UI, the daemon) offer as
+    partitions only the years that home can build (pipeline/defs/partitions.py); a
+    build named by the CLI or the serve worker is checked before it runs (unbuildable)
+    and may name any year."""
+    use_home(home_path.get_value() if isinstance(home_path, EnvVar) else None)
     return Definitions(
         assets=[
             unit_registry,

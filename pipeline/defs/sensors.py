@@ -30,18 +30,13 @@ def evaluate_inbox(home, cursor: str | None, now: float) -> tuple[list[RunReques
     pending_before: dict[str, list[int]] = state.get("pending", {})
     pending: dict[str, list[int]] = {}
     requests, waiting = [], []
-    from pipeline.ops.build import last_year
-    from schemas import FIRST_YEAR
+    from schemas.years import buildable_years
 
-    # Only years with a partition: a stray folder such as inbox/2099 must not
-    # fail every tick with an unknown partition.
-    newest = last_year()
+    # Only years with a partition: a stray folder such as inbox/2099, or a legacy
+    # year without a catalogue, must not fail every tick with an unknown partition.
+    buildable = set(buildable_years(home.root))
     years = (
-        sorted(
-            p.name
-            for p in home.inbox.iterdir()
-            if p.is_dir() and p.name.isdigit() and FIRST_YEAR <= int(p.name) <= newest
-        )
+        sorted(p.name for p in home.inbox.iterdir() if p.is_dir() and p.name in buildable)
         if home.inbox.is_dir()
         else []
     )

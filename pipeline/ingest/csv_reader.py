@@ -6,7 +6,8 @@ import csv
 import io
 
 from pipeline.ingest.cells import ParsedFile, cells_frame, empty_cells
-from schemas.base import NARRATIVE_TABLE
+from pipeline.workbook.marks import expected_titles
+from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.catalogue import FileOrigin
 from schemas.messages import Message
 
@@ -39,8 +40,9 @@ def decode(data: bytes) -> tuple[str | None, str]:
         return None, f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节处无法解码）"
 
 
-def read_csv(data: bytes, origin: FileOrigin, year: int) -> ParsedFile:
-    """Cells of an interchange CSV; a unit column, where present, must equal `origin.unit`."""
+def read_csv(data: bytes, origin: FileOrigin, year: int, fmt: ReportFormat | None = None) -> ParsedFile:
+    """Cells of an interchange CSV; a unit column, where present, must equal `origin.unit`.
+    With `fmt`, a file none of whose lines names one of its tables is refused (F18)."""
     text, encoding = decode(data)
     if text is None:
         return ParsedFile(empty_cells(), [origin.problem("F10.encoding", why=encoding)])
@@ -69,6 +71,10 @@ def read_csv(data: bytes, origin: FileOrigin, year: int) -> ParsedFile:
 
     records: list[tuple[str, ...]] = []
     problems: list[Message] = []
+    # Lines naming another unit or year: one message per declared value, not per line
+    # (a file exported for another unit has every line so).
+    foreign: dict[tuple[str, str], list] = {}
+    tables: set[str] = set()  # named by some line read, blank value or not
     # csv.reader.line_num counts physical lines, so quoted multi-line text
     # still points at the line where its record starts.
     start_line = reader.line_num + 1
@@ -87,18 +93,34 @@ def read_csv(data: bytes, origin: FileOrigin, year: int) -> ParsedFile:
         record = {name: fields[i] for name, i in index.items()}
         declared_unit, declared_year = record.get("unit", "").strip(), record.get("year", "").strip()
         if declared_unit and declared_unit != origin.unit:
-            problems.append(
-                origin.problem("F8.csv_unit", location=line, declared=declared_unit, owner=origin.unit)
-            )
+            _count(foreign, ("F8.csv_unit", declared_unit), line)
             continue
         if declared_year and declared_year != str(year):
-            problems.append(origin.problem("F8.csv_year", location=line, declared=declared_year, year=year))
+            _count(foreign, ("F8.csv_year", declared_year), line)
             continue
         table, row, column = (record[n].strip() for n in ("table", "row", "column"))
+        tables.add(table)
         value = record["value"]
         value = value if table == NARRATIVE_TABLE else value.strip()
         if value == "":
             continue
         records.append((table, row, column, value, "", line))
 
+    refused = foreign or any(p.severity == "ERROR" for p in problems)  # F8, F11 say it better
+    if fmt is not None and not refused and not _names_a_table(fmt, tables):
+        problems.append(origin.problem("F18.no_tables", expected=expected_titles(fmt)))
+    for (key, declared), (first, count) in foreign.items():
+        facts = {"owner": origin.unit} if key == "F8.csv_unit" else {"year": year}
+        problems.append(origin.problem(key, location=first, declared=declared, lines=count, **facts))
     return ParsedFile(cells_frame(records), problems)
+
+
+def _names_a_table(fmt: ReportFormat, tables: set[str]) -> bool:
+    expected = set(fmt.tables) | ({NARRATIVE_TABLE} if fmt.narrative_rows else set())
+    return not expected or bool(tables & expected)
+
+
+def _count(found: dict[tuple[str, str], list], key: tuple[str, str], line: str) -> None:
+    """The first line and the number of lines with this problem."""
+    entry = found.setdefault(key, [line, 0])
+    entry[1] += 1

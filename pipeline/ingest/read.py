@@ -20,4 +20,4 @@ def read_submission(data: bytes, *, fmt: ReportFormat, origin: FileOrigin, year:
         from pipeline.ingest.xlsx_reader import read_xlsx  # openpyxl loads lazily
 
         return read_xlsx(data, fmt, origin)
-    return read_csv(data, origin, year)
+    return read_csv(data, origin, year, fmt)

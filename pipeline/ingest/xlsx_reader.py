@@ -24,6 +24,7 @@ from pipeline.workbook.marks import (
     TABLE_MARK,
     WIDE_KEY_SEP,
     WIDE_LINE_MARK,
+    expected_titles,
     sheet_name,
 )
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat, Table
@@ -128,6 +129,9 @@ def _read_workbook(
             _read_by_labels(sheet, fmt, table, reading)
             seen.add(table)
         expected = list(fmt.tables) + ([NARRATIVE_TABLE] if fmt.narrative_rows else [])
+        if expected and not seen:  # not the template at all: an error, never "all zeros"
+            reading.add("F18.no_tables", expected=expected_titles(fmt))
+            expected = []
         for code in expected:
             if code not in seen:
                 title = fmt.tables[code].title if code in fmt.tables else NARRATIVE_SHEET

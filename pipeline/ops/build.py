@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 # Dagster's own console stays quiet: the assets' progress lines are printed plainly
 # by the "nianbao.progress" logger (pipeline/defs/assets/common.py).
@@ -19,28 +17,20 @@ QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def last_year() -> int:
-    """The newest year with a partition: next year in Beijing time, as
-    pipeline/defs/partitions.py says (tests/test_prefetch.py holds the two together).
-    Worked out here without loading Dagster, so the CLI can say early that a year
-    cannot be built."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).year + 1
+    """The newest year with a partition (schemas/years.py: tests/test_prefetch.py holds
+    it and pipeline/defs/partitions.py together). Without loading Dagster, so the CLI
+    can say early that a year cannot be built."""
+    from schemas.years import last_year as newest
+
+    return newest()
 
 
 def unbuildable(home, year: int) -> str | None:
-    """Why the home cannot build `year`, in one line of Chinese, or None."""
-    from schemas import FIRST_YEAR, format_for_year
-    from schemas.errors import HomeError
+    """Why the home cannot build `year`, in one line of Chinese, or None: the one rule
+    of schemas/years.py, which check, template and the portal follow too."""
+    from schemas.years import year_problem
 
-    if year < FIRST_YEAR:
-        return f"年度 {year} 早于 {FIRST_YEAR} 年，没有年度报告。"
-    newest = last_year()
-    if year > newest:
-        return f"年度 {year} 尚未开始，最晚只能编制 {newest} 年度的报告。"
-    try:
-        format_for_year(year, home.root)
-    except HomeError as exc:
-        return " ".join(str(exc).split())
-    return None
+    return year_problem(year, home.root)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 - `POST /api/v1/submissions`: multipart fields `year` and `file`, the unit's
   access token as `Authorization: Bearer …`. The file goes through exactly
   what the upload page does (`submit.receive`: archive, the per-file check,
-  the inbox, the rebuild), and the answer carries the same messages.
+  the inbox, the rebuild), and the answer carries the same messages. A file
+  that would replace the accepted version with mostly empty tables is answered
+  409 until it is sent again with `confirm=1`.
 - `GET /api/v1/submissions?year=Y`: the unit's versions for the year.
 - `GET /api/v1/status?year=Y`: where the unit stands, and when its figures
   entered the district report.
@@ -30,7 +32,7 @@ from starlette.routing import Route
 from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import status
 from pipeline.portal.store import Token, Upload
-from pipeline.portal.submit import receive
+from pipeline.portal.submit import Unconfirmed, receive
 from pipeline.render.times import beijing_iso
 from schemas.messages import Message
 
@@ -96,7 +98,7 @@ class Api:
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise HTTPException(415, "请用 multipart/form-data 提交，字段为 year 和 file。")
         try:
-            form = await request.form(max_files=1, max_fields=2)
+            form = await request.form(max_files=1, max_fields=3)
         except HTTPException:
             raise
         except Exception as exc:  # a malformed multipart body
@@ -108,6 +110,7 @@ class Api:
                 raise HTTPException(422, "缺少文件：请在 file 字段中上传报送文件。")
             data = await file.read(MAX_FILE_BYTES + 1)
             name = file.filename
+            confirmed = form.get("confirm") == "1"
         finally:
             await form.close()
         portal = self.portal
@@ -122,7 +125,20 @@ class Api:
             portal.clock(),
             portal.validator,
             portal.rebuild_request,
+            confirmed,
         )
+        if isinstance(upload, Unconfirmed):
+            return JSONResponse(
+                {
+                    "error": upload.text,
+                    "confirm_required": True,
+                    "replaces_version": upload.replaces.version,
+                    "filled_cells": upload.filled,
+                    "filled_cells_before": upload.filled_before,
+                    "blank_tables": upload.blank_titles,
+                },
+                status_code=409,
+            )
         body = upload_json(upload, full=True)
         body["rebuild"] = "queued" if portal.worker is not None and upload.outcome == "accepted" else "off"
         body["status_url"] = f"{PREFIX}/status?year={year}"
@@ -223,6 +239,11 @@ OPENAPI = {
                                 "properties": {
                                     "year": {"type": "string", "pattern": "^[0-9]{4}$"},
                                     "file": {"type": "string", "format": "binary"},
+                                    "confirm": {
+                                        "type": "string",
+                                        "enum": ["1"],
+                                        "description": "确认用表格大多为空的文件替换已采用的版本（见 409）",
+                                    },
                                 },
                             }
                         }
@@ -241,6 +262,26 @@ OPENAPI = {
                                         "messages": {"type": "array", "items": _MESSAGE},
                                         "rebuild": {"type": "string", "enum": ["queued", "off"]},
                                         "status_url": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "409": {
+                        "description": "文件通过检查，但填写的表格单元格不到在用版本的一半：未采用，"
+                        "error 说明情况；确认替换请加字段 confirm=1 重新提交",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["error", "confirm_required", "replaces_version"],
+                                    "properties": {
+                                        "error": {"type": "string"},
+                                        "confirm_required": {"type": "boolean"},
+                                        "replaces_version": {"type": "integer"},
+                                        "filled_cells": {"type": "integer"},
+                                        "filled_cells_before": {"type": "integer"},
+                                        "blank_tables": {"type": "array", "items": {"type": "string"}},
                                     },
                                 }
                             }

@@ -54,7 +54,7 @@ from pipeline.ingest.archive import ArchiveError, read_blob
 from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import api, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
-from pipeline.portal.submit import Validator, receive
+from pipeline.portal.submit import Unconfirmed, Validator, receive
 from pipeline.tabular import rows_csv
 from schemas.units import Registry
 
@@ -576,10 +576,14 @@ class Portal:
             self.home, self.store, year, self.clock(), units=[unit], registry=self.registry()
         )[0]
         uploads = self.store.uploads(year=year, unit=unit, light=True)
+        # Counted from the last build (a file put into the inbox, not uploaded here):
+        # its messages are the reason for the state, shown on the page.
+        from_build = standing.source == "build" and standing.state in ("rejected", "warnings")
         return dict(
             year=year,
             unit=unit,
             standing=standing,
+            build_messages=status.build_messages(self.home, year, unit) if from_build else [],
             uploads=list(reversed(uploads)),
             has_template=_has_template(self.home, year),
             documents=[kind for kind in UNIT_DOCUMENTS if self._unit_document(unit, year, kind)],
@@ -625,6 +629,7 @@ class Portal:
                 return self.render(request, "unit_year.html", 400, error="请先选择要上传的文件。", **context)
             data = await file.read(MAX_FILE_BYTES + 1)
             name = file.filename
+            confirmed = form.get("confirm") == "1"
         finally:
             await form.close()
         upload = await run_in_threadpool(
@@ -638,7 +643,12 @@ class Portal:
             self.clock(),
             self.validator,
             self.rebuild_request,
+            confirmed,
         )
+        if isinstance(upload, Unconfirmed):
+            log.info("上传：单位 %s %s 年度，表格大多为空，等待确认", session.unit, year)
+            context = self._year_context(session.unit, year)
+            return self.render(request, "unit_year.html", 409, unconfirmed=upload, **context)
         log.info("上传：单位 %s %s 年度第 %s 版，%s", session.unit, year, upload.version, upload.outcome)
         return RedirectResponse(f"/unit/{year}/versions/{upload.version}", 303)
 

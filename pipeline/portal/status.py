@@ -66,14 +66,16 @@ class Standing:
 
 def report_years(home: Home, store: Store, today: date) -> list[int]:
     """Years the portal offers, newest first: the year just ended, and every year
-    with an inbox, a build or portal uploads."""
-    from schemas import FIRST_YEAR
+    with an inbox, a build or portal uploads, up to this year, that the home can
+    work on (the rule every command follows, schemas/years.py: a legacy year
+    without its catalogue is not offered, as no file of it could be checked)."""
+    from schemas.years import year_problem
 
     years = {today.year - 1} | store.years()
     for folder in (home.inbox, home.warehouse):
         if folder.is_dir():
             years |= {int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()}
-    return sorted((y for y in years if FIRST_YEAR <= y <= today.year), reverse=True)
+    return sorted((y for y in years if y <= today.year and year_problem(y, home.root) is None), reverse=True)
 
 
 def _build(home: Home, year: int) -> tuple[pd.DataFrame | None, datetime | None]:
@@ -143,6 +145,15 @@ def standings(
             )
         )
     return out
+
+
+def build_messages(home: Home, year: int, unit: str) -> list[dict]:
+    """The last build's messages about `unit` (its file in the inbox): why a file the
+    unit did not hand in through the portal was rejected, or what it was warned of."""
+    warehouse = Warehouse.of(home, year)
+    if not warehouse.path("messages").exists():
+        return []
+    return [m.as_dict() for m in warehouse.read_messages("messages") if m.unit == unit]
 
 
 def local_time(stamp: str) -> str:

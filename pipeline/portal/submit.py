@@ -6,7 +6,9 @@ accepted file is written into inbox/<year>/<unit>/ under a name no earlier
 version uses, with a modification time later than every file already there, so
 the intake (newest file in use, the others superseded) and the portal agree on
 which version is in use. A rejected file stays in the archive only: it never
-replaces a version that was accepted.
+replaces a version that was accepted. Nor does, without the unit's confirmation,
+an accepted file with less than half the table cells of the version in use
+(`Unconfirmed`: a workbook that is mostly blank would lower the district's figures).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path, PurePath
@@ -30,6 +33,37 @@ from schemas.names import name_problem as name_reason
 
 MAX_NAME_BYTES = 200  # file systems stop at 255 bytes; leave room for a version mark
 MAX_STORED_CELLS = 5000  # what the result page shows; a real form has a few hundred
+# A file replacing an accepted version asks for confirmation when it fills fewer than this
+# share of the table cells that version filled (a filled zero counts; a blank does not).
+CONFIRM_BELOW_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """An upload that passed the check but would replace the accepted version `replaces`
+    with mostly empty tables: archived, not landed, until the unit confirms."""
+
+    unit: str
+    year: int
+    name: str
+    replaces: Upload
+    filled: int  # table cells filled in the new file
+    filled_before: int  # … in the version it would replace
+    blank_titles: list[str]  # tables blank now that the replaced version filled
+
+    @property
+    def text(self) -> str:
+        blank = (
+            f"其中{'、'.join(f'「{t}」' for t in self.blank_titles)}整张表没有填写，"
+            if self.blank_titles
+            else ""
+        )
+        return (
+            f"文件“{self.name}”只填了 {self.filled} 个表格单元格，{blank}而在用的第 {self.replaces.version} 版"
+            f"（{self.replaces.original_name}）填了 {self.filled_before} 个。替换后，全区报告中本单位的这些数字将按 0 计算。"
+            "如确实要用这个文件替换在用版本，请确认后重新提交（接口：加字段 confirm=1）；如是误传，无需操作，在用版本不变。"
+        )
+
 
 _locks: dict[tuple[str, int], threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -129,6 +163,35 @@ def _warm_up() -> None:
     import schemas.rules  # noqa: F401
 
 
+def table_cells(fmt, cells: list[dict]) -> dict[str, int]:
+    """Filled cells per table of the format (narrative text not counted)."""
+    counts: dict[str, int] = {}
+    for cell in cells:
+        if cell.get("table") in fmt.tables:
+            counts[cell["table"]] = counts.get(cell["table"], 0) + 1
+    return counts
+
+
+def emptier(
+    home: Home, store: Store, unit: str, year: int, name: str, cells: list[dict]
+) -> Unconfirmed | None:
+    """An Unconfirmed when these cells would replace the unit's accepted version with
+    mostly empty tables (fewer than CONFIRM_BELOW_SHARE of its table cells)."""
+    from schemas import format_for_year
+
+    accepted = [u for u in store.uploads(year=year, unit=unit, light=True) if u.outcome == "accepted"]
+    if not accepted:
+        return None
+    in_use = store.upload(unit, year, accepted[-1].version)
+    fmt = format_for_year(year, home.root).for_unit(unit)
+    now, before = table_cells(fmt, cells), table_cells(fmt, in_use.cells)
+    filled, filled_before = sum(now.values()), sum(before.values())
+    if filled >= CONFIRM_BELOW_SHARE * filled_before:
+        return None
+    blank = [fmt.tables[t].title for t in fmt.tables if before.get(t) and not now.get(t)]
+    return Unconfirmed(unit, year, name, in_use, filled, filled_before, blank)
+
+
 def _land(home: Home, unit: str, year: int, name: str, data: bytes) -> Path:
     folder = home.contained(home.inbox_dir(year) / unit)
     path = write_atomic(home.contained(folder / name), data)
@@ -151,8 +214,11 @@ def receive(
     now: datetime | None = None,
     check: Callable[[Home, str, int, str, bytes], tuple[list[Message], list[dict]]] | None = None,
     rebuild: Callable[[int], None] | None = None,
-) -> Upload:
-    """Handle one uploaded file of `unit` for `year`; returns the stored upload.
+    confirmed: bool = True,
+) -> Upload | Unconfirmed:
+    """Handle one uploaded file of `unit` for `year`; returns the stored upload, or,
+    unless `confirmed`, an Unconfirmed when it would replace the accepted version with
+    mostly empty tables (archived only, outcome "unconfirmed"; nothing else changes).
 
     `check` validates (default: `validate` in this thread; the portal passes a
     Validator that uses worker processes). `rebuild(year)` is called once an
@@ -166,6 +232,13 @@ def receive(
         messages, cells = (check or validate)(home, unit, year, stored_name, data)
         errors = sum(m.severity == "ERROR" for m in messages)
         outcome = "rejected" if errors else "accepted"
+        if outcome == "accepted" and not confirmed:
+            pending = emptier(home, store, unit, year, name, cells)
+            if pending is not None:
+                record_outcomes(
+                    home.archive, {(archived.sha256, unit, str(year), stored_name): "unconfirmed"}
+                )
+                return pending
         if outcome == "accepted":
             _land(home, unit, year, stored_name, data)
         record_outcomes(home.archive, {(archived.sha256, unit, str(year), stored_name): outcome})

@@ -177,7 +177,33 @@ def make_template(path: Path = TEMPLATE) -> Path:
     props.comments = "nianbao 的 Word 模板：可在 Word/WPS 中修改样式后放到数据目录的 templates/ 下。"
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
+    _own_package_metadata(path)
     return path
+
+
+def _own_package_metadata(path: Path) -> None:
+    """python-docx's stock package says it was made by "Microsoft Macintosh Word" from
+    Normal.dotm and carries a stock thumbnail of someone else's page: every report made
+    from it would say so. Our template names nianbao and has no thumbnail."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info.filename)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            if info.filename == "docProps/thumbnail.jpeg":
+                continue
+            if info.filename == "_rels/.rels":
+                data = re.sub(rb"<Relationship [^>]*Target=\"docProps/thumbnail.jpeg\"/>", b"", data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b'<Default Extension="jpeg" ContentType="image/jpeg"/>', b"")
+            elif info.filename == "docProps/app.xml":
+                data = re.sub(
+                    rb"<Application>[^<]*</Application>", b"<Application>nianbao</Application>", data
+                )
+                data = re.sub(rb"<AppVersion>[^<]*</AppVersion>|<Template>[^<]*</Template>", b"", data)
+            z.writestr(info, data)
 
 
 if __name__ == "__main__":

@@ -275,7 +275,8 @@ def write_status(out: Path, status: pd.DataFrame) -> Path:
     frame = status[STATUS_COLUMNS].copy()
     frame["name"] = status["name"]
     frame["status_text"] = status["status"].map(STATUS_TEXT)
-    return write_if_changed(out / "status.csv", frame_csv(frame))
+    # With a UTF-8 BOM: Excel, where the office opens it, reads the Chinese columns right.
+    return write_if_changed(out / "status.csv", frame_csv(frame).encode("utf-8-sig"))
 
 
 def write_validation(

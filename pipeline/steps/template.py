@@ -18,7 +18,7 @@ def template_for(home: Home | None, unit: str, year: int) -> bytes:
     if home is not None:
         registry = home.registry()
         if unit not in registry:
-            raise HomeError(f"单位代码“{unit}”不在单位名册中。")
+            raise HomeError(registry.unknown_text(unit))
         name = registry.name(unit)
         prefill = prefill_for(home, unit, year)
     fmt = format_for_year(year, home.root if home else None).for_unit(unit)

@@ -23,3 +23,9 @@ def sheet_name(title: str, taken: set[str]) -> str:
         name, n = base[: 31 - len(suffix)] + suffix, n + 1
     taken.add(name)
     return name
+
+
+def expected_titles(fmt) -> str:
+    """The tables a file of format `fmt` should hold, named for a person (F18)."""
+    titles = [t.title for t in fmt.tables.values()] + ([NARRATIVE_SHEET] if fmt.narrative_rows else [])
+    return "、".join(f"「{t}」" for t in titles)

@@ -12,6 +12,7 @@ from pathlib import Path
 from schemas.base import NARRATIVE_TABLE, CellKind, Rule
 from schemas.errors import HomeError
 from schemas.units import load_registry
+from schemas.years import catalogue_path  # noqa: F401 - the one place that names the file
 
 # Ids of the built-in rules (schemas/legacy/format.py); a relation may not reuse them.
 BUILTIN_RULE_IDS = ("N5", "N6", "N11", "L1", "L2", "L3", "L4")
@@ -90,10 +91,6 @@ class Catalogue:
 
     def indicators(self) -> dict[str, Indicator]:
         return {i.ref: i for _, items in self.tables.values() for i in items}
-
-
-def catalogue_path(home: Path, year: int) -> Path:
-    return Path(home) / "catalogue" / f"{year}.toml"
 
 
 class _Errors:

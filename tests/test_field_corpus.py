@@ -13,6 +13,7 @@ real problem, an extra one a false alarm (tests/field/FALSE_ALARMS.md).
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import build, hand_in
+from lxml import html as lxml_html
 
 from pipeline.home import Home
 from pipeline.ingest.published import PublishedRefused, read_html
@@ -28,6 +30,10 @@ from schemas.base import NARRATIVE_TABLE
 FIELD = Path(__file__).resolve().parent / "field"
 REPORTS = sorted(p.name for p in FIELD.iterdir() if (p / "cells.csv").is_file())
 README = Path(__file__).resolve().parents[1] / "README.md"
+PAGES = [s for s in REPORTS if (FIELD / s / "page.html").is_file()]
+_spec = importlib.util.spec_from_file_location("field_trim", FIELD / "trim.py")
+trim = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(trim)
 
 
 def source(slug: str) -> dict[str, str]:
@@ -38,6 +44,19 @@ def source(slug: str) -> dict[str, str]:
 def cells(slug: str) -> list[dict[str, str]]:
     with open(FIELD / slug / "cells.csv", encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def by_line(slug: str) -> dict[int, dict[str, str]]:
+    """cells.csv rows by the physical line each starts on, as messages name them ("第 N 行"):
+    a narrative printed in paragraphs is one quoted value over several lines."""
+    with open(FIELD / slug / "cells.csv", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows, start = {}, reader.line_num + 1
+        for record in reader:
+            rows[start] = dict(zip(header, record))
+            start = reader.line_num + 1
+    return rows
 
 
 def expected(slug: str) -> list[tuple[str, str]]:
@@ -72,13 +91,13 @@ def warehouse(home: Home, year: int, name: str) -> pd.DataFrame:
 def findings(home: Home, slug: str) -> list[tuple[str, str]]:
     """The unit's messages as (rule, table/row/column): a CSV message's "第 N 行" is line N of cells.csv."""
     s = source(slug)
-    rows = cells(slug)
+    rows = by_line(slug)
     messages = warehouse(home, int(s["year"]), "messages")
     out = []
     for m in messages[messages.unit == s["unit"]].itertuples():
         line = re.fullmatch(r"第 (\d+) 行", m.location)
         if line:
-            c = rows[int(line.group(1)) - 2]
+            c = rows[int(line.group(1))]
             out.append((m.rule, f"{c['table']}/{c['row']}/{c['column']}"))
         else:
             out.append((m.rule, m.location or "（整份文件）"))
@@ -115,6 +134,39 @@ def test_the_archived_page_text_is_refused_as_a_flattened_page(slug):
         return
     with pytest.raises(PublishedRefused, match="展平为文字"):
         read_html((FIELD / slug / "page.txt").read_bytes(), int(source(slug)["year"]))
+
+
+def test_trim_keeps_the_article_text_and_spans_and_drops_word_styling():
+    """A Word-styled table cell and paragraph as the portal publishes them (real markup)."""
+    page = (
+        '<html><body><div class="nav">首页</div><div class=TRS_Editor><p style="text-indent:37px">'
+        '<span style=";font-family:宋体;font-size:19px">四、政府信息公开行政复议、行政诉讼情况</span></p>'
+        '<table border="1" style="border-collapse: collapse"><tbody><tr class="firstRow">'
+        '<td width="31" valign="center" rowspan="2" style="padding: 0px"><p style="text-align:center">'
+        '<span style="font-family:宋体;font-size:14px">结果</span><span style="font-family:宋体">'
+        '<br/></span><span>纠</span></p><p style="text-align:center"><span>正</span></p></td>'
+        '<td colspan="5" width="158"><p><span>0&nbsp;</span></p></td><td></td></tr></tbody></table>'
+        "<p><span>&nbsp;</span></p><p><br/></p></div></body></html>"
+    )
+    body = "<p>四、政府信息公开行政复议、行政诉讼情况</p>\n<table>\n<tr>"
+    body += (
+        '<td rowspan="2"><p>结果<br>纠</p><p>正</p></td><td colspan="5"><p>0</p></td><td></td></tr>\n</table>'
+    )
+    assert trim.trim(page.encode()) == (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n' + body + "\n</body></html>\n"
+    )
+
+
+@pytest.mark.parametrize("slug", PAGES)
+def test_the_stored_page_is_the_archived_article_trimmed(slug):
+    """page.html is in trim.py's form (trimming it again changes nothing) and holds exactly the
+    archived page's text (page.txt, the archive's own text of the same page), whitespace aside:
+    nothing of the article left out, added or mistyped."""
+    data = (FIELD / slug / "page.html").read_bytes()
+    assert trim.trim(data) == data.decode("utf-8")
+    text = (FIELD / slug / "page.txt").read_text(encoding="utf-8").split("=" * 20 + " 正文 " + "=" * 20, 1)[1]
+    html_text = lxml_html.document_fromstring(data).text_content()
+    assert re.sub(r"\s+", "", html_text) == re.sub(r"\s+", "", text)
 
 
 @pytest.mark.parametrize("slug", REPORTS)

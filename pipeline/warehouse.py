@@ -214,6 +214,23 @@ class Warehouse:
             raise DamagedHome(self.damage(path, f"缺少列 {','.join(missing)}"))
         return frame
 
+    def check(self, name: str, columns: list[str] | None = None) -> None:
+        """What `read` checks, without building a frame (a third of the cost): every page
+        of the table (or of `columns`, what a reader reads) decoded, the columns there."""
+        import pyarrow.parquet as pq
+
+        path = self.path(name)
+        try:
+            names = pq.read_schema(path).names
+            pq.read_table(path, columns=columns, use_threads=False)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyarrow's many errors: all mean "damaged"
+            raise DamagedHome(self.damage(path, f"无法读取：{_first_line(exc)}")) from None
+        missing = [c for c in model_columns(TABLES[name].model) if c not in names]
+        if missing:
+            raise DamagedHome(self.damage(path, f"缺少列 {','.join(missing)}"))
+
     @property
     def year(self) -> int:
         return int(self.root.name)
@@ -290,21 +307,40 @@ def read_previous_year(home: Home, year: int) -> PreviousYear | None:
 
     A damaged table raises DamagedHome; submissions without a warehouse raise
     PreviousYearNotBuilt: "not built" is never taken for "no last year"."""
+    last = _previous_warehouse(home, year)
+    if last is None:
+        return None
+    optional = {name: last.read(name) if last.exists(name) else None for name in ("status", "cells")}
+    return PreviousYear(last.year, last.read("accepted"), optional["status"], optional["cells"])
+
+
+def check_previous_year(home: Home, year: int) -> None:
+    """What read_previous_year raises, at a third of its cost (no frames are built)."""
+    last = _previous_warehouse(home, year)
+    if last is not None:
+        for name in PREVIOUS_TABLES:
+            if name == "accepted" or last.exists(name):
+                last.check(name)
+
+
+PREVIOUS_TABLES = ("accepted", "status", "cells")
+
+
+def _previous_warehouse(home: Home, year: int) -> Warehouse | None:
     from schemas import FIRST_YEAR, format_for_year
 
     last, previous = Warehouse.of(home, year - 1), year - 1
     if previous < FIRST_YEAR:
         return None
-    if not last.exists("accepted"):
-        if not has_inputs(home, previous):
-            return None
-        try:
-            format_for_year(previous, home.root)
-        except Exception:  # noqa: BLE001 - a legacy year without its catalogue cannot be built
-            return None
-        raise PreviousYearNotBuilt(
-            f"{previous} 年度有报送文件（收件箱或归档中），但还没有编制，{year} 年度无法与上年比较。"
-            f"请先编制 {previous} 年度：{build_command(home.root, previous)}，再编制 {year} 年度。"
-        )
-    optional = {name: last.read(name) if last.exists(name) else None for name in ("status", "cells")}
-    return PreviousYear(previous, last.read("accepted"), optional["status"], optional["cells"])
+    if last.exists("accepted"):
+        return last
+    if not has_inputs(home, previous):
+        return None
+    try:
+        format_for_year(previous, home.root)
+    except Exception:  # noqa: BLE001 - a legacy year without its catalogue cannot be built
+        return None
+    raise PreviousYearNotBuilt(
+        f"{previous} 年度有报送文件（收件箱或归档中），但还没有编制，{year} 年度无法与上年比较。"
+        f"请先编制 {previous} 年度：{build_command(home.root, previous)}，再编制 {year} 年度。"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pipeline.home import DamagedHome, Home
 from pipeline.ingest.archive import ArchiveError, read_manifest
-from pipeline.warehouse import TREND_YEARS, Warehouse, read_previous_year
+from pipeline.warehouse import TREND_YEARS, Warehouse, check_previous_year
 
 
 class PreflightError(DamagedHome):
@@ -34,11 +34,11 @@ def _check(home: Home, year: int) -> None:
     home.registry()
     _check_texts(home, year)
     _check_manifest(home, year)
-    read_previous_year(home, year)
+    check_previous_year(home, year)
     for earlier in range(year - TREND_YEARS, year - 1):
         warehouse = Warehouse.of(home, earlier)
-        if warehouse.exists("accepted"):
-            warehouse.read("accepted")
+        if warehouse.exists("accepted"):  # what the review page's trends read of it
+            warehouse.check("accepted", columns=["table", "row", "column", "number"])
     _check_revisions(home, year)
 
 
@@ -65,7 +65,7 @@ def _check_manifest(home: Home, year: int) -> None:
     if not warehouse.exists("files"):
         return
     recorded = {(r["sha256"], r["unit"], r["original_name"]) for r in rows}
-    files = warehouse.read("files")
+    files = warehouse.read("files")  # small: one row per file
     for unit, name, sha in zip(files["unit"], files["file"], files["sha256"]):
         if (str(sha), str(unit), str(name)) not in recorded:
             raise ArchiveError(

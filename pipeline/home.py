@@ -17,9 +17,21 @@ from schemas.units import Registry, load_registry
 if TYPE_CHECKING:  # pandas is imported where frames are used: the sensor reads paths only
     import pandas as pd
 
-__all__ = ["Home", "HomeError", "read_parquet", "write_atomic", "write_parquet"]
+__all__ = ["DamagedHome", "Home", "HomeError", "read_parquet", "write_atomic", "write_parquet"]
 
 HOME_ENV = "NIANBAO_HOME"
+
+
+class DamagedHome(HomeError):
+    """A file the build reads from the home is damaged or missing where it must exist.
+    Raised before anything is written; the message names the file and what to do."""
+
+
+class PreviousYearNotBuilt(HomeError):
+    """Last year has submissions in the home but no warehouse: building this year now
+    would silently compare with nothing. The message gives the command to run first."""
+
+
 INBOX_DIGEST = "inbox.digest"
 
 

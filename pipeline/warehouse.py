@@ -8,6 +8,7 @@ the Dagster assets show as table schemas (pipeline/defs/assets/common.py).
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from pipeline.home import Home, read_parquet, write_parquet
+from pipeline.home import DamagedHome, Home, PreviousYearNotBuilt, read_parquet, write_parquet
 from schemas.messages import MESSAGE_FIELDS, Message
 from schemas.rules.context import CellFrame
 
@@ -157,7 +158,11 @@ TABLES: dict[str, TableSpec] = {
     )
 }
 SECTION_MODEL = SectionTable
-PARSE_CACHE = "parse_cache.pickle"
+# The intake's parse cache: data only (Parquet cells, JSON messages), never code.
+PARSE_CACHE_CELLS = "parse_cache.parquet"
+PARSE_CACHE_MESSAGES = "parse_cache.json"
+# Years back the review page's trend charts read (pipeline/render/review.py).
+TREND_YEARS = 30
 
 
 def messages_frame(messages: list[Message]) -> pd.DataFrame:
@@ -194,7 +199,54 @@ class Warehouse:
         return write_parquet(TABLES[name].model.validate(frame), self.path(name))
 
     def read(self, name: str) -> pd.DataFrame:
-        return read_parquet(self.path(name))
+        """A table as written, checked as it is read: a file that cannot be read or lacks
+        its columns raises DamagedHome naming the file and how to rebuild it."""
+        return self._checked(self.path(name), TABLES[name].model)
+
+    def _checked(self, path: Path, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+        try:
+            frame = read_parquet(path)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyarrow's many errors: all mean "damaged"
+            raise DamagedHome(self.damage(path, f"无法读取：{_first_line(exc)}")) from None
+        missing = [c for c in model_columns(model) if c not in frame.columns]
+        if missing:
+            raise DamagedHome(self.damage(path, f"缺少列 {','.join(missing)}"))
+        return frame
+
+    def check(self, name: str, columns: list[str] | None = None) -> None:
+        """What `read` checks, without building a frame (a third of the cost): every page
+        of the table (or of `columns`, what a reader reads) decoded, the columns there."""
+        import pyarrow.parquet as pq
+
+        path = self.path(name)
+        try:
+            names = pq.read_schema(path).names
+            pq.read_table(path, columns=columns, use_threads=False)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyarrow's many errors: all mean "damaged"
+            raise DamagedHome(self.damage(path, f"无法读取：{_first_line(exc)}")) from None
+        missing = [c for c in model_columns(TABLES[name].model) if c not in names]
+        if missing:
+            raise DamagedHome(self.damage(path, f"缺少列 {','.join(missing)}"))
+
+    @property
+    def year(self) -> int:
+        return int(self.root.name)
+
+    @property
+    def home_root(self) -> Path:
+        return self.root.parent.parent
+
+    def damage(self, path: Path, what: str) -> str:
+        """One line: which file, what is wrong, and the command that writes it again."""
+        shown = path.relative_to(self.home_root) if path.is_relative_to(self.home_root) else path
+        return (
+            f"数据目录中的 {shown} 已损坏（{what}）。请重新编制 {self.year} 年度："
+            f"{build_command(self.home_root, self.year)}；该年度的报送文件也不完整时，请从备份恢复数据目录。"
+        )
 
     def write_messages(self, name: str, messages: list[Message]) -> Path:
         return self.write(name, messages_frame(messages))
@@ -209,8 +261,87 @@ class Warehouse:
         return write_parquet(SECTION_MODEL.validate(frame.astype("string")), self.section_path(key))
 
     def read_section(self, key: str) -> pd.DataFrame:
-        return read_parquet(self.section_path(key))
+        return self._checked(self.section_path(key), SECTION_MODEL)
 
     @property
-    def parse_cache(self) -> Path:
-        return self.root / PARSE_CACHE
+    def parse_cache(self) -> tuple[Path, Path]:
+        """The parse cache's cells and messages files."""
+        return self.root / PARSE_CACHE_CELLS, self.root / PARSE_CACHE_MESSAGES
+
+
+def model_columns(model: type[pa.DataFrameModel]) -> list[str]:
+    return list(model.to_schema().columns)
+
+
+def build_command(home_root: Path, year: int) -> str:
+    return f"nianbao build --home {shlex.quote(str(home_root))} --year {year}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+@dataclass(frozen=True)
+class PreviousYear:
+    """Last year's warehouse tables a build compares with (status and cells are absent
+    from warehouses written before they existed)."""
+
+    year: int
+    accepted: pd.DataFrame
+    status: pd.DataFrame | None
+    cells: pd.DataFrame | None
+
+
+def has_inputs(home: Home, year: int) -> bool:
+    """Whether the home holds submissions for `year`: a file in its inbox, or a
+    manifest row (a file archived, e.g. one a unit uploaded and the portal refused)."""
+    from pipeline.ingest.archive import read_manifest
+    from pipeline.steps.inbox import scan_inbox
+
+    return bool(scan_inbox(home, year)) or bool(read_manifest(home.archive, year=year))
+
+
+def read_previous_year(home: Home, year: int) -> PreviousYear | None:
+    """Last year's tables, read and checked; None only when there is genuinely no last
+    year (no submissions for it in the home, or a year that cannot be built).
+
+    A damaged table raises DamagedHome; submissions without a warehouse raise
+    PreviousYearNotBuilt: "not built" is never taken for "no last year"."""
+    last = _previous_warehouse(home, year)
+    if last is None:
+        return None
+    optional = {name: last.read(name) if last.exists(name) else None for name in ("status", "cells")}
+    return PreviousYear(last.year, last.read("accepted"), optional["status"], optional["cells"])
+
+
+def check_previous_year(home: Home, year: int) -> None:
+    """What read_previous_year raises, at a third of its cost (no frames are built)."""
+    last = _previous_warehouse(home, year)
+    if last is not None:
+        for name in PREVIOUS_TABLES:
+            if name == "accepted" or last.exists(name):
+                last.check(name)
+
+
+PREVIOUS_TABLES = ("accepted", "status", "cells")
+
+
+def _previous_warehouse(home: Home, year: int) -> Warehouse | None:
+    from schemas import FIRST_YEAR, format_for_year
+
+    last, previous = Warehouse.of(home, year - 1), year - 1
+    if previous < FIRST_YEAR:
+        return None
+    if last.exists("accepted"):
+        return last
+    if not has_inputs(home, previous):
+        return None
+    try:
+        format_for_year(previous, home.root)
+    except Exception:  # noqa: BLE001 - a legacy year without its catalogue cannot be built
+        return None
+    raise PreviousYearNotBuilt(
+        f"{previous} 年度有报送文件（收件箱或归档中），但还没有编制，{year} 年度无法与上年比较。"
+        f"请先编制 {previous} 年度：{build_command(home.root, previous)}，再编制 {year} 年度。"
+    )

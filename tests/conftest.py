@@ -24,6 +24,24 @@ def write_home(root: Path, units: list[tuple[str, str]], *, first_year: int = 20
     return Home.resolve(root)
 
 
+def copy_demo(target: Path, name: str, years) -> Home:
+    """A copy of demo district `name` at `target` with the inbox and texts of `years` only:
+    a build of one year stops when an earlier year has submissions but was not built
+    (pipeline/warehouse.py), so a test building a year alone keeps no earlier years."""
+    import shutil
+
+    from pipeline.demo import DEMO_SOURCE
+
+    kept = {str(y) for y in years}
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        dated = Path(folder).name in ("inbox", "texts")
+        return [n for n in names if n.endswith(".py") or n == "__pycache__" or (dated and n not in kept)]
+
+    shutil.copytree(DEMO_SOURCE / name, target, ignore=ignore)
+    return Home.resolve(target)
+
+
 def hand_in(home: Home, year: int, unit: str, name: str, data: bytes) -> Path:
     path = home.inbox_dir(year) / unit / name
     path.parent.mkdir(parents=True, exist_ok=True)

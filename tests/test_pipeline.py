@@ -4,14 +4,12 @@ district, rejected and missing units, reproducibility, re-runs and asset checks.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, build, hand_in, valid_cells
+from conftest import REPO, build, copy_demo, hand_in, valid_cells
 
-from pipeline.demo import DEMO_SOURCE
 from pipeline.home import Home
 from pipeline.synth import to_csv
 
@@ -20,9 +18,9 @@ GOLDEN_FILES = ["report.html", "report.md", "units/ZFB.html", "units/ZFB.md"]
 UPDATE = os.environ.get("NIANBAO_UPDATE_GOLDEN") == "1"
 
 
-def demo_home(tmp_path: Path) -> Home:
-    shutil.copytree(DEMO_SOURCE / "shifanqu", tmp_path / "shifanqu", ignore=shutil.ignore_patterns("*.py"))
-    return Home.resolve(tmp_path / "shifanqu")
+def demo_home(tmp_path: Path, year: int = 2025) -> Home:
+    """The demo district with `year`'s submissions only (the one year a test builds)."""
+    return copy_demo(tmp_path / "shifanqu", "shifanqu", [year])
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +31,7 @@ def demo_2025(tmp_path_factory) -> tuple[Home, object]:
 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_demo_2024_matches_golden(tmp_path, name):
-    home = demo_home(tmp_path)
+    home = demo_home(tmp_path, 2024)
     build(home, 2024)
     produced = (home.reports_dir(2024) / name).read_text(encoding="utf-8")
     golden = GOLDEN / name

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, build
+from conftest import REPO, build, copy_demo
 from docx import Document
 from docx.oxml.ns import qn
 
@@ -31,7 +31,7 @@ def demo_copy(tmp: Path, name: str) -> Home:
 
 @pytest.fixture(scope="module")
 def shifanqu(tmp_path_factory) -> Home:
-    home = demo_copy(tmp_path_factory.mktemp("publish"), "shifanqu")
+    home = copy_demo(tmp_path_factory.mktemp("publish") / "shifanqu", "shifanqu", [2019, 2024])
     build(home, 2024)
     build(home, 2019)
     return home

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,8 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from pipeline.demo import DEMO_SOURCE
+from conftest import copy_demo as copy_demo_home
 
 pytestmark = pytest.mark.e2e
 NIANBAO = str(Path(sys.executable).with_name("nianbao"))
@@ -88,9 +86,7 @@ class Served:
 
 
 def copy_demo(tmp_path: Path) -> Path:
-    home = tmp_path / "shifanqu"
-    shutil.copytree(DEMO_SOURCE / "shifanqu", home, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return home
+    return copy_demo_home(tmp_path / "shifanqu", "shifanqu", [2025]).root  # the year the tests build
 
 
 def issue(home: Path, unit: str) -> str:

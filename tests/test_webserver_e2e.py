@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,9 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-
-from pipeline.demo import DEMO_SOURCE
+from conftest import REPO, copy_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -53,8 +50,7 @@ def graphql(port: int, query: str, variables: dict) -> dict:
 
 @pytest.fixture
 def webserver(tmp_path: Path):
-    home = tmp_path / "shifanqu"
-    shutil.copytree(DEMO_SOURCE / "shifanqu", home, ignore=shutil.ignore_patterns("*.py"))
+    home = copy_demo(tmp_path / "shifanqu", "shifanqu", [2025]).root  # the year the run builds
     dagster_home = tmp_path / "dagster"
     dagster_home.mkdir()
     # Launch runs at once: with the default queued coordinator a daemon would

@@ -77,7 +77,7 @@ class ArchivedFile:
 
 @dataclass(frozen=True)
 class ArchiveProblem:
-    kind: str  # missing_blob | altered_blob | orphan_blob
+    kind: str  # missing_blob | altered_blob | orphan_blob | bad_row | missing_row
     sha256: str
     unit: str  # "" for an orphan blob
     year: int | None  # None for an orphan blob
@@ -263,25 +263,47 @@ def _read_csv(path: Path) -> list[tuple]:
 def _csv_row(fields: list[str], line: int, refuse) -> tuple:
     if len(fields) != len(MANIFEST_COLUMNS):
         raise refuse(line, f"有 {len(fields)} 列，应为 {len(MANIFEST_COLUMNS)} 列")
+    problem = row_problem(fields)
+    if problem:
+        raise refuse(line, problem)
     sha, unit, year, name, size, received_at, outcome = fields  # unit may be '' (inbox root)
+    # Kept exactly as written: the time string is not normalised.
+    return (sha, unit, int(year), name, int(size), received_at, outcome)
+
+
+def row_problem(fields: list[str]) -> str | None:
+    """What is wrong with one manifest row (every field as text), or None. The same
+    checks for the old CSV and for every row read from the database."""
+    sha, _unit, year, name, size, received_at, outcome = fields
     if not _SHA.fullmatch(sha):
-        raise refuse(line, f"的 sha256“{sha}”不是 64 位十六进制")
+        return f"的 sha256“{sha}”不是 64 位十六进制"
     if not _YEAR.fullmatch(year):
-        raise refuse(line, f"的年度“{year}”不是四位数字")
+        return f"的年度“{year}”不是四位数字"
     if not name:
-        raise refuse(line, "缺少文件名（original_name）")
+        return "缺少文件名（original_name）"
     if not _SIZE.fullmatch(size):
-        raise refuse(line, f"的文件大小“{size}”不是非负整数")
+        return f"的文件大小“{size}”不是非负整数"
     try:
         moment = datetime.fromisoformat(received_at)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise refuse(line, f"的收到时间“{received_at}”不是带时区的时间")
+        return f"的收到时间“{received_at}”不是带时区的时间"
     if not _OUTCOME.fullmatch(outcome):
-        raise refuse(line, f"的处理结果“{outcome}”无法识别")
-    # Kept exactly as written: the time string is not normalised.
-    return (sha, unit, int(year), name, int(size), received_at, outcome)
+        return f"的处理结果“{outcome}”无法识别"
+    return None
+
+
+def _row_text(row: tuple) -> list[str]:
+    return ["" if v is None else str(v) for v in row]
+
+
+def _bad_row(archive: Path, rowid: int, fields: list[str], problem: str) -> str:
+    sha, unit, year, name = fields[:4]
+    return (
+        f"归档清单 {archive / DB_NAME} 第 {rowid} 条记录（{unit} {year} 年度“{name}”）{problem}，"
+        f"记录已损坏。{_RESTORE}"
+    )
 
 
 def _blob_names(archive: Path) -> set[str]:
@@ -295,14 +317,25 @@ def _blob_names(archive: Path) -> set[str]:
 # --- public interface -----------------------------------------------------------
 
 
-def read_manifest(archive: Path, year: int | None = None) -> list[dict[str, str]]:
-    """All manifest rows (or one year's) in the order they were first stored, every value a string."""
+def read_manifest(archive: Path, year: int | None = None, *, checked: bool = True) -> list[dict[str, str]]:
+    """All manifest rows (or one year's) in the order they were first stored, every value a
+    string. `checked`: a row with a malformed field raises ArchiveError (only `verify`,
+    which lists such rows itself, reads without)."""
     if not archive.is_dir():
         return []
     where, args = ("WHERE year = ?", (int(year),)) if year is not None else ("", ())
     with _connect(archive) as db:
-        found = db.execute(f"SELECT {', '.join(MANIFEST_COLUMNS)} FROM manifest {where} ORDER BY rowid", args)
-        return [dict(zip(MANIFEST_COLUMNS, map(str, row))) for row in found]
+        found = db.execute(
+            f"SELECT rowid, {', '.join(MANIFEST_COLUMNS)} FROM manifest {where} ORDER BY rowid", args
+        ).fetchall()
+    rows = []
+    for rowid, *values in found:  # every field checked as it is read: damage is never passed on
+        fields = _row_text(values)
+        problem = row_problem(fields) if checked else None
+        if problem:
+            raise ArchiveError(_bad_row(archive, rowid, fields, problem))
+        rows.append(dict(zip(MANIFEST_COLUMNS, fields)))
+    return rows
 
 
 def archive_files(
@@ -313,6 +346,11 @@ def archive_files(
     A file already stored (same hash, unit, year, name) keeps its first
     received time, so re-running a year is idempotent. `received_at` (aware)
     records a receipt that happened earlier than now (the demo's hand-ins).
+
+    The row is committed first and the bytes written after: a crash in between
+    leaves a row whose blob the next archiving of the file writes, never a blob
+    without a row. So a stored blob that no row names means rows were lost:
+    ArchiveError, never a new row with a made-up received time.
     """
     now = (received_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     hashed = [
@@ -322,21 +360,39 @@ def archive_files(
     stored: list[ArchivedFile] = []
     with _connect(archive) as db, _transaction(db):
         for unit, year, name, data, sha in hashed:
-            # Blob first, row second, both under the write lock: a committed row
-            # always has its bytes.
-            blob = blob_path(archive, sha)
-            if not blob.is_file() or blob.stat().st_size != len(data):
-                write_atomic(blob, data)
             key = (sha, unit, year, name)
-            db.execute(
-                "INSERT OR IGNORE INTO manifest VALUES (?, ?, ?, ?, ?, ?, 'received')", (*key, len(data), now)
-            )
-            (received_at,) = db.execute(
-                "SELECT received_at FROM manifest WHERE sha256 = ? AND unit = ? AND year = ? AND original_name = ?",
+            row = db.execute(
+                "SELECT rowid, size, received_at FROM manifest "
+                "WHERE sha256 = ? AND unit = ? AND year = ? AND original_name = ?",
                 key,
             ).fetchone()
-            stored.append(ArchivedFile(sha, unit, year, name, len(data), received_at, blob))
+            if row is None:
+                if (
+                    blob_path(archive, sha).exists()
+                    and not db.execute("SELECT 1 FROM manifest WHERE sha256 = ? LIMIT 1", (sha,)).fetchone()
+                ):
+                    raise ArchiveError(_lost_row(archive, unit, year, name, sha))
+                db.execute(
+                    "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, 'received')", (*key, len(data), now)
+                )
+                row = (None, len(data), now)
+            _, size, first = row
+            problem = row_problem(_row_text((*key, size, first, "received")))
+            if problem:
+                raise ArchiveError(_bad_row(archive, row[0], _row_text(key), problem))
+            stored.append(ArchivedFile(sha, unit, year, name, len(data), first, blob_path(archive, sha)))
+    for (*_, data, _sha), item in zip(hashed, stored):
+        if not item.blob.is_file() or item.blob.stat().st_size != len(data):
+            write_atomic(item.blob, data)
     return stored
+
+
+def _lost_row(archive: Path, unit: str, year: int, name: str, sha: str) -> str:
+    return (
+        f"{unit} {year} 年度的“{name}”已存档（archive/blobs/{sha[:2]}/{sha}），但归档清单 "
+        f"{archive / DB_NAME} 中没有它的记录：清单丢失了记录，原来的收到时间无法得知，不会另行补记。"
+        f"{_RESTORE}如确认它是旧版本存档中途中断留下的，可把它移出 archive/blobs 另行保存后重试。"
+    )
 
 
 def record_outcomes(archive: Path, outcomes: dict[tuple[str, str, str, str], str]) -> None:
@@ -366,8 +422,12 @@ def read_blob(archive: Path, sha256: str) -> bytes:
     return data
 
 
-def verify_archive(archive: Path) -> list[ArchiveProblem]:
-    """Re-hash every blob against the manifest: missing, altered and unlisted files.
+def verify_archive(
+    archive: Path, expected: list[tuple[str, str, int, str, str]] = ()
+) -> list[ArchiveProblem]:
+    """Re-hash every blob against the manifest: missing, altered and unlisted files,
+    rows with a malformed field, and rows missing for files known to have been
+    received (`expected`: (sha256, unit, year, original name, where it is known from)).
 
     The manifest itself gets SQLite's full integrity check; its damage raises ArchiveError."""
     if not archive.is_dir():
@@ -377,11 +437,19 @@ def verify_archive(archive: Path) -> list[ArchiveProblem]:
         if check != ["ok"]:
             raise ArchiveError(f"归档清单 {archive / DB_NAME} 已损坏（{'；'.join(check[:3])}）。{_RESTORE}")
         rows = db.execute(
-            "SELECT sha256, unit, year, original_name, size FROM manifest ORDER BY rowid"
+            f"SELECT rowid, {', '.join(MANIFEST_COLUMNS)} FROM manifest ORDER BY rowid"
         ).fetchall()
     state: dict[str, str] = {}  # sha -> "ok" | "missing" | "altered"
     problems: list[ArchiveProblem] = []
-    for sha, unit, year, name, size in rows:
+    keys = set()
+    for rowid, sha, unit, year, name, size, *rest in rows:
+        keys.add((sha, unit, year, name))
+        fields = _row_text((sha, unit, year, name, size, *rest))
+        problem = row_problem(fields)
+        if problem:
+            text = _bad_row(archive, rowid, fields, problem)
+            problems.append(ArchiveProblem("bad_row", fields[0], fields[1], None, fields[3], text))
+            continue
         if sha not in state:
             state[sha] = _blob_state(blob_path(archive, sha), sha)
         path, label = blob_path(archive, sha), f"{unit} {year} 年度的“{name}”"
@@ -394,11 +462,18 @@ def verify_archive(archive: Path) -> list[ArchiveProblem]:
         elif blob_path(archive, sha).stat().st_size != size:
             text = f"{label}在清单中记录的大小（{size} 字节）与归档文件 {path} 不符。{_RESTORE}"
             problems.append(ArchiveProblem("altered_blob", sha, unit, year, name, text))
-    for name in sorted(_blob_names(archive) - state.keys()):
+    for sha, unit, year, name, where in expected:
+        if (sha, unit, int(year), name) not in keys:
+            text = (
+                f"{unit} {year} 年度的“{name}”（{where}记录已收到，校验值 {sha[:12]}…）在归档清单中没有记录："
+                f"清单丢失了记录。{_RESTORE}"
+            )
+            problems.append(ArchiveProblem("missing_row", sha, unit, int(year), name, text))
+    for name in sorted(_blob_names(archive) - {r[1] for r in rows}):
         sha = name if _SHA.fullmatch(name) else ""
         text = (
-            f"归档文件 archive/blobs/{name[:2]}/{name} 没有清单记录（可能是存档中途中断留下的，"
-            "也可能是清单丢失了记录）。如有清单备份请核对；文件本身无需删除。"
+            f"归档文件 archive/blobs/{name[:2]}/{name} 没有清单记录（清单丢失了记录，或是旧版本存档中途中断留下的）。"
+            "如有清单备份请核对；文件本身无需删除。"
         )
         problems.append(ArchiveProblem("orphan_blob", sha, "", None, "", text))
     return problems

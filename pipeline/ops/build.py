@@ -110,9 +110,11 @@ def start_intake_prefetch(home, year: int, progress) -> int | None:
 def _prefetch_intake(home, year: int, progress) -> None:
     from pipeline.locks import LockTimeout, year_lock
     from pipeline.steps.intake import collect
+    from pipeline.steps.preflight import preflight
 
     try:
         with year_lock(home.root, year, timeout=0):
+            preflight(home, year)  # damage: archive nothing; the run's first step says why
             collect(home, year, home.registry(), progress=lambda message: progress(f"启动时预读：{message}"))
     except LockTimeout:
         pass  # another build has the year: it archives and parses, then this one

@@ -49,12 +49,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.home import Home
+from pipeline.home import Home, HomeError
 from pipeline.ingest.archive import ArchiveError, read_blob
 from pipeline.ingest.guards import MAX_FILE_BYTES
 from pipeline.portal import api, status, views
 from pipeline.portal.store import SESSION_HOURS, Session, Store, now_utc
-from pipeline.portal.submit import Unconfirmed, Validator, receive
+from pipeline.portal.submit import Unconfirmed, Validator, receive, reconcile
 from pipeline.tabular import rows_csv
 from schemas.units import Registry
 
@@ -307,6 +307,14 @@ class HostCheck:
 
 
 class Portal:
+    def _reconcile(self) -> None:
+        """Before serving: finish what a stopped portal left half done (submit.reconcile)."""
+        try:
+            for line in reconcile(self.home, self.store):
+                log.warning("reconcile: %s", line)
+        except (ArchiveError, HomeError) as exc:  # the pages say so where it matters
+            log.error("reconcile: %s", exc)
+
     def __init__(
         self,
         home: Home,
@@ -325,6 +333,7 @@ class Portal:
         self._instance = None  # the home's Dagster instance, opened on first use
         self._instance_guard = threading.Lock()
         self.store = Store(home)
+        self._reconcile()
         self.clock = clock
         self.secure_cookies = secure_cookies
         self.throttle = login_throttle if login_throttle is not None else LoginThrottle()

@@ -113,7 +113,7 @@ class Upload:
     outcome: str  # "accepted" or "rejected"
     errors: int
     warnings: int
-    in_inbox: bool
+    in_inbox: bool  # accepted: landed in the inbox (false only while landing, or after a stop)
     messages: list[dict]
     cells: list[dict]
 
@@ -262,6 +262,12 @@ class Store:
                 ),
             )  # fmt: skip
             upload_id = cursor.lastrowid
+        return self.upload_by_id(upload_id)
+
+    def mark_landed(self, upload_id: int) -> Upload:
+        """The version's file is in the inbox (or no longer needs to be: a newer one is)."""
+        with self.transaction() as db:
+            db.execute("UPDATE uploads SET in_inbox = 1 WHERE id = ?", (upload_id,))
         return self.upload_by_id(upload_id)
 
     def upload_by_id(self, upload_id: int) -> Upload:

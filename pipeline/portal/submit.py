@@ -1,7 +1,10 @@
-"""One upload through the portal: archive, validate at once, land in the inbox.
+"""One upload through the portal: archive, validate at once, record, land in the inbox.
 
 Order matters (nothing is lost): the bytes are archived before anything reads
-them. The file is checked with the same function as `nianbao check`. An
+them. The version is recorded before the file lands in the inbox (and marked
+landed after), so a portal stopped at any point leaves either a record whose
+landing `reconcile` finishes from the archive, never a file in the inbox the
+portal does not know. The file is checked with the same function as `nianbao check`. An
 accepted file is written into inbox/<year>/<unit>/ under a name no earlier
 version uses, with a modification time later than every file already there, so
 the intake (newest file in use, the others superseded) and the portal agree on
@@ -20,12 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path, PurePath
 
 from pipeline.home import Home, write_atomic
-from pipeline.ingest.archive import archive_files, record_outcomes
+from pipeline.ingest.archive import archive_files, read_blob, record_outcomes
 from pipeline.portal.store import Store, Upload, iso, now_utc
 from schemas.catalogue import FileOrigin
 from schemas.messages import Message
@@ -193,14 +196,19 @@ def emptier(
 
 
 def _land(home: Home, unit: str, year: int, name: str, data: bytes) -> Path:
+    """Write the file into the inbox, newer than every file there: the build's
+    current file. Written under a temporary name the intake ignores, dated, then
+    renamed: the inbox never shows it half written or with the wrong date."""
     folder = home.contained(home.inbox_dir(year) / unit)
-    path = write_atomic(home.contained(folder / name), data)
+    path = home.contained(folder / name)
+    tmp = write_atomic(folder / f".{name}.landing.tmp", data)
     newest = max(
-        (p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file() and p != path),
+        (p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file() and p not in (path, tmp)),
         default=0,
     )
     stamp = max(time.time_ns(), newest + 1_000_000)
-    os.utime(path, ns=(stamp, stamp))
+    os.utime(tmp, ns=(stamp, stamp))
+    os.replace(tmp, path)
     return path
 
 
@@ -239,9 +247,8 @@ def receive(
                     home.archive, {(archived.sha256, unit, str(year), stored_name): "unconfirmed"}
                 )
                 return pending
-        if outcome == "accepted":
-            _land(home, unit, year, stored_name, data)
         record_outcomes(home.archive, {(archived.sha256, unit, str(year), stored_name): outcome})
+        # The version first (in_inbox false until landed), then the file: see the module's doc.
         stored = store.add_upload(
             Upload(
                 id=0,
@@ -256,11 +263,100 @@ def receive(
                 outcome=outcome,
                 errors=errors,
                 warnings=len(messages) - errors,
-                in_inbox=outcome == "accepted",
+                in_inbox=False,
                 messages=[m.as_dict() for m in messages],
                 cells=cells,
             )
         )
+        if outcome == "accepted":
+            _land(home, unit, year, stored_name, data)
+            stored = store.mark_landed(stored.id)
     if outcome == "accepted" and rebuild is not None:
         rebuild(year)
     return stored
+
+
+# --- after a stop: the portal's versions and the inbox agree again ----------------------
+
+
+def reconcile(home: Home, store: Store) -> list[str]:
+    """Finish what a stopped portal left half done; run before the portal serves and
+    before a command-line build. Returns what was done (Chinese lines, for the log).
+
+    - An accepted version recorded but not marked landed: if it is still the unit's
+      newest accepted version and its file is not in the inbox, the file is landed
+      from the archive (checked against its hash); then it is marked landed.
+    - A file in a unit's inbox folder that no version names and that is newer than the
+      unit's recorded files (left by a portal of an earlier release stopped between
+      landing and recording): recorded as a new version with its true arrival (the
+      file's modification time), checked as any upload is; a file the check refuses
+      is moved out of the inbox to quarantine/<year>/<unit>/, as a refused upload never
+      enters it. Units that never used the portal are not touched.
+    """
+    done: list[str] = []
+    by_unit: dict[tuple[str, int], list[Upload]] = {}
+    for upload in store.uploads(light=True):
+        by_unit.setdefault((upload.unit, upload.year), []).append(upload)
+    for (unit, year), versions in sorted(by_unit.items()):
+        with _lock(unit, year):
+            done += _finish_landing(home, store, unit, year, versions)
+            done += _record_strays(home, store, unit, year, versions)
+    return done
+
+
+def _finish_landing(home: Home, store: Store, unit: str, year: int, versions: list[Upload]) -> list[str]:
+    accepted = [u for u in versions if u.outcome == "accepted"]
+    done = []
+    for upload in accepted:
+        if upload.in_inbox:
+            continue
+        path = home.inbox_dir(year) / unit / upload.stored_name
+        if upload is accepted[-1] and not path.exists():
+            _land(home, unit, year, upload.stored_name, read_blob(home.archive, upload.sha256))
+            done.append(f"{unit} {year} 年度第 {upload.version} 版“{upload.stored_name}”已补放入收件箱")
+        store.mark_landed(upload.id)
+    return done
+
+
+def _record_strays(home: Home, store: Store, unit: str, year: int, versions: list[Upload]) -> list[str]:
+    from pipeline.steps.inbox import read_inbox_file, regular_file_problem, scan_inbox
+
+    folder = home.inbox_dir(year) / unit
+    named = {u.stored_name for u in versions}
+    recorded = [folder / u.stored_name for u in versions if u.outcome == "accepted"]
+    newest = max((p.stat().st_mtime_ns for p in recorded if p.exists()), default=0)
+    strays = [
+        path
+        for folder_unit, path in scan_inbox(home, year)
+        if folder_unit == unit and path.name not in named and regular_file_problem(path) is None
+    ]
+    done = []
+    for path in sorted(strays, key=lambda p: p.stat().st_mtime_ns):
+        arrived = path.stat().st_mtime_ns
+        if arrived <= newest:
+            continue  # older than the portal's version in use: superseded, nothing disagrees
+        data = read_inbox_file(path)
+        archived = archive_files(home.archive, [(unit, year, path.name, data)])[0]
+        messages, cells = validate(home, unit, year, path.name, data)
+        errors = sum(m.severity == "ERROR" for m in messages)
+        outcome = "rejected" if errors else "accepted"
+        record_outcomes(home.archive, {(archived.sha256, unit, str(year), path.name): outcome})
+        if outcome == "rejected":
+            target = home.root / "quarantine" / str(year) / unit / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        store.add_upload(
+            Upload(
+                id=0, unit=unit, year=year, version=store.next_version(unit, year), original_name=path.name,
+                stored_name=path.name, sha256=archived.sha256, size=len(data),
+                received_at=iso(datetime.fromtimestamp(arrived / 1e9, UTC)), outcome=outcome, errors=errors,
+                warnings=len(messages) - errors, in_inbox=outcome == "accepted",
+                messages=[m.as_dict() for m in messages], cells=cells,
+            )
+        )  # fmt: skip
+        where = (
+            "记为门户的新版本" if outcome == "accepted" else f"未通过检查，已移到 quarantine/{year}/{unit}/"
+        )
+        done.append(f"{unit} {year} 年度收件箱中没有门户记录的“{path.name}”{where}")
+        newest = arrived
+    return done

@@ -8,8 +8,8 @@ re-run parses only files that changed.
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.home import Home, write_atomic
+from pipeline.home import Home, read_parquet, write_atomic, write_parquet
 from pipeline.ingest.archive import ArchivedFile, archive_files
-from pipeline.ingest.cells import CELL_COLUMNS, ParsedFile
+from pipeline.ingest.cells import CELL_COLUMNS, RAW_CELL_COLUMNS, ParsedFile, empty_cells
 from pipeline.steps.check import read_file, unit_problem
 from pipeline.steps.inbox import read_inbox_file, regular_file_problem, scan_inbox
 from pipeline.warehouse import Warehouse
 from schemas import format_for_year
 from schemas.catalogue import FileOrigin
-from schemas.messages import Message
+from schemas.messages import MESSAGE_FIELDS, Message
 from schemas.units import Registry
 
 # Bump when a reader changes what it produces: cached parses are then redone.
@@ -93,6 +93,8 @@ def collect(
     found = regular
 
     # Archive first: nothing is parsed before it is safely stored.
+    # Archived first with the time it is first seen; a file archived before keeps its
+    # first time, and a file whose row went missing is damage (archive_files).
     stored = archive_files(
         home.archive, [(unit, year, path.name, read_inbox_file(path)) for unit, path in found]
     )
@@ -113,6 +115,7 @@ def collect(
     fingerprint = format_for_year(year, home.root).fingerprint()
     cache_path = Warehouse.of(home, year).parse_cache
     cached = _load_cache(cache_path)
+    loaded = set(cached)
     cells_parts, file_rows, cache_rows = [], [], []
 
     def key_of(item: ArchivedFile) -> str:
@@ -144,7 +147,8 @@ def collect(
         cells_parts.append((raw, item))
 
     cells = _attach_sources(cells_parts, year)
-    _save_cache(cache_path, cache_rows)
+    if to_parse or loaded != {key for key, *_ in cache_rows}:  # unchanged: nothing to write
+        _save_cache(cache_path, cache_rows)
     files = pd.DataFrame(file_rows, columns=FILE_COLUMNS)
     return Intake(cells=cells, files=files, messages=messages, parsed=len(to_parse))
 
@@ -171,23 +175,69 @@ def _cache_key(item: ArchivedFile, unit_name: str, fingerprint: str) -> str:
     return f"{item.sha256}|{item.unit}|{unit_name}|{item.year}|{item.original_name}|{READER_VERSION}|{fingerprint}"
 
 
-def _load_cache(path: Path) -> dict[str, tuple]:
+CACHE_FORMAT = 1  # bump when the cache's own layout changes
+
+
+def _load_cache(paths: tuple[Path, Path]) -> dict[str, tuple]:
     """key -> (raw cells, file problems).
 
-    The cache is pickled, not Parquet: it is a private, disposable copy of our own
-    parse results (never a user's file), and unpickling it is ten times faster than
-    rebuilding the per-file frames from one table. Any unreadable cache is ignored.
+    The cache is data only: the cells in Parquet (one table, `key` naming the parse
+    each row belongs to), the problems and the list of keys in JSON. Nothing in it
+    can run code. A cache that is missing, unreadable or not exactly this shape is
+    ignored: every file is parsed again and the cache rewritten.
     """
+    cells_path, messages_path = paths
     try:
-        with open(path, "rb") as f:
-            cache = pickle.load(f)
-        return cache if isinstance(cache, dict) else {}
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError):
+        index = json.loads(messages_path.read_text(encoding="utf-8"))
+        if not isinstance(index, dict) or index.get("format") != CACHE_FORMAT:
+            return {}
+        problems = {
+            str(key): [Message.from_dict(_message_fields(m)) for m in found]
+            for key, found in index["problems"].items()
+        }
+        cells = read_parquet(cells_path)
+        if list(cells.columns) != ["key", *RAW_CELL_COLUMNS]:
+            return {}
+        cells = cells.astype("string")
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache, it is only a cache
         return {}
+    parts = {str(key): frame for key, frame in cells.groupby("key", sort=False)}
+    counts = index.get("rows")
+    if (
+        not isinstance(counts, dict)
+        or counts != {k: len(parts.get(k, ())) for k in problems}
+        or not (parts.keys() <= problems.keys())
+    ):
+        return {}  # the two files are not of one write (e.g. a crash between them)
+    empty = empty_cells()
+    return {
+        key: (parts[key][RAW_CELL_COLUMNS].reset_index(drop=True) if key in parts else empty, found)
+        for key, found in problems.items()
+    }
 
 
-def _save_cache(path: Path, rows: list[tuple]) -> None:
-    """Keep the parses of the files in use this run (older ones drop out)."""
-    write_atomic(
-        path, pickle.dumps({key: tuple(rest) for key, *rest in rows}, protocol=pickle.HIGHEST_PROTOCOL)
+def _message_fields(stored: object) -> dict[str, str]:
+    if not isinstance(stored, dict) or not all(isinstance(stored.get(f, ""), str) for f in MESSAGE_FIELDS):
+        raise ValueError("not a stored message")
+    return stored
+
+
+def _save_cache(paths: tuple[Path, Path], rows: list[tuple]) -> None:
+    """Keep the parses of the files in use this run (older ones drop out). The
+    messages file is written last and counts each key's rows: a crash between the
+    two writes leaves files that do not match, and the cache is ignored."""
+    cells_path, messages_path = paths
+    frames = [raw.assign(key=key)[["key", *RAW_CELL_COLUMNS]] for key, raw, _ in rows if len(raw)]
+    cells = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype="string") for c in ["key", *RAW_CELL_COLUMNS]})
     )
+    write_parquet(cells.astype("string"), cells_path)
+    index = {
+        "format": CACHE_FORMAT,
+        "rows": {key: len(raw) for key, raw, _ in rows},
+        "problems": {key: [m.as_dict() for m in found] for key, _, found in rows},
+    }
+    write_atomic(messages_path, json.dumps(index, ensure_ascii=False))
+    (messages_path.parent / "parse_cache.pickle").unlink(missing_ok=True)  # the old, executable format

@@ -12,12 +12,15 @@ from pipeline.defs.resources import NianbaoHome
     group_name="intake",
     owners=[OWNER],
     kinds={"python", "parquet"},
-    description="本年度应报送的单位：单位名册（registry/units.csv）中在该年度有效的单位。",
+    description="本年度应报送的单位：单位名册（registry/units.csv）中在该年度有效的单位。"
+    "编制的第一步：先核对编制要读的数据目录文件，有损坏时停止，不写出任何文件。",
 )
 def unit_registry(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
+    from pipeline.steps.preflight import preflight
     from pipeline.warehouse import Warehouse
 
     data_home, year = home.home(), year_of(context)
+    preflight(data_home, year)  # the job's first step: damage stops it before any write
     units = data_home.registry().frame(year)
     path = Warehouse.of(data_home, year).write("units", units)
     progress(context, f"{year} 年度应报送单位 {len(units)} 个")

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.names import shown
+
 Severity = Literal["ERROR", "WARNING"]
 
 MESSAGE_FIELDS = ("severity", "rule", "unit", "unit_label", "file", "sheet", "location", "text")
@@ -34,7 +36,9 @@ class Message:
     text: str
 
     def where(self) -> str:
-        parts = [p for p in (self.file, self.sheet and f"工作表「{self.sheet}」", self.location) if p]
+        parts = [
+            p for p in (shown(self.file), self.sheet and f"工作表「{shown(self.sheet)}」", self.location) if p
+        ]
         return "，".join(parts)
 
     def render(self) -> str:

@@ -71,6 +71,15 @@ def character_problem(char: str) -> str | None:
     return f"不允许的字符 {where}"  # private use, unassigned, surrogates
 
 
+def shown(text: str) -> str:
+    """A name as a message prints it: every character the policy refuses (other than the
+    visible Windows-reserved ones) as ⟨U+XXXX⟩, so a refused name cannot break a line,
+    reorder the text around it or hide in it."""
+    return "".join(
+        f"⟨U+{ord(c):04X}⟩" if c not in WINDOWS_RESERVED and character_problem(c) else c for c in text
+    )
+
+
 def name_problem(name: str) -> str | None:
     """Why a name someone chose cannot be used (one Chinese phrase), or None when it is fine."""
     if not name:

@@ -92,3 +92,18 @@ def test_check_intake_and_portal_use_the_one_policy(char):
         check_file_bytes(to_csv(valid_cells(2025)), name)
     assert refused.value.key == "F9.unsafe_name" and refused.value.facts["reason"] == name_problem(name)
     assert portal_name_problem(name) == "F9.unsafe_name"
+
+
+def test_a_refused_name_is_shown_with_its_hidden_characters_spelled_out():
+    from schemas.messages import Message
+
+    message = Message(
+        severity="ERROR",
+        rule="F9",
+        unit="B",
+        unit_label="乙局",
+        file="b\u2028\u202e.csv",
+        text="文件名不合法",
+    )
+    line = message.render()
+    assert line.splitlines() == [line] and "b⟨U+2028⟩⟨U+202E⟩.csv" in line

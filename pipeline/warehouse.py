@@ -156,6 +156,8 @@ TABLES: dict[str, TableSpec] = {
     )
 }
 SECTION_MODEL = SectionTable
+# warehouse/<year>/sections/<key>.parquet, one per section asset (pipeline/defs/assets/sections.py).
+SECTIONS = ("proactive", "applications", "review_litigation", "indicators", "narrative")
 PARSE_CACHE = "parse_cache.pickle"
 
 

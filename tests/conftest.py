@@ -61,8 +61,9 @@ def cells_frame(cells: dict, unit: str = "U1", year: int = 2025):
 QUICK_FORMATS = ("html", "md")
 
 
-def build(home: Home, year: int, formats=QUICK_FORMATS):
-    """Materialize the year through the real job, in process, on an ephemeral instance."""
+def build(home: Home, year: int, formats=QUICK_FORMATS, *, unit_documents: bool = False):
+    """Materialize the year through the real job, in process, on an ephemeral instance.
+    `unit_documents`: every unit's DOCX/PDF too (`nianbao build --unit-documents`)."""
     from dagster import DagsterInstance
 
     from pipeline.defs.assets.reports import outputs_run_config
@@ -74,7 +75,7 @@ def build(home: Home, year: int, formats=QUICK_FORMATS):
             partition_key=str(year),
             instance=instance,
             raise_on_error=True,
-            run_config=outputs_run_config(formats),
+            run_config=outputs_run_config(formats, unit_documents),
         )
     assert result.success
     return result

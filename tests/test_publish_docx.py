@@ -15,9 +15,9 @@ from conftest import REPO, build
 from docx import Document
 from docx.oxml.ns import qn
 
-from pipeline.defs.assets.reports import load_views
 from pipeline.home import Home
 from pipeline.render.model import resolve
+from pipeline.render.on_demand import load_views
 from pipeline.render.writers import WRITERS, RenderContext
 
 DEMO = REPO / "data" / "demo"

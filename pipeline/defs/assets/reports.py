@@ -45,6 +45,9 @@ def _paths(paths) -> MetadataValue:
                   description="报送审核情况：reports/<年度>/validation.html，按单位列出每一条错误和提醒。"),
     ],
     partitions_def=yearly_partitions,
+    # Run as soon as the sections and the status are there, before the insight step that
+    # is ready at the same time: an upload's district report is on disk that much sooner.
+    op_tags={"dagster/priority": "1"},
 )  # fmt: skip
 def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
     from pipeline.forked import both

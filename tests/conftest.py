@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pipeline.synth import UnitHistory, submission, to_csv
 from schemas import format_for_year
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo"
 
 
 def write_home(root: Path, units: list[tuple[str, str]], *, first_year: int = 2020) -> Home:
@@ -88,3 +90,41 @@ def home(tmp_path: Path) -> Home:
     hand_in(h, 2025, "A", "a.csv", to_csv(valid_cells(2025, seed=1)))
     hand_in(h, 2025, "B", "b.csv", to_csv(valid_cells(2025, seed=2)))
     return h
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory):
+    """A demo district of data/demo/ built once per test session (per xdist worker), shared
+    by the modules that read it: built_demo("shifanqu") copies the district and builds every
+    year it has files for, oldest first; built_demo("shifanqu", [2024]) builds only those.
+    Returns (home, {year: the build's result}). A test that changes the home puts it back in
+    a `finally`, or works on a copy of the district instead."""
+    built: dict[tuple, tuple[Home, dict]] = {}
+
+    def get(district: str, years: list[int] | None = None) -> tuple[Home, dict]:
+        key = (district, tuple(years) if years else None)
+        if key not in built:
+            root = tmp_path_factory.mktemp(f"demo-{district}") / district
+            shutil.copytree(DEMO / district, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+            home = Home.resolve(root)
+            chosen = years or sorted(int(p.name) for p in home.inbox.iterdir() if p.name.isdigit())
+            built[key] = home, {year: build(home, year) for year in chosen}
+        return built[key]
+
+    return get
+
+
+# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A module's
+# tests go to one worker together, so its module fixtures are built once; the modules
+# that read the shared demo builds (built_demo) go to the same worker, so each is built once.
+DEMO_READERS = {
+    "test_insight_outputs", "test_publish_docx", "test_publish_pdf",
+    "test_jianghan_golden", "test_jianghan_warnings", "test_pipeline",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = Path(item.nodeid.split("::", 1)[0]).stem
+            item.add_marker(pytest.mark.xdist_group("demo" if module in DEMO_READERS else module))

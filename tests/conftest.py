@@ -114,17 +114,25 @@ def built_demo(tmp_path_factory):
     return get
 
 
-# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A module's
-# tests go to one worker together, so its module fixtures are built once; the modules
-# that read the shared demo builds (built_demo) go to the same worker, so each is built once.
+# `make test` runs the suite on every core (pytest-xdist, --dist loadfile): a file's tests
+# go to one worker together, so its module fixtures are built once. Here the files that read
+# the shared demo builds (built_demo) also go to one worker, so each is built once. (Not
+# xdist_group marks: --dist loadgroup ignores them with pytest 9.2, pytest-xdist issue 1386.)
 DEMO_READERS = {
     "test_insight_outputs", "test_publish_docx", "test_publish_pdf",
     "test_jianghan_golden", "test_jianghan_warnings", "test_pipeline",
 }  # fmt: skip
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            module = Path(item.nodeid.split("::", 1)[0]).stem
-            item.add_marker(pytest.mark.xdist_group("demo" if module in DEMO_READERS else module))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class DemoReadersTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "demo readers" if Path(path).stem in DEMO_READERS else path
+
+    return DemoReadersTogether(config, log)

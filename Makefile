@@ -22,9 +22,12 @@ demo: install
 demo-fresh: install
 	$(BIN)/nianbao demo --home $(DEMO) --fresh
 
+# Every core (pytest-xdist): a file's tests, and the files sharing a demo build, stay on
+# one worker (tests/conftest.py). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test: install
 	bash .ci/install-system-packages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff format --check .

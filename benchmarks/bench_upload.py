@@ -1,21 +1,30 @@
-"""Upload -> district report latency, the way `nianbao serve` runs it.
+"""Upload -> district report latency under `nianbao serve`.
 
-    .venv/bin/python benchmarks/bench_upload.py [--units 80 1000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_upload.py [--units 80 1000] [--repeat 3] [--in-process]
 
 For each N: a home with N synthetic units (benchmarks/generate.py), built once;
-then the portal with its resident rebuild worker (create_app(rebuild=True),
-the process `nianbao serve` starts), in this process on a loopback port. Each
-round uploads a changed workbook of one unit through the API and measures:
+then `nianbao serve` on it (Dagster UI, daemon, and the portal with its resident
+rebuild worker, on free loopback ports), as the office runs it. With
+--in-process, only the portal with its worker (create_app(rebuild=True)) in this
+process instead. Each round uploads a changed workbook of one unit through the
+API and measures:
 - answer: the API's reply (archive + the per-file check + landing in the inbox);
 - report.md / report.html: until the district report on disk has changed;
-- run done: until the worker's run has finished (unit reports, validation page).
+- run done: until the worker's run has finished (unit reports, validation page,
+  the district's documents).
 Prints the medians. Not a test: timings depend on the machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
 import random
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +34,9 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import generate, size_arguments  # noqa: E402
+from benchmarks.generate import generate  # noqa: E402
+
+BIN = Path(sys.executable).parent
 
 YEAR = 2025
 UNIT = "U0003"
@@ -56,12 +67,71 @@ def wait_changed(path: Path, before: int, started: float, limit: float = 600) ->
     raise TimeoutError(path)
 
 
-def bench(units: int, repeat: int) -> dict:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def in_process(home):
+    """The portal with its rebuild worker in this process; (base URL, worker idle test)."""
+    from pipeline.portal.app import create_app
+    from pipeline.portal.server import running
+
+    app = create_app(home, rebuild=True)
+    worker = app.state.portal.worker
+    with running(app) as base:
+        # Let the worker load the job and the instance before the first upload.
+        while not worker.snapshot()["alive"]:
+            time.sleep(0.05)
+
+        def settled(year: int) -> dict:
+            assert worker.wait_idle(year, 600)
+            return worker.snapshot()["years"][str(year)]
+
+        yield base, settled
+
+
+@contextlib.contextmanager
+def served(home):
+    """`nianbao serve` on the home, as a child process; (base URL, worker idle test)."""
+    port = free_port()
+    log_path = home.root / "logs" / "bench-serve.out"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w+b") as log:
+        process = subprocess.Popen(
+            [str(BIN / "nianbao"), "serve", "--home", str(home.root), "--port", str(port),
+             "--ui-port", str(free_port())],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 300
+            while "nianbao 已就绪" not in log_path.read_text(encoding="utf-8", errors="replace"):
+                assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+            while requests.get(f"{base}/health", timeout=10).json()["checks"].get("worker") != "ok":
+                time.sleep(0.1)
+
+            def settled(year: int) -> dict:
+                while True:
+                    state = requests.get(f"{base}/health", timeout=10).json()["rebuilds"]["years"][str(year)]
+                    started, finished = state["started_at"], state["finished_at"]
+                    if not state["pending"] and started >= state["requested_at"] and finished >= started:
+                        return state
+                    time.sleep(0.01)
+
+            yield base, settled
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=120)
+
+
+def bench(units: int, repeat: int, *, serve: bool) -> dict:
     from pipeline.home import Home
     from pipeline.ops.build import Builder
     from pipeline.ops.instance import open_instance
-    from pipeline.portal.app import create_app
-    from pipeline.portal.server import running
     from pipeline.portal.store import Store
 
     root = REPO / "build" / "bench" / f"upload-n{units}"
@@ -73,14 +143,9 @@ def bench(units: int, repeat: int) -> dict:
         assert Builder(home).run(YEAR, instance).success
     first = time.perf_counter() - started
     token = Store(home).issue_token("unit", UNIT)[1]
-    app = create_app(home, rebuild=True)
-    worker = app.state.portal.worker
     md, html = home.reports_dir(YEAR) / "report.md", home.reports_dir(YEAR) / "report.html"
     rounds = []
-    with running(app) as base:
-        # Let the worker load the job and the instance before the first upload.
-        while not worker.snapshot()["alive"]:
-            time.sleep(0.05)
+    with (served if serve else in_process)(home) as (base, settled):
         for i in range(repeat):
             data = changed_workbook(i)
             before_md, before_html = md.stat().st_mtime_ns, html.stat().st_mtime_ns
@@ -96,9 +161,8 @@ def bench(units: int, repeat: int) -> dict:
             assert answer.status_code == 201 and answer.json()["outcome"] == "accepted", answer.text[:300]
             to_md = wait_changed(md, before_md, t0)
             to_html = wait_changed(html, before_html, t0)
-            assert worker.wait_idle(YEAR, 600)
+            state = settled(YEAR)
             done = time.perf_counter() - t0
-            state = worker.snapshot()["years"][str(YEAR)]
             assert state["success"], state
             rounds.append((replied, to_md, to_html, done))
             print(
@@ -118,9 +182,16 @@ def bench(units: int, repeat: int) -> dict:
 
 
 def main() -> None:
-    args = size_arguments(__doc__)
-    results = [bench(n, args.repeat) for n in args.units]
-    print("\n上传 → 全区报告（中位数，秒）")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--units", type=int, nargs="+", default=[80, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--in-process", action="store_true", help="the portal in this process, no serve")
+    args = parser.parse_args()
+    results = [bench(n, args.repeat, serve=not args.in_process) for n in args.units]
+    where = "门户在本进程内" if args.in_process else "nianbao serve"
+    print(f"\n上传 → 全区报告（{where}，中位数，秒）")
     print("单位数\t首次编制\t接口回复\treport.md\treport.html\t任务完成")
     for r in results:
         print(

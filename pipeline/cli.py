@@ -102,13 +102,15 @@ def build_year(
     formats: tuple[str, ...] | None = None,
     prefetch: int | None = None,
     wait: float | None = None,
+    unit_documents: bool = False,
 ) -> bool:
     """Materialize `year` through Dagster in this process, recorded in the home's
     instance (pipeline/ops/instance.py), so the UI shows the run. True when the
     report was written. `formats`: the writers to run (default every one);
     `prefetch`: the intake child to wait for (pipeline/ops/build.py); `wait`:
     seconds to wait for another build of the year (default DEFAULT_WAIT_SECONDS),
-    saying so on stderr, then LockTimeout."""
+    saying so on stderr, then LockTimeout; `unit_documents`: every unit's DOCX/PDF too
+    (else made when downloaded)."""
     from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.build import Builder, wait_intake_prefetch
     from pipeline.ops.instance import open_instance
@@ -126,17 +128,25 @@ def build_year(
             timeout=DEFAULT_WAIT_SECONDS if wait is None else wait,
             waiting=lambda line: print(line, file=sys.stderr, flush=True),
         ):
-            result = builder.run(year, instance, tags={"nianbao/started_by": "cli"}, formats=formats)
+            result = builder.run(
+                year,
+                instance,
+                tags={"nianbao/started_by": "cli"},
+                formats=formats,
+                unit_documents=unit_documents,
+            )
     if not result.success:
         for line in result.failures:
             print(line, file=sys.stderr)
         return False
     if not quiet:
-        _summary(home, year, time.monotonic() - started, formats)
+        _summary(home, year, time.monotonic() - started, formats, unit_documents)
     return True
 
 
-def _summary(home, year: int, seconds: float, formats: tuple[str, ...] | None = None) -> None:
+def _summary(
+    home, year: int, seconds: float, formats: tuple[str, ...] | None = None, unit_documents: bool = False
+) -> None:
     from pipeline.steps.validate import STATUS_TEXT
     from pipeline.warehouse import Warehouse
 
@@ -156,7 +166,11 @@ def _summary(home, year: int, seconds: float, formats: tuple[str, ...] | None = 
         print("发布包（上传到政府信息公开年报栏目）：")
         for suffix in bundle:
             print(f"  {out / 'publish' / ('report' + suffix)}")
-        print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(bundle)}")
+        unit_suffixes = [s for s in bundle if unit_documents or s == ".html"]
+        if unit_suffixes:
+            print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
+        if not unit_documents and len(unit_suffixes) < len(bundle):
+            print("  各单位的 Word/PDF 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():
@@ -189,7 +203,15 @@ def cmd_build(args) -> int:
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
         _show_progress()
         prefetch = start_intake_prefetch(home, args.year, logging.getLogger("nianbao.progress").info)
-    return 0 if build_year(home, args.year, formats=formats, prefetch=prefetch, wait=args.wait) else 1
+    ok = build_year(
+        home,
+        args.year,
+        formats=formats,
+        prefetch=prefetch,
+        wait=args.wait,
+        unit_documents=args.unit_documents,
+    )
+    return 0 if ok else 1
 
 
 def _reconcile_portal(home) -> None:
@@ -447,7 +469,7 @@ def cmd_demo(args) -> int:
     for home, years, _kept in homes:
         for year in years:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
-            if not build_year(home, year, formats=formats):
+            if not build_year(home, year, formats=formats, unit_documents=args.unit_documents):
                 return 1
     print("\n演示数据目录：")
     for home, years, _kept in homes:
@@ -508,6 +530,9 @@ def _seconds(text: str) -> int:
 _seconds.__name__ = "秒数（0 到 86400 的整数）"
 
 
+UNIT_DOCUMENTS_HELP = "同时生成每个单位的 Word/PDF（默认只生成全区的；单位的在报送门户下载时生成）"
+
+
 def parser() -> argparse.ArgumentParser:
     from pipeline.locks import DEFAULT_WAIT_SECONDS
 
@@ -529,6 +554,8 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_WAIT_SECONDS,
         help=f"该年度正由另一个编制任务使用时最多等待的秒数（默认 {DEFAULT_WAIT_SECONDS}），到时以退出码 2 结束",
     )
+
+    b.add_argument("--unit-documents", action="store_true", help=UNIT_DOCUMENTS_HELP)
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))
@@ -586,6 +613,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--home", help="演示数据目录的上级目录（默认 build/demo）")
     d.add_argument("--fresh", action="store_true", help="删除已有的演示目录（含门户令牌和上传）后重新生成")
     d.add_argument("--formats", help="输出格式，逗号分隔：html,md,docx,pdf（默认全部）")
+    d.add_argument("--unit-documents", action="store_true", help=UNIT_DOCUMENTS_HELP)
     d.set_defaults(func=cmd_demo)
     from pipeline.portal.cli import register  # light: the portal's own modules load when it runs
 

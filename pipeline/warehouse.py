@@ -163,6 +163,8 @@ PARSE_CACHE_CELLS = "parse_cache.parquet"
 PARSE_CACHE_MESSAGES = "parse_cache.json"
 # Years back the review page's trend charts read (pipeline/render/review.py).
 TREND_YEARS = 30
+# warehouse/<year>/sections/<key>.parquet, one per section asset (pipeline/defs/assets/sections.py).
+SECTIONS = ("proactive", "applications", "review_litigation", "indicators", "narrative")
 
 
 def messages_frame(messages: list[Message]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pipeline.synth import UnitHistory, submission, to_csv
 from schemas import format_for_year
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo"
 
 
 def write_home(root: Path, units: list[tuple[str, str]], *, first_year: int = 2020) -> Home:
@@ -79,8 +81,9 @@ def cells_frame(cells: dict, unit: str = "U1", year: int = 2025):
 QUICK_FORMATS = ("html", "md")
 
 
-def build(home: Home, year: int, formats=QUICK_FORMATS):
-    """Materialize the year through the real job, in process, on an ephemeral instance."""
+def build(home: Home, year: int, formats=QUICK_FORMATS, *, unit_documents: bool = False):
+    """Materialize the year through the real job, in process, on an ephemeral instance.
+    `unit_documents`: every unit's DOCX/PDF too (`nianbao build --unit-documents`)."""
     from dagster import DagsterInstance
 
     from pipeline.defs.assets.reports import outputs_run_config
@@ -92,7 +95,7 @@ def build(home: Home, year: int, formats=QUICK_FORMATS):
             partition_key=str(year),
             instance=instance,
             raise_on_error=True,
-            run_config=outputs_run_config(formats),
+            run_config=outputs_run_config(formats, unit_documents),
         )
     assert result.success
     return result
@@ -105,3 +108,52 @@ def home(tmp_path: Path) -> Home:
     hand_in(h, 2025, "A", "a.csv", to_csv(valid_cells(2025, seed=1)))
     hand_in(h, 2025, "B", "b.csv", to_csv(valid_cells(2025, seed=2)))
     return h
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory):
+    """A demo district of data/demo/ built once per test session (per xdist worker), shared
+    by the modules that read it: built_demo("shifanqu") copies the district and builds every
+    year it has files for, oldest first; built_demo("shifanqu", [2024]) builds only those.
+    Returns (home, {year: the build's result}). A test that changes the home puts it back in
+    a `finally`, or works on a copy of the district instead."""
+    built: dict[tuple, tuple[Home, dict]] = {}
+
+    def get(district: str, years: list[int] | None = None) -> tuple[Home, dict]:
+        key = (district, tuple(years) if years else None)
+        if key not in built:
+            root = tmp_path_factory.mktemp(f"demo-{district}") / district
+            if years:  # only those years' inputs: a year built alone must have no unbuilt last year
+                home = copy_demo(root, district, years)
+            else:
+                shutil.copytree(DEMO / district, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+                home = Home.resolve(root)
+            chosen = years or sorted(int(p.name) for p in home.inbox.iterdir() if p.name.isdigit())
+            built[key] = home, {year: build(home, year) for year in chosen}
+        return built[key]
+
+    return get
+
+
+# `make test` runs the suite on every core (pytest-xdist, --dist loadfile): a file's tests
+# go to one worker together, so its module fixtures are built once. Here the files that read
+# the shared demo builds (built_demo) also go to one worker, so each is built once. (Not
+# xdist_group marks: --dist loadgroup ignores them with pytest 9.2, pytest-xdist issue 1386.)
+DEMO_READERS = {
+    "test_insight_outputs", "test_publish_docx", "test_publish_pdf",
+    "test_jianghan_golden", "test_jianghan_warnings", "test_pipeline",
+}  # fmt: skip
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class DemoReadersTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "demo readers" if Path(path).stem in DEMO_READERS else path
+
+    return DemoReadersTogether(config, log)

@@ -4,7 +4,6 @@ package per year, the review page; and the revisions log after publication."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +11,6 @@ import pandas as pd
 import pytest
 from conftest import build, hand_in, valid_cells, write_home
 
-from pipeline.demo import DEMO_SOURCE
 from pipeline.home import Home
 from pipeline.synth import to_csv
 
@@ -20,12 +18,10 @@ YEARS = range(2019, 2026)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Home:
-    root = tmp_path_factory.mktemp("insight") / "shifanqu"
-    shutil.copytree(DEMO_SOURCE / "shifanqu", root, ignore=shutil.ignore_patterns("*.py"))
-    home = Home.resolve(root)
-    for year in YEARS:
-        RESULTS[year] = build(home, year)
+def demo(built_demo) -> Home:
+    home, results = built_demo("shifanqu")  # every demo year, oldest first (shared, read only)
+    assert sorted(results) == list(YEARS)
+    RESULTS.update(results)
     return home
 
 

@@ -42,10 +42,8 @@ build_year = build
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Home:
-    home = copy_demo(tmp_path_factory.mktemp("jianghan") / "jianghan")
-    build_year(home, 2017)
-    return home
+def built(built_demo) -> Home:
+    return built_demo("jianghan", [2017])[0]  # shared, read only
 
 
 def reference_paragraphs() -> list[str]:

@@ -68,10 +68,9 @@ INCONSISTENCIES = [
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    home = copy_demo(tmp_path_factory.mktemp("jianghan-warnings") / "jianghan")
-    result = build_year(home, YEAR)
-    return home, result
+def built(built_demo):
+    home, results = built_demo("jianghan", [YEAR])  # shared, read only
+    return home, results[YEAR]
 
 
 def _messages(home: Home) -> pd.DataFrame:

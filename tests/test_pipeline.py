@@ -24,15 +24,14 @@ def demo_home(tmp_path: Path, year: int = 2025) -> Home:
 
 
 @pytest.fixture(scope="module")
-def demo_2025(tmp_path_factory) -> tuple[Home, object]:
-    home = demo_home(tmp_path_factory.mktemp("demo"))
-    return home, build(home, 2025)
+def demo_2025(built_demo) -> tuple[Home, object]:
+    home, results = built_demo("shifanqu")  # every demo year built (shared, read only)
+    return home, results[2025]
 
 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_demo_2024_matches_golden(tmp_path, name):
-    home = demo_home(tmp_path, 2024)
-    build(home, 2024)
+def test_demo_2024_matches_golden(built_demo, name):
+    home, _ = built_demo("shifanqu", [2024])  # 2024 alone, as the golden files were made
     produced = (home.reports_dir(2024) / name).read_text(encoding="utf-8")
     golden = GOLDEN / name
     if UPDATE:

@@ -1,8 +1,9 @@
 """The publication bundle through the real job: reports/<year>/publish/ with the
 district's and each unit's HTML, DOCX and PDF; byte-identical across two homes;
 draft marks until the publication record is filled; only changed units'
-documents rewritten; the `--formats` option; the portal's unit downloads; one
-time format; the units left out listed in the validation report."""
+documents rewritten; the `--formats` and `--unit-documents` options; a unit's
+documents made on demand (the portal's unit downloads); one time format; the
+units left out listed in the validation report."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def pdf_text(data: bytes, tmp_path) -> str:
 def two_homes(tmp_path_factory):
     first = small_home(tmp_path_factory.mktemp("one") / "home")
     second = small_home(tmp_path_factory.mktemp("two") / "elsewhere")
-    results = [build(first, YEAR, ALL), build(second, YEAR, ALL)]
+    results = [build(first, YEAR, ALL, unit_documents=True), build(second, YEAR, ALL, unit_documents=True)]
     return first, second, results
 
 
@@ -102,7 +103,7 @@ def test_draft_marks_until_the_record_is_filled_then_gone(two_homes, tmp_path):
     with open(home.root / "home.toml", "a", encoding="utf-8") as f:
         f.write(RECORD)
     try:
-        result = build(home, YEAR, ALL)
+        result = build(home, YEAR, ALL, unit_documents=True)
         files = bundle_files(home)
         # Every document changes with the record (the marks go), so every one is rewritten.
         assert rewritten(result) == set(files)
@@ -118,18 +119,73 @@ def test_draft_marks_until_the_record_is_filled_then_gone(two_homes, tmp_path):
     finally:
         text = (home.root / "home.toml").read_text(encoding="utf-8").replace(RECORD, "")
         (home.root / "home.toml").write_text(text, encoding="utf-8")
-        build(home, YEAR, ALL)
+        build(home, YEAR, ALL, unit_documents=True)
 
 
 def test_only_a_changed_units_documents_and_the_districts_are_rewritten(two_homes):
     _, home, _ = two_homes
-    assert rewritten(build(home, YEAR, ALL)) == set()  # nothing changed: nothing written
+    assert rewritten(build(home, YEAR, ALL, unit_documents=True)) == set()  # nothing changed: nothing written
     stamps = {p: p.stat().st_mtime_ns for p in (home.reports_dir(YEAR) / "publish").rglob("B.*")}
     hand_in(home, YEAR, "A", "a.csv", to_csv(valid_cells(YEAR, seed=7)))
-    assert rewritten(build(home, YEAR, ALL)) == {
+    assert rewritten(build(home, YEAR, ALL, unit_documents=True)) == {
         "report.html", "report.docx", "report.pdf", "units/A.html", "units/A.docx", "units/A.pdf",
     }  # fmt: skip
     assert stamps == {p: p.stat().st_mtime_ns for p in stamps}
+
+
+def test_a_build_writes_the_districts_documents_and_only_the_units_pages(two_homes, tmp_path, capsys):
+    from pipeline.cli import main
+
+    home = small_home(tmp_path / "home")
+    assert main(["build", "--home", str(home.root), "--year", str(YEAR)]) == 0
+    assert "--unit-documents" in capsys.readouterr().out
+    files = bundle_files(home)
+    assert sorted(files) == ["report.docx", "report.html", "report.pdf", "units/A.html", "units/B.html"]
+    # The district's documents are those of a build that writes every unit's too.
+    first = bundle_files(two_homes[0])
+    for name in ("report.docx", "report.pdf", "report.html"):
+        assert files[name] == first[name], name
+
+
+def test_a_units_documents_are_made_on_demand_and_kept_while_current(two_homes, tmp_path):
+    from pipeline.locks import LockTimeout, year_lock
+    from pipeline.render.on_demand import unit_document
+
+    home = small_home(tmp_path / "home")
+    build(home, YEAR, ALL)
+    units = home.reports_dir(YEAR) / "publish" / "units"
+    assert not (units / "A.pdf").exists()
+    pdf = unit_document(home, YEAR, "A", "pdf")
+    assert pdf == units / "A.pdf"
+    # The same bytes a build with --unit-documents writes (the first home has the same inputs).
+    assert pdf.read_bytes() == bundle_files(two_homes[0])["units/A.pdf"]
+    stamp = pdf.stat().st_mtime_ns
+    assert unit_document(home, YEAR, "A", "pdf") == pdf and pdf.stat().st_mtime_ns == stamp  # cached
+    assert unit_document(home, YEAR, "C", "pdf") is None  # C handed nothing in: no report
+    # A build keeps the current document it did not write, and writes only the others.
+    assert rewritten(build(home, YEAR, ALL, unit_documents=True)) == {
+        "units/A.docx",
+        "units/B.docx",
+        "units/B.pdf",
+    }
+    assert pdf.stat().st_mtime_ns == stamp
+    # A's report changes: the next build drops its outdated documents; a download makes new ones.
+    old = pdf.read_bytes()
+    hand_in(home, YEAR, "A", "a.csv", to_csv(valid_cells(YEAR, seed=9)))
+    build(home, YEAR, ALL)
+    assert not (units / "A.pdf").exists() and not (units / "A.docx").exists()
+    assert (units / "B.pdf").is_file()  # B's report is unchanged: its documents stay
+    assert unit_document(home, YEAR, "A", "pdf").read_bytes() != old
+    # A build of the year holds its lock: a download waits for it, then says so.
+    with year_lock(home.root, YEAR), pytest.raises(LockTimeout):
+        unit_document(home, YEAR, "B", "docx", wait=0.2)
+
+
+def test_the_warehouse_has_a_section_per_section_asset():
+    from pipeline.defs.assets.sections import SECTION_ASSETS
+    from pipeline.warehouse import SECTIONS
+
+    assert tuple(SECTION_ASSETS) == SECTIONS
 
 
 def test_units_left_out_go_to_the_validation_report_unless_home_asks(tmp_path):
@@ -208,6 +264,8 @@ def test_portal_offers_a_unit_its_documents_once_built(tmp_path):
         assert "（三）不予公开" in page and "（六）其他处理" in page
         build(portal.home, YEAR, ("html", "docx", "pdf"))
         assert "下载Word" in client.get(f"/unit/{YEAR}").text
+        # Made on the first download, not by the build.
+        assert not (portal.home.reports_dir(YEAR) / "publish" / "units" / "A.docx").exists()
         docx = client.get(f"/unit/{YEAR}/report.docx")
         assert docx.status_code == 200 and docx.content[:2] == b"PK"
         assert "wordprocessingml" in docx.headers["content-type"]
@@ -222,7 +280,7 @@ def test_portal_offers_a_unit_its_documents_once_built(tmp_path):
 
 def test_a_quick_build_keeps_current_documents_and_drops_outdated_ones(tmp_path):
     home = small_home(tmp_path / "home")
-    build(home, YEAR, ALL)
+    build(home, YEAR, ALL, unit_documents=True)
     before = bundle_files(home)
     result = build(home, YEAR, ("html", "md"))
     assert rewritten(result) == set() and bundle_files(home) == before  # nothing changed: all kept
@@ -232,7 +290,9 @@ def test_a_quick_build_keeps_current_documents_and_drops_outdated_ones(tmp_path)
     assert sorted(bundle_files(home)) == [
         "report.html", "units/A.html", "units/B.docx", "units/B.html", "units/B.pdf",
     ]  # fmt: skip
-    assert rewritten(build(home, YEAR, ALL)) == {"report.docx", "report.pdf", "units/A.docx", "units/A.pdf"}
+    assert rewritten(build(home, YEAR, ALL, unit_documents=True)) == {
+        "report.docx", "report.pdf", "units/A.docx", "units/A.pdf",
+    }  # fmt: skip
 
 
 def test_the_bundles_unit_pages_are_the_reports_pages_linked_not_rendered_again(tmp_path):

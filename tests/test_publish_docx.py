@@ -6,42 +6,28 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
-from conftest import REPO, build, copy_demo
 from docx import Document
 from docx.oxml.ns import qn
 
-from pipeline.defs.assets.reports import load_views
 from pipeline.home import Home
 from pipeline.render.model import resolve
+from pipeline.render.on_demand import load_views
 from pipeline.render.writers import WRITERS, RenderContext
 
-DEMO = REPO / "data" / "demo"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def demo_copy(tmp: Path, name: str) -> Home:
-    shutil.copytree(DEMO / name, tmp / name, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return Home.resolve(tmp / name)
+@pytest.fixture(scope="module")
+def shifanqu(built_demo) -> Home:
+    return built_demo("shifanqu")[0]  # every demo year built (shared; a test's change is put back)
 
 
 @pytest.fixture(scope="module")
-def shifanqu(tmp_path_factory) -> Home:
-    home = copy_demo(tmp_path_factory.mktemp("publish") / "shifanqu", "shifanqu", [2019, 2024])
-    build(home, 2024)
-    build(home, 2019)
-    return home
-
-
-@pytest.fixture(scope="module")
-def jianghan(tmp_path_factory) -> Home:
-    home = demo_copy(tmp_path_factory.mktemp("publish"), "jianghan")
-    build(home, 2017)
-    return home
+def jianghan(built_demo) -> Home:
+    return built_demo("jianghan", [2017])[0]
 
 
 def rendered(home: Home, year: int, writer: str, unit: str | None = None) -> tuple[bytes, str]:

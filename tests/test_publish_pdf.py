@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_publish_docx import jianghan, rendered, shifanqu  # noqa: F401 - module fixtures
 
-from pipeline.defs.assets.reports import load_views
+from pipeline.render.on_demand import load_views
 from pipeline.render.writers import WRITERS, RenderContext
 
 pytestmark = [

@@ -44,3 +44,14 @@ def test_accepted_upload_is_rebuilt_and_shown_as_in_the_report(tmp_path):
     with DagsterInstance.from_config(str(home.root / "dagster")) as instance:
         run = instance.get_run_by_id(state["run_id"])
         assert run.tags["nianbao/started_by"] == "portal" and run.tags["dagster/partition"] == str(YEAR)
+
+
+def test_the_district_report_is_written_before_the_insight_and_the_documents(home):
+    """An upload's report is on disk as soon as its sections are: the reports step
+    runs first among the steps ready at that point (dagster/priority)."""
+    from conftest import build
+
+    result = build(home, YEAR, ("html", "md", "docx", "pdf"))
+    started = [e.step_key for e in result.all_events if e.is_step_start]
+    assert started.index("reports") < started.index("insight") < started.index("publication_bundle")
+    assert started.index("reports") == started.index("submission_status") + 1

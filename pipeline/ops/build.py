@@ -63,12 +63,20 @@ class Builder:
         self.job = build_definitions(str(home.root)).resolve_job_def("yearly_report")
 
     def run(
-        self, year: int, instance, tags: dict[str, str] | None = None, formats: tuple[str, ...] | None = None
+        self,
+        year: int,
+        instance,
+        tags: dict[str, str] | None = None,
+        formats: tuple[str, ...] | None = None,
+        unit_documents: bool = False,
     ) -> BuildResult:
-        """Build `year`; `formats` limits the writers (pipeline/render/writers.py), default all."""
-        from pipeline.defs.assets.reports import outputs_run_config
+        """Build `year`; `formats` limits the writers (pipeline/render/writers.py), default all;
+        `unit_documents` writes every unit's DOCX/PDF too (else made when downloaded)."""
+        from pipeline.defs.assets.reports import ALL_FORMATS, outputs_run_config
 
-        run_config = {**QUIET_DAGSTER, **(outputs_run_config(formats) if formats is not None else {})}
+        chosen = formats is not None or unit_documents
+        outputs = outputs_run_config(formats or ALL_FORMATS, unit_documents) if chosen else {}
+        run_config = {**QUIET_DAGSTER, **outputs}
         result = self.job.execute_in_process(
             partition_key=str(year),
             instance=instance,

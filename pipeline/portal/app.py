@@ -595,21 +595,29 @@ class Portal:
             build_messages=status.build_messages(self.home, year, unit) if from_build else [],
             uploads=list(reversed(uploads)),
             has_template=_has_template(self.home, year),
-            documents=[kind for kind in UNIT_DOCUMENTS if self._unit_document(unit, year, kind)],
+            documents=list(UNIT_DOCUMENTS) if self._unit_in_report(unit, year) else [],
         )
 
-    # The unit's own published report (reports/<year>/publish/units/<unit>.docx|.pdf), once built.
-    def _unit_document(self, unit: str, year: int, kind: str) -> Path | None:
-        if kind not in UNIT_DOCUMENTS or "/" in unit or "\\" in unit or unit.startswith("."):
-            return None
-        path = self.home.reports_dir(year) / "publish" / "units" / f"{unit}.{kind}"
-        return path if path.is_file() else None
+    # The unit's own report as published (reports/<year>/publish/units/<unit>.docx|.pdf): made
+    # on the first download after a build and kept while current (pipeline/render/on_demand.py).
+    def _unit_in_report(self, unit: str, year: int) -> bool:
+        from pipeline.render.on_demand import unit_in_report
+
+        return unit_in_report(self.home, year, unit)
 
     async def unit_document(self, request: Request) -> Response:
+        from pipeline.locks import LockTimeout
+        from pipeline.render.on_demand import unit_document
+
         session = self.require(request, "unit")
         year, kind = request.path_params["year"], request.path_params["kind"]
         self.unit_year(session, year)
-        path = self._unit_document(session.unit, year, kind)
+        if kind not in UNIT_DOCUMENTS:
+            raise HTTPException(404, "单位报告只有 Word（report.docx）和 PDF（report.pdf）两种格式。")
+        try:
+            path = await run_in_threadpool(unit_document, self.home, year, session.unit, kind)
+        except LockTimeout:
+            raise HTTPException(503, f"{year} 年度报告正在编制，请稍后再下载。") from None
         if path is None:
             raise HTTPException(
                 404, f"{year} 年度的报告还没有生成{kind.upper()}文件，请在政务公开办编制年度报告后再下载。"

@@ -134,6 +134,10 @@ class Validator:
     def start(self) -> None:
         if self.workers > 0 and self.pool is None:
             self.pool = self._new_pool()
+            # Start every worker now (a pool starts them on demand): the first upload
+            # would otherwise wait for a process to start and import the check (~1 s).
+            for _ in range(self.workers):
+                self.pool.submit(int)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_warm_up)

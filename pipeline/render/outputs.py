@@ -2,8 +2,11 @@
 
 reports/<year>/report.html|.md and units/<code>.html|.md come first (the quick
 outputs); publish/ holds the publication bundle (report.html, .docx, .pdf and
-units/<code>.*), written afterwards by the documents asset. A unit whose view,
-templates and render code are unchanged since the last run is not rendered again.
+units/<code>.html), written afterwards by the documents asset. A unit's DOCX and
+PDF (about half a second each) are written only when asked for: by a build with
+`unit_documents`, or one unit at a time by `write_unit_document` (the portal's
+download, pipeline/render/on_demand.py). A file whose view, templates and render
+code are unchanged since the last run is not rendered again.
 """
 
 from __future__ import annotations
@@ -246,8 +249,11 @@ def write_publication(
     units: dict[str, ReportView | LazyView],
     home_root: Path | None,
     formats=BUNDLE,
+    unit_documents: bool = False,
 ) -> dict:
-    """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and units/<code>.*.
+    """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and
+    units/<code>.html; the units' .docx|.pdf too with `unit_documents` (otherwise a
+    unit's document made on demand is kept while current, removed once outdated).
     Returns the paths written and kept, and the writers' warnings."""
     names = _names(formats, quick=False)
     if "pdf" in names:
@@ -256,8 +262,9 @@ def write_publication(
     district_paths, district_written, warnings = _write_set(
         folder, fmt, {"report": district}, names, home_root
     )
+    unit_names = names if unit_documents else [n for n in names if not WRITERS[n].document]
     unit_paths, unit_written, unit_warnings = _write_set(
-        folder / "units", fmt, units, names, home_root, workers=document_workers(), current=out / "units"
+        folder / "units", fmt, units, unit_names, home_root, workers=document_workers(), current=out / "units"
     )
     return {
         "district": district_paths,
@@ -265,6 +272,24 @@ def write_publication(
         "written": district_written + unit_written,
         "warnings": warnings + unit_warnings,
     }
+
+
+def write_unit_document(
+    out: Path, fmt: ReportFormat, code: str, view: ReportView | LazyView, name: str, home_root: Path | None
+) -> Path:
+    """publish/units/<code><suffix> of one unit through the writer `name`, rendered unless
+    current, and recorded in the folder's digests so that builds keep it while it is.
+    The caller holds the year's build lock (builds rewrite the digests too)."""
+    folder = out / PUBLISH / "units"
+    path = folder / f"{code}{WRITERS[name].suffix}"
+    digests = _read_digests(folder)
+    key, digest = f"{code}|{name}", _view_digest(_renderer_digest(home_root), fmt, view)
+    if digests.get(key) == digest and path.is_file():
+        return path
+    write_atomic(path, WRITERS[name].render(resolve(view), RenderContext(fmt, home_root)))
+    digests[key] = digest
+    write_atomic(folder / DIGESTS, json.dumps(digests, sort_keys=True))
+    return path
 
 
 STATUS_EXTRA = ["name", "status_text"]

@@ -1,11 +1,13 @@
-"""The publication bundle: reports/<year>/publish/ with the district's and each unit's
-report as HTML, DOCX and PDF. Downstream of the reports, so the HTML and Markdown
-never wait for the slow writers; a unit whose report is unchanged keeps its files."""
+"""The publication bundle: reports/<year>/publish/ with the district's report as HTML,
+DOCX and PDF and each unit's as HTML (its DOCX and PDF with `unit_documents`, else
+made when downloaded: pipeline/render/on_demand.py). Downstream of the reports, so
+the HTML and Markdown never wait for the slow writers; a unit whose report is
+unchanged keeps its files."""
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipeline.defs.assets.common import OWNER, progress, year_of
-from pipeline.defs.assets.reports import OutputsConfig, load_views
+from pipeline.defs.assets.reports import OutputsConfig
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
 
@@ -16,16 +18,20 @@ from pipeline.defs.resources import NianbaoHome
     group_name="reports",
     owners=[OWNER],
     kinds={"docx", "pdf", "html"},
-    description="发布包：reports/<年度>/publish/ 下的全区报告及各单位报告（report.html、.docx、.pdf，"
-    "units/<单位代码>.*），供上传到政府信息公开年报栏目。",
+    description="发布包：reports/<年度>/publish/ 下的全区报告（report.html、.docx、.pdf）及各单位报告"
+    "（units/<单位代码>.html；各单位的 Word/PDF 在门户下载时生成，或编制时选 --unit-documents），"
+    "供上传到政府信息公开年报栏目。",
 )
 def publication_bundle(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
+    from pipeline.render.on_demand import load_views
     from pipeline.render.outputs import write_publication
 
     data_home, year = home.home(), year_of(context)
     fmt, district, units, _ = load_views(data_home, year)
     out = data_home.reports_dir(year)
-    result = write_publication(out, fmt, district, units, data_home.root, config.formats)
+    result = write_publication(
+        out, fmt, district, units, data_home.root, config.formats, unit_documents=config.unit_documents
+    )
     rewritten = len(result["written"])
     progress(
         context,

@@ -15,36 +15,17 @@ ALL_FORMATS = ["html", "md", "docx", "pdf"]
 
 
 class OutputsConfig(Config):
-    """Which writers run (`nianbao build --formats`); the default is every one."""
+    """Which writers run (`nianbao build --formats`, default every one), and whether each
+    unit's DOCX/PDF is written too (`--unit-documents`; otherwise made on download)."""
 
     formats: list[str] = ALL_FORMATS
+    unit_documents: bool = False
 
 
-def outputs_run_config(formats) -> dict:
+def outputs_run_config(formats=ALL_FORMATS, unit_documents: bool = False) -> dict:
     """Run config choosing the writers of the report and publication assets."""
-    chosen = {"config": {"formats": list(formats)}}
+    chosen = {"config": {"formats": list(formats), "unit_documents": unit_documents}}
     return {"ops": {"reports": chosen, "publication_bundle": chosen}}
-
-
-def load_views(data_home, year: int):
-    """The year's format, the district view, the unit views and the status frame, from the warehouse."""
-    from pipeline.render.reports import build_views
-    from pipeline.warehouse import Warehouse
-    from schemas import format_for_year
-    from schemas.base import NARRATIVE_TABLE
-
-    config = data_home.config()
-    fmt = format_for_year(year, data_home.root)
-    warehouse = Warehouse.of(data_home, year)
-    frames = {key: warehouse.read_section(key) for key in SECTION_ASSETS}
-    sections = {
-        code: frame[frame["table"] == code] for frame in frames.values() for code in frame["table"].unique()
-    }
-    for code in [*fmt.tables, NARRATIVE_TABLE]:
-        sections.setdefault(code, frames["narrative"].iloc[0:0])
-    status = warehouse.read("status")
-    district, units = build_views(fmt, year, config, sections, status, data_home.root)
-    return fmt, district, units, status
 
 
 def _paths(paths) -> MetadataValue:
@@ -64,9 +45,13 @@ def _paths(paths) -> MetadataValue:
                   description="报送审核情况：reports/<年度>/validation.html，按单位列出每一条错误和提醒。"),
     ],
     partitions_def=yearly_partitions,
+    # Run as soon as the sections and the status are there, before the insight step that
+    # is ready at the same time: an upload's district report is on disk that much sooner.
+    op_tags={"dagster/priority": "1"},
 )  # fmt: skip
 def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
     from pipeline.forked import both
+    from pipeline.render.on_demand import load_views
     from pipeline.render.outputs import write_district, write_units, write_validation
     from pipeline.warehouse import Warehouse
 

@@ -362,7 +362,11 @@ def cmd_restore(args) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     years = sorted(
-        {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
+        {
+            int(e["path"].split("/")[1])
+            for e in index["files"]
+            if re.match(r"inbox/\d{4}/|published/\d{4}/(?!_district/)", e["path"])
+        }
     )
     try:
         taken = beijing_time(index.get("created_at"))

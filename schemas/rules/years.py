@@ -30,13 +30,22 @@ def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | Non
     return [u for u in frame["unit"].unique() if u in before]
 
 
+# Message of each kind by how last year is on record: a rejected file, or the published
+# report the unit's record was imported from (accepted figures: the kind's own message).
+BASIS_KEYS = {
+    ("carry_over", "rejected"): "carry_over_rejected",
+    ("carry_over", "published"): "carry_over_published",
+    ("stock_flow", "rejected"): "stock_flow_rejected",
+    ("stock_flow", "published"): "stock_flow_published",
+}
+
+
 def basis_key(kind: str, unit: str, rejected: dict, published: dict) -> tuple[str, dict]:
-    """The message of `kind` for how last year is on record: a rejected file, the
-    published report it was imported from, or accepted figures."""
+    """The message key of `kind` for `unit`, and the file it names."""
     if unit in rejected:
-        return f"{kind}_rejected", {"previous_file": rejected[unit]}
+        return BASIS_KEYS[(kind, "rejected")], {"previous_file": rejected[unit]}
     if unit in published:
-        return f"{kind}_published", {"previous_file": published[unit]}
+        return BASIS_KEYS[(kind, "published")], {"previous_file": published[unit]}
     return kind, {}
 
 

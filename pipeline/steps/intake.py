@@ -56,8 +56,10 @@ class Intake:
     parsed: int = 0  # files parsed in this run (the others came from the cache)
 
 
-def _parse_one(args: tuple[str, int, str, str, str, str, bool]) -> ParsedFile:
-    blob, year, name, unit_code, unit_label, home_root, published = args
+def _parse_one(args: tuple) -> ParsedFile:
+    """(blob, year, name, unit code, unit label, home root[, published]) -> the parsed file."""
+    blob, year, name, unit_code, unit_label, home_root, *rest = args
+    published = bool(rest and rest[0])
     fmt = format_for_year(year, Path(home_root)).for_unit(unit_code)
     return read_file(Path(blob).read_bytes(), fmt, FileOrigin(unit_code, unit_label, name), year, published)
 

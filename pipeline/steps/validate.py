@@ -64,7 +64,7 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
         if "origin" in status.columns:
             imported = status[status["origin"] == "published"]
             report = dict(zip(imported["unit"], imported["file"]))
-            previous["published_file"] = previous["unit"].map(report).fillna("").astype(str)
+            previous["published_file"] = [str(report.get(u, "")) for u in previous["unit"]]
         rejected = set(status.loc[status["status"] == "rejected", "unit"])
         if rejected:
             cells = last.read("cells")

@@ -292,6 +292,13 @@ def cmd_import(args) -> int:
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
+    if args.home:
+        code = _record_published(args, path)
+        if code or not args.output:
+            return code
+    elif args.replace:
+        print("--replace 只能与 --home 一起使用（把已公开年报记入数据目录时）。", file=sys.stderr)
+        return 2
     try:
         report = read_report(path, args.year)
     except PublishedRefused as exc:
@@ -316,6 +323,47 @@ def cmd_import(args) -> int:
         f"已写出 {out}、{sections_path}、{provenance_path}"
     )
     return 1 if report.unread else 0
+
+
+def _record_published(args, path: Path) -> int:
+    """`import --home`: the report becomes the unit's (or the district's) record of the year."""
+    from pipeline.ingest.published.files import LIMITS, NAMES, kind_of
+    from pipeline.steps.published import PublishedRecordRefused, record_published, who
+
+    home = _home(args)
+    try:
+        with path.open("rb") as fh:
+            kind = kind_of(path, fh.read(8))
+        if path.stat().st_size > LIMITS[kind]:  # before reading it into memory
+            raise PublishedRecordRefused(
+                f"{NAMES[kind]}超过 {LIMITS[kind] // 1024 // 1024} MB 的上限，不读取"
+            )
+        recorded = record_published(
+            home, args.year, args.unit, path.name, path.read_bytes(), replace=args.replace
+        )
+    except PublishedRecordRefused as exc:
+        print(f"{path.name}（{args.year} 年度）：{exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"无法读取文件：{path}（{exc.strerror or exc}）", file=sys.stderr)
+        return 2
+    label = who(home, args.unit)
+    print(
+        f"已导入：{path.name} 作为{label} {args.year} 年度的记录（据已公开年报导入，读取 {recorded.cells} 个数字），"
+        f"已存档（{recorded.sha256[:12]}），在 {recorded.path}"
+    )
+    if recorded.replaced:
+        print(
+            f"原有报送文件（{'、'.join(recorded.replaced)}）仍保留在收件箱和存档中，本年度改以已公开年报为准。"
+        )
+    if args.unit:
+        print(
+            f"请编制该年度：nianbao build --year {args.year} --home {home.root}；"
+            f"此后编制 {args.year + 1} 年度时，N7、N8、Y1 和与上年比较即按它核对。"
+        )
+    else:
+        print(f"编制 {args.year + 1} 年度时，全区数字与上年比较按这份全区年报（无需编制 {args.year} 年度）。")
+    return 0
 
 
 def cmd_template(args) -> int:
@@ -383,7 +431,11 @@ def cmd_restore(args) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     years = sorted(
-        {int(e["path"].split("/")[1]) for e in index["files"] if re.match(r"inbox/\d{4}/", e["path"])}
+        {
+            int(e["path"].split("/")[1])
+            for e in index["files"]
+            if re.match(r"inbox/\d{4}/|published/\d{4}/(?!_district/)", e["path"])
+        }
     )
     try:
         taken = beijing_time(index.get("created_at"))
@@ -570,7 +622,19 @@ def parser() -> argparse.ArgumentParser:
     )
     im.add_argument("report", help="已公开的报告文件（.html、.docx 或 .pdf）")
     im.add_argument("--year", type=_year, required=True, help="报告的年度，如 2023（决定表样）")
-    im.add_argument("--unit", help="报告所属单位的代码（写入说明）")
+    im.add_argument(
+        "--unit", help="报告所属单位的代码（写入说明；与 --home 一起时为该单位的记录，不指定为全区的年报）"
+    )
+    im.add_argument(
+        "--home",
+        help="数据目录：把报告记入其中，作为该单位（或全区）该年度的记录（据已公开年报导入）；"
+        "不指定时只写出文件",
+    )
+    im.add_argument(
+        "--replace",
+        action="store_true",
+        help="该单位该年度已有报送的数据时，仍以已公开年报为准（原文件保留）；不加则拒绝",
+    )
     im.add_argument(
         "-o",
         "--output",

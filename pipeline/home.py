@@ -67,6 +67,11 @@ class Home:
     def inbox_dir(self, year: int) -> Path:
         return self.inbox / str(year)
 
+    def published_dir(self, year: int) -> Path:
+        """published/<year>/<unit>/: a unit's published report the office recorded as its
+        figures for a year the home has no submission for (pipeline/steps/published.py)."""
+        return self.root / "published" / str(year)
+
     def warehouse_dir(self, year: int) -> Path:
         return self.warehouse / str(year)
 

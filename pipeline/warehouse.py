@@ -59,6 +59,9 @@ class FilesTable(Contract):
     received_at: Series[str] = pa.Field(description="收到时间")
     in_use: Series[bool] = pa.Field(description="是否为该单位在用的版本")
     reader: Series[str] = pa.Field(description="读取器版本")
+    origin: Series[str] = pa.Field(
+        isin=["", "published"], description="来源：空为单位报送；published 为据已公开年报导入"
+    )
 
 
 class MessagesTable(Contract):
@@ -95,6 +98,9 @@ class StatusTable(Contract):
     warnings: Series[int] = pa.Field(ge=0, description="提醒条数")
     name: Series[str] = pa.Field(description="单位名称")
     file: Series[str] = pa.Field(description="在用文件")
+    origin: Series[str] = pa.Field(
+        isin=["", "published"], description="在用文件的来源：空为单位报送；published 为据已公开年报导入"
+    )
 
 
 class SectionTable(Contract):
@@ -134,6 +140,10 @@ class YoyTable(Contract):
     previous_file: Series[str] = pa.Field(description="上年数字取自的被退回文件（空：上年已采用的数字）")
     difference: Series[str] = pa.Field(description="增减")
     percent: Series[str] = pa.Field(description="变化百分比（一位小数；上年为 0 时为空）")
+    previous_origin: Series[str] = pa.Field(
+        isin=["", "rejected", "published"],
+        description="上年数字的来源：空为上年已采用的报送；rejected 为被退回的文件；published 为据已公开年报导入",
+    )
 
 
 @dataclass(frozen=True)

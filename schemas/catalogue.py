@@ -238,6 +238,19 @@ ENTRIES: dict[str, Entry] = {
             "本工作簿是按「{made_for}」格式生成的，而本年度应使用「{expected}」格式。请下载本年度的填报模板重新填写。",
         ),
         Entry(
+            "F11.published_refused",
+            "F11",
+            None,
+            "已公开年报不能读取：{why}。该单位本年度的记录据已公开年报导入，请换用能读取的文件"
+            "（网页、Word 或带文字层的 PDF）重新导入，或由单位按模板报送。",
+        ),
+        Entry(
+            "F11.published_unread",
+            "F11",
+            None,
+            "已公开年报中有一格未能读取（{what}）。不猜测该数字；请核对原文后，由单位按模板报送本年度数据。",
+        ),
+        Entry(
             "F11.by_labels",
             "F11",
             "WARNING",
@@ -429,6 +442,20 @@ ENTRIES: dict[str, Entry] = {
             None,
             "{cell}；按上一年度最后一次报送的文件“{previous_file}”（该次报送被退回，没有已采用的数字）："
             "上年现行有效 {before} + 本年制发 {added} − 本年废止 {removed} = {expected}。规则：{description}。请核对。",
+        ),
+        Entry(
+            "carry_over_published",
+            "",
+            None,
+            "{cell}，但上一年度据已公开年报导入的“{previous_file}”中“{previous_row}”为 {previous}"
+            "（上一年度的数字据已公开年报导入）。规则：{description}。请核对。",
+        ),
+        Entry(
+            "stock_flow_published",
+            "",
+            None,
+            "{cell}；按上一年度据已公开年报导入的“{previous_file}”：上年现行有效 {before} + 本年制发 {added}"
+            " − 本年废止 {removed} = {expected}。规则：{description}。请核对。",
         ),
         Entry(
             "carry_over_skipped",

@@ -535,3 +535,45 @@ def test_signing_out_ends_the_session(portal):
     assert response.url.endswith("/login")
     replay = requests.get(portal.base + "/unit", cookies={"nianbao_session": cookie}, timeout=10)
     assert replay.url.endswith("/login"), "the old session id no longer works"
+
+
+def test_office_imports_a_published_report_as_a_units_record(tmp_path):
+    """The office's upload form: a unit's published report of a year with no data becomes its
+    record, marked 据已公开年报导入 in the matrix; a year the unit handed in is refused
+    unless 替换 is ticked; units cannot reach the form."""
+    from conftest import build, hand_in, write_home
+
+    scratch = write_home(tmp_path / "scratch", [("A", "甲局")], first_year=2020)
+    hand_in(scratch, 2024, "A", "a.csv", to_csv(valid_cells(2024, seed=1)))
+    build(scratch, 2024)
+    report = (scratch.reports_dir(2024) / "units" / "A.html").read_bytes()
+    with portal_running(tmp_path / "home", clock=fixed_clock(JANUARY)) as p:
+        office = p.client("office")
+
+        def send(unit: str, replace: bool = False, year: str = "2024", who=office) -> requests.Response:
+            data = {"year": year, "unit": unit, **({"replace": "1"} if replace else {})}
+            return who.post("/office/import", data, files={"file": ("A.html", report)}, csrf_from="/")
+
+        assert 'id="import-form"' in office.get("/office").text
+        done = send("A")
+        assert done.status_code == 200, done.text[:500]
+        assert "已导入：A.html 作为甲局（A） 2024 年度的记录（据已公开年报导入" in done.text
+        assert (p.home.root / "published" / "2024" / "A" / "A.html").read_bytes() == report
+        # B hands in 2024 through the portal: the office's import for B is refused, then replaces.
+        b = p.client("B")
+        assert b.upload(2024, "b.csv", to_csv(valid_cells(2024, seed=2))).ok
+        refused = send("B")
+        assert refused.status_code == 400 and 'id="import-error"' in refused.text
+        assert (
+            "已有报送的数据（b.csv）" in refused.text
+            and not (p.home.root / "published" / "2024" / "B").exists()
+        )
+        assert "年度应为" in send("A", year="20x4").text
+        assert send("B", replace=True).status_code == 200
+        assert send("A", who=b).status_code == 403
+        build(p.home, 2024)
+        page = office.get("/office").text
+        row = re.search(r'<tr data-unit="A">(.*?)</tr>', page, re.S).group(1)
+        cell_2024 = re.search(r'<td data-year="2024">(.*?)</td>', row, re.S).group(1)
+        assert 'data-state="accepted"' in cell_2024 and "据已公开年报导入" in cell_2024
+        assert "data-late" not in cell_2024, "a report recorded later is not a late hand-in"

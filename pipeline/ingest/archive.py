@@ -2,7 +2,9 @@
 
 archive/blobs/ab/abcdef…   the file's bytes, named by SHA-256
 archive/manifest.sqlite    one row per (hash, unit, year, original name): size,
-                           received time, outcome of the latest validation
+                           received time, outcome of the latest validation; and
+                           `origin`, a row per file that did not come through the
+                           inbox (a published report the office recorded)
 
 The manifest is SQLite (WAL mode) so that portal workers, CLI builds and sensor
 runs can write at once: every write is one `BEGIN IMMEDIATE` transaction. A home
@@ -316,6 +318,16 @@ def _blob_names(archive: Path) -> set[str]:
 
 # --- public interface -----------------------------------------------------------
 
+# Where a file came from, when not a unit's hand-in. A table of its own beside the
+# manifest (keyed like it), made when first needed: manifests written before it stay
+# valid as they are, and older nianbao versions read this one unchanged.
+ORIGIN_TABLE = """CREATE TABLE IF NOT EXISTS origin (
+    sha256 TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER NOT NULL, original_name TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin <> ''),
+    PRIMARY KEY (sha256, unit, year, original_name)
+)"""
+ORIGINS = {"published": "据已公开年报导入"}  # origin -> how it shows; absent: the unit's hand-in
+
 
 def read_manifest(archive: Path, year: int | None = None, *, checked: bool = True) -> list[dict[str, str]]:
     """All manifest rows (or one year's) in the order they were first stored, every value a
@@ -339,7 +351,10 @@ def read_manifest(archive: Path, year: int | None = None, *, checked: bool = Tru
 
 
 def archive_files(
-    archive: Path, files: list[tuple[str, int, str, bytes]], received_at: datetime | None = None
+    archive: Path,
+    files: list[tuple[str, int, str, bytes]],
+    received_at: datetime | None = None,
+    origin: str = "",
 ) -> list[ArchivedFile]:
     """Store each (unit, year, original name, bytes) before it is parsed.
 
@@ -351,7 +366,10 @@ def archive_files(
     leaves a row whose blob the next archiving of the file writes, never a blob
     without a row. So a stored blob that no row names means rows were lost:
     ArchiveError, never a new row with a made-up received time.
+    `origin` (a key of ORIGINS) is recorded for files that are not hand-ins.
     """
+    if origin and origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
     now = (received_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     hashed = [
         (unit, int(year), name, data, hashlib.sha256(data).hexdigest()) for unit, year, name, data in files
@@ -380,6 +398,9 @@ def archive_files(
             problem = row_problem(_row_text((*key, size, first, "received")))
             if problem:
                 raise ArchiveError(_bad_row(archive, row[0], _row_text(key), problem))
+            if origin:
+                db.execute(ORIGIN_TABLE)
+                db.execute("INSERT OR REPLACE INTO origin VALUES (?, ?, ?, ?, ?)", (*key, origin))
             stored.append(ArchivedFile(sha, unit, year, name, len(data), first, blob_path(archive, sha)))
     for (*_, data, _sha), item in zip(hashed, stored):
         if not item.blob.is_file() or item.blob.stat().st_size != len(data):
@@ -393,6 +414,19 @@ def _lost_row(archive: Path, unit: str, year: int, name: str, sha: str) -> str:
         f"{archive / DB_NAME} 中没有它的记录：清单丢失了记录，原来的收到时间无法得知，不会另行补记。"
         f"{_RESTORE}如确认它是旧版本存档中途中断留下的，可把它移出 archive/blobs 另行保存后重试。"
     )
+
+
+def read_origins(archive: Path, year: int) -> dict[tuple[str, str, str], str]:
+    """(sha256, unit, original name) -> origin, for the year's files that are not hand-ins."""
+    if not (archive / DB_NAME).exists():
+        return {}
+    with _connect(archive) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'origin'").fetchone():
+            return {}
+        found = db.execute(
+            "SELECT sha256, unit, original_name, origin FROM origin WHERE year = ?", (int(year),)
+        )
+        return {(sha, unit, name): origin for sha, unit, name, origin in found}
 
 
 def record_outcomes(archive: Path, outcomes: dict[tuple[str, str, str, str], str]) -> None:

@@ -66,7 +66,7 @@ CSRF_FIELD = "csrf_token"
 # A multipart body carries the file plus a few hundred bytes of form fields.
 MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
 MAX_FORM_BODY = 4096  # every other form: sign-in, sign-out
-UPLOAD_PATH = re.compile(r"/unit/[0-9]+/upload|/api/v1/submissions")
+UPLOAD_PATH = re.compile(r"/unit/[0-9]+/upload|/api/v1/submissions|/office/import")
 TOO_LARGE_FILE = f"上传的文件过大，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB。年报文件通常只有几十 KB。"
 TOO_LARGE_FORM = "提交的内容过长，已拒绝。请从本系统的页面提交。"
 # Shown instead of Starlette's English texts ("Not Found", "Too many files. …").
@@ -719,6 +719,9 @@ class Portal:
     # --- office pages ----------------------------------------------------------
     async def office(self, request: Request) -> Response:
         self.require(request, "office")
+        return self.render(request, "office.html", **self._office_context())
+
+    def _office_context(self) -> dict:
         now = self.clock()
         today = now.astimezone(status.BEIJING).date()
         years = status.report_years(self.home, self.store, today)
@@ -732,9 +735,64 @@ class Portal:
             for y in years
         }
         late = {y: sum(s.late or s.overdue for s in by_year[y].values()) for y in years}
-        return self.render(
-            request, "office.html", years=years, units=units, by_year=by_year, counts=counts, late=late
+        return {
+            "years": years, "units": units, "by_year": by_year, "counts": counts, "late": late,
+            "all_units": [(u.code, u.name) for u in self.registry().units], "notice": "", "error": "",
+        }  # fmt: skip
+
+    async def office_import(self, request: Request) -> Response:
+        """A published report recorded as a unit's (or the district's) record of a year
+        (pipeline/steps/published.py); the page says what was done or why not."""
+        from pipeline.steps.published import PublishedRecordRefused, record_published, who
+        from schemas import FIRST_YEAR
+
+        self.require(request, "office")
+        form = await self.checked_form(request, max_files=1, max_fields=6)
+        try:
+            file = form.get("file")
+            year_text, unit = str(form.get("year", "")).strip(), str(form.get("unit", "")).strip()
+            replace = form.get("replace") == "1"
+            data = (
+                await file.read(MAX_FILE_BYTES + 1)
+                if isinstance(file, UploadFile) and file.filename
+                else None
+            )
+            name = file.filename if data is not None else ""
+        finally:
+            await form.close()
+        this_year = self.clock().astimezone(status.BEIJING).year
+        problem = ""
+        if not (year_text.isascii() and year_text.isdigit() and FIRST_YEAR <= int(year_text) < this_year):
+            problem = f"年度应为 {FIRST_YEAR} 至 {this_year - 1} 之间的四位数字。"
+        elif data is None:
+            problem = "请先选择已公开年报的文件（网页、Word 或 PDF）。"
+        elif len(data) > MAX_FILE_BYTES:
+            problem = f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB 的上限，未导入。"
+        recorded = None
+        if not problem:
+            year = int(year_text)
+            try:
+                recorded = await run_in_threadpool(
+                    record_published, self.home, year, unit or None, name, data, replace=replace
+                )
+            except PublishedRecordRefused as exc:
+                problem = f"{name}（{year} 年度）：{exc}。".replace("。。", "。")
+        context = self._office_context()
+        if problem:
+            return self.render(request, "office.html", 400, **{**context, "error": problem})
+        log.info("导入已公开年报：%s %s 年度，%s", unit or "全区", recorded.year, recorded.sha256[:12])
+        if self.rebuild_request is not None and unit:
+            self.rebuild_request(recorded.year)
+        notice = (
+            f"已导入：{name} 作为{who(self.home, unit or None)} {recorded.year} 年度的记录（据已公开年报导入，"
+            f"读取 {recorded.cells} 个数字）。"
+            + (
+                f"原有报送文件（{'、'.join(recorded.replaced)}）仍保留，本年度改以已公开年报为准。"
+                if recorded.replaced
+                else ""
+            )
         )
+        return self.render(request, "office.html", **{**context, "notice": notice})
 
     def office_year(self, year: int) -> None:
         today = self.clock().astimezone(status.BEIJING).date()
@@ -919,6 +977,7 @@ def create_app(
         Route("/unit/{year:portal_int}/versions/{version:portal_int}", portal.unit_version),
         Route("/unit/{year:portal_int}/versions/{version:portal_int}/file", portal.unit_version_file),
         Route("/office", portal.office),
+        Route("/office/import", portal.office_import, methods=["POST"]),
         Route("/office/{year:portal_int}/missing.csv", portal.missing),
         Route("/office/{year:portal_int}/units/{unit}", portal.office_unit),
         Route("/office/{year:portal_int}/units/{unit}/versions/{version:portal_int}", portal.office_version),

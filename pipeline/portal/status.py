@@ -53,10 +53,13 @@ class Standing:
     received_at: str
     in_use: Upload | None  # the portal version in use, if any
     latest: Upload | None  # the last portal upload, if any
+    imported: bool = False  # the record in use is the unit's published report (pipeline/steps/published.py)
 
     @property
     def text(self) -> str:
         text = STATE_TEXT[self.state]
+        if self.imported:
+            text += "·据已公开年报导入"
         if self.late:
             text += "·逾期报送"
         if self.overdue:
@@ -137,11 +140,26 @@ def standings(
             at = received.get((unit, file), "") if file else ""
         else:
             state, errors, warnings, source, file, at = "missing", 0, 0, "", "", ""
-        late = bool(at) and state != "missing" and datetime.fromisoformat(at) >= late_from
+        imported = source == "build" and getattr(build, "origin", "") == "published" and state != "missing"
+        # A published report recorded years later is not a late hand-in.
+        late = bool(at) and state != "missing" and not imported and datetime.fromisoformat(at) >= late_from
         overdue = state == "missing" and now >= late_from
         out.append(
             Standing(
-                unit, name, year, state, late, overdue, errors, warnings, source, file, at, in_use, latest
+                unit,
+                name,
+                year,
+                state,
+                late,
+                overdue,
+                errors,
+                warnings,
+                source,
+                file,
+                at,
+                in_use,
+                latest,
+                imported,
             )
         )
     return out

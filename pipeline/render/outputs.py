@@ -28,7 +28,7 @@ from pipeline.render.model import LazyView, ReportView, resolve, view_key
 from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
 from pipeline.render.writers import BUNDLE, WRITERS, RenderContext
-from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT
+from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT, status_text
 from pipeline.tabular import frame_csv
 from schemas import text as text_module
 from schemas.base import ReportFormat
@@ -299,7 +299,8 @@ def write_status(out: Path, status: pd.DataFrame) -> Path:
     """unit,status,errors,warnings as tools read them, then the unit's name and the Chinese status word."""
     frame = status[STATUS_COLUMNS].copy()
     frame["name"] = status["name"]
-    frame["status_text"] = status["status"].map(STATUS_TEXT)
+    origins = status["origin"] if "origin" in status.columns else [""] * len(status)
+    frame["status_text"] = [status_text(s, o) for s, o in zip(status["status"], origins)]
     # With a UTF-8 BOM: Excel, where the office opens it, reads the Chinese columns right.
     return write_if_changed(out / "status.csv", frame_csv(frame).encode("utf-8-sig"))
 
@@ -325,6 +326,7 @@ def write_validation(
     units = [
         {
             "code": r.unit, "name": r.name, "status": r.status, "file": r.file, "errors": r.errors,
+            "status_text": status_text(r.status, getattr(r, "origin", "")),
             "warnings": r.warnings, "messages": by_unit.get(r.unit, []),
             "version": (f"版本 {versions[r.unit][0][:12]}，接收于 {beijing_time(versions[r.unit][1])}"
                         if r.unit in versions else ""),

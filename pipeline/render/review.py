@@ -202,6 +202,13 @@ def chart_svg(title: str, years: list[int], lines: dict[str, list]) -> str:
 MAX_BREAKDOWN = 30  # units listed per district figure on the page
 
 
+def previous_basis(file: str, origin: str) -> str:
+    """Where last year's figures of a scope come from, when not accepted hand-ins."""
+    if origin == "published":
+        return f"上年数字据已公开年报导入，取自“{file}”"
+    return f"上年报送被退回，上年数字取自其最后报送的文件“{file}”"
+
+
 def _format_pct(p: str) -> str:
     if not p:
         return ""
@@ -222,6 +229,8 @@ def review_view(
 ) -> dict:
     tables = []
     district = yoy[yoy["scope"] == DISTRICT]
+    imported = district[district["previous_origin"] == "published"]["previous_file"]
+    district_basis = previous_basis(imported.iloc[0], "published") if len(imported) else ""
     index = {(t, r, c): row for t, r, c, row in zip(district["table"], district["row"], district["column"],
                                                     district.itertuples(index=False))}  # fmt: skip
     for code, table in fmt.tables.items():
@@ -247,12 +256,13 @@ def review_view(
     for t, r, c in wanted:
         in_main |= (yoy["table"] == t) & (yoy["row"] == r) & (yoy["column"] == c)
     units_part = yoy[in_main & (yoy["scope"] != DISTRICT)]
-    yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent", "previous_file"]
+    yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent", "previous_file",
+                   "previous_origin"]  # fmt: skip
     basis: dict[str, str] = {}
-    for s, t, r, c, v, p, pct, file in zip(*(units_part[name].tolist() for name in yoy_columns)):
+    for s, t, r, c, v, p, pct, file, origin in zip(*(units_part[name].tolist() for name in yoy_columns)):
         by_unit.setdefault(s, {})[(t, r, c)] = (v, p or "—", _format_pct(pct or ""))
         if file:
-            basis[s] = f"上年报送被退回，上年数字取自其最后报送的文件“{file}”"
+            basis[s] = previous_basis(file, origin)
     units = [
         {"code": u, "name": names.get(u, u), "basis": basis.get(u, ""),
          "cells": [by_unit[u].get((t, r, c), ("0", "—", "")) for t, r, c, _ in main]}
@@ -307,7 +317,7 @@ def review_view(
         "district": config["district"], "year": year, "format_name": fmt.name, "tables": tables,
         "main_labels": [m[3] for m in main], "units": units, "breakdown": breakdown, "charts": charts,
         "office_messages": office_messages, "revisions": revisions.to_dict(orient="records"),
-        "anomalies": anomalies,
+        "anomalies": anomalies, "district_basis": district_basis,
     }  # fmt: skip
 
 

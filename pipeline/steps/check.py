@@ -42,13 +42,22 @@ class FileReport:
         return not any(m.severity == "ERROR" for m in self.messages)
 
 
-def read_file(data: bytes, fmt: ReportFormat, origin: FileOrigin, year: int) -> ParsedFile:
+def read_file(
+    data: bytes, fmt: ReportFormat, origin: FileOrigin, year: int, published: bool = False
+) -> ParsedFile:
     """Guards and reader for one file, then what it says about itself (F8), limits
-    (F14) and control characters (F17). Never raises: any failure is F15."""
+    (F14) and control characters (F17). Never raises: any failure is F15.
+    `published`: the file is a published report the office recorded for the unit
+    (pipeline/steps/published.py), read by the published-report readers."""
     from pipeline.ingest.read import read_submission
 
     try:
-        parsed = read_submission(data, fmt=fmt, origin=origin, year=year)
+        if published:
+            from pipeline.ingest.published_cells import read_published
+
+            parsed = read_published(data, origin, year)
+        else:
+            parsed = read_submission(data, fmt=fmt, origin=origin, year=year)
         problems = list(parsed.problems)
         problems += declared_mismatch(origin, year, parsed.declared_units, parsed.declared_years)
         cells, limit_problems = _within_limits(parsed.cells, origin)

@@ -39,6 +39,26 @@ def scan_inbox(home, year: int) -> list[tuple[str, Path]]:
     return found
 
 
+# published/<year>/<this folder>/: the district's own published report (a unit's is in
+# its code's folder). Not a unit: the intake skips it, the year-over-year reads it.
+DISTRICT_FOLDER = "_district"
+
+
+def scan_published(home, year: int) -> list[tuple[str, Path]]:
+    """(unit folder name, path) of the published reports the office recorded for `year`
+    (pipeline/steps/published.py): regular files only, links never followed."""
+    root = home.published_dir(year)
+    if not root.is_dir() or root.is_symlink():
+        return []
+    return [
+        (unit_dir.name, path)
+        for unit_dir in sorted(root.iterdir())
+        if unit_dir.is_dir() and not unit_dir.is_symlink()
+        for path in sorted(unit_dir.iterdir())
+        if not _ignored(path.name) and regular_file_problem(path) is None
+    ]
+
+
 def regular_file_problem(path: Path) -> str | None:
     """What `path` is when it is not a regular file (F16), or None."""
     if path.is_symlink():
@@ -58,11 +78,16 @@ def read_inbox_file(path: Path) -> bytes:
 
 
 def inbox_state(home, year: int) -> list[tuple[str, int, int]]:
-    """(unit/file, size, mtime_ns) of every candidate file of `year`."""
+    """(unit/file, size, mtime_ns) of every candidate file of `year`, and of its published reports."""
     state = []
     for unit, path in scan_inbox(home, year):
         info = path.lstat()
         state.append((f"{unit}/{path.name}", info.st_size, info.st_mtime_ns))
+    for unit, path in scan_published(home, year):  # a unit's recorded published report rebuilds the year too
+        if unit == DISTRICT_FOLDER:
+            continue  # the district's is read by the next year's build, not this year's
+        info = path.lstat()
+        state.append((f"published:{unit}/{path.name}", info.st_size, info.st_mtime_ns))
     return state
 
 

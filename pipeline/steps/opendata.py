@@ -71,7 +71,11 @@ def _write_if_changed(path: Path, text: str) -> Path:
     return path
 
 
-def package(fmt: ReportFormat, year: int, district: str, government: str) -> dict:
+def package(
+    fmt: ReportFormat, year: int, district: str, government: str, published: dict[str, str] | None = None
+) -> dict:
+    """The datapackage.json. `published`: unit -> the published report its figures were
+    imported from (pipeline/steps/published.py), named in the description and in `sources`."""
     figure_schema = {
         "fields": [
             {"name": n, "type": t, "title": title, "description": d} for n, t, title, d in FIGURE_FIELDS
@@ -84,12 +88,14 @@ def package(fmt: ReportFormat, year: int, district: str, government: str) -> dic
         "primaryKey": ["unit", "table", "row", "column", "corrected", "sha256"],
         "missingValues": [""],
     }  # fmt: skip
-    return {
+    imported = dict(sorted((published or {}).items()))
+    note = f"其中 {'、'.join(imported)} 的数字据已公开年报导入（见 sources）。" if imported else ""
+    meta = {
         "profile": "tabular-data-package",
         "name": f"nianbao-{year}",
         "title": f"{district}{year}年政府信息公开工作年度报告数据",
         "description": f"{district}及各单位{year}年度政府信息公开工作年度报告的统计表（长表格式），"
-        f"按{fmt.name}的表样，由{government}汇总发布。另附 figures.json（同一数据的 JSON 文档）。",
+        f"按{fmt.name}的表样，由{government}汇总发布。另附 figures.json（同一数据的 JSON 文档）。{note}",
         "version": "1.0.0",
         "year": year,
         "format": fmt.code,
@@ -119,6 +125,11 @@ def package(fmt: ReportFormat, year: int, district: str, government: str) -> dic
             },
         ],
     }
+    if imported:
+        meta["sources"] = [
+            {"title": f"{unit}：据已公开年报导入", "path": file} for unit, file in imported.items()
+        ]
+    return meta
 
 
 def write_open_data(
@@ -129,10 +140,11 @@ def write_open_data(
     sections: dict[str, pd.DataFrame],
     names: dict[str, str],
     revisions: pd.DataFrame,
+    published: dict[str, str] | None = None,
 ) -> list[Path]:
     folder = out / "open-data"
     figures = long_form(fmt, sections, names, config["district"])
-    meta = package(fmt, year, config["district"], config["government"])
+    meta = package(fmt, year, config["district"], config["government"], published)
     revisions = revisions[LOG_COLUMNS] if len(revisions) else pd.DataFrame(columns=LOG_COLUMNS)
     names = list(figures.columns)
     document = {
@@ -146,6 +158,8 @@ def write_open_data(
         ],
         "revisions": revisions.to_dict(orient="records"),
     }
+    if published:
+        document["imported_from_published"] = dict(sorted(published.items()))
     return [
         _write_if_changed(folder / "figures.csv", frame_csv(figures)),
         _write_if_changed(folder / "revisions.csv", frame_csv(revisions)),

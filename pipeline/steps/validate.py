@@ -21,6 +21,16 @@ from schemas.units import Registry
 STATUS_COLUMNS = ["unit", "status", "errors", "warnings"]
 # How each status reads in reports, logs and the terminal.
 STATUS_TEXT = {"accepted": "已采用", "rejected": "已退回", "missing": "未报送"}
+PUBLISHED_NOTE = "据已公开年报导入"  # after the status word of a unit whose record is its published report
+
+
+def status_text(status: str, origin: str = "") -> str:
+    """“已采用”, or “已采用（据已公开年报导入）” for a record imported from the published report."""
+    return STATUS_TEXT[status] + (
+        f"（{PUBLISHED_NOTE}）" if origin == "published" and status != "missing" else ""
+    )
+
+
 ACCEPTED_COLUMNS = ["unit", "table", "row", "column", "value", "number", "kind"]
 
 
@@ -28,7 +38,7 @@ ACCEPTED_COLUMNS = ["unit", "table", "row", "column", "value", "number", "kind"]
 class Validation:
     accepted: pd.DataFrame  # ACCEPTED_COLUMNS: cells of accepted units
     messages: list[Message]
-    status: pd.DataFrame  # STATUS_COLUMNS + name, file
+    status: pd.DataFrame  # STATUS_COLUMNS + name, file, origin
 
 
 def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
@@ -38,7 +48,9 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
     A unit whose last-year submission was rejected has no accepted cells; its latest
     submission's cells stand in, marked with the file in `rejected_file`, so that N7, N8,
     Y1, P6 and the year-over-year table compare with them and say so. Its cells that
-    could not be read are kept with `unreadable` set: unknown, never 0."""
+    could not be read are kept with `unreadable` set: unknown, never 0. A unit whose record
+    last year is its published report (pipeline/steps/published.py) is marked with that
+    report in `published_file`, so that the same rules and table say where it came from."""
     last = Warehouse.of(home, year - 1)
     if not last.exists("accepted"):
         return None, None
@@ -46,9 +58,13 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
         previous, fmt = last.read("accepted"), format_for_year(year - 1, home.root)
     except Exception:  # a legacy year without a catalogue: nothing to compare with
         return None, None
-    previous = previous.assign(rejected_file="", unreadable=False)
+    previous = previous.assign(rejected_file="", unreadable=False, published_file="")
     try:
         status = last.read("status")
+        if "origin" in status.columns:
+            imported = status[status["origin"] == "published"]
+            report = dict(zip(imported["unit"], imported["file"]))
+            previous["published_file"] = [str(report.get(u, "")) for u in previous["unit"]]
         rejected = set(status.loc[status["status"] == "rejected", "unit"])
         if rejected:
             cells = last.read("cells")
@@ -56,7 +72,7 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
             frame = prepare(cells.drop(columns=["sha256"], errors="ignore"), fmt)
             frame = frame[frame["kind"] != ""].drop_duplicates(["unit", "table", "row", "column"])
             stand_in = frame[ACCEPTED_COLUMNS].assign(
-                rejected_file=frame["file"].astype(str), unreadable=~frame["ok"]
+                rejected_file=frame["file"].astype(str), unreadable=~frame["ok"], published_file=""
             )
             previous = pd.concat([previous, stand_in], ignore_index=True)
     except (OSError, ValueError, KeyError):  # an older warehouse without these tables
@@ -122,6 +138,7 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     checked = check_isolated(intake.cells, fmt, names, previous, previous_format, settings)
     in_use = intake.files[intake.files["in_use"]]
     file_of = dict(zip(in_use["unit"], in_use["file"]))
+    origin_of = dict(zip(in_use["unit"], in_use["origin"]))
     note = carry_over_note(home, year, fmt, previous, previous_format) if not intake.cells.empty else []
     messages = sort_messages(intake.messages + checked.messages + note)
 
@@ -136,8 +153,11 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
             state = "rejected"
         else:
             state = "accepted"
-        status_rows.append((unit.code, state, n_errors, n_warnings, unit.name, file_of.get(unit.code, "")))
-    status = pd.DataFrame(status_rows, columns=STATUS_COLUMNS + ["name", "file"])
+        status_rows.append(
+            (unit.code, state, n_errors, n_warnings, unit.name, file_of.get(unit.code, ""),
+             origin_of.get(unit.code, ""))
+        )  # fmt: skip
+    status = pd.DataFrame(status_rows, columns=STATUS_COLUMNS + ["name", "file", "origin"])
 
     accepted_units = set(status.loc[status["status"] == "accepted", "unit"])
     cells = checked.cells

@@ -3,7 +3,7 @@ figure, for the district and each unit, and wording for the office's text templa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from pipeline.steps.sections import DISTRICT, all_sections
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.compare import comparable_cells
 from schemas.numbers import format_number, to_decimal
-from schemas.rules.registry import rejected_files, unreadable_cells
+from schemas.rules.registry import marked_files, rejected_files, unreadable_cells
 
 YOY_COLUMNS = [
     "scope",
@@ -25,7 +25,10 @@ YOY_COLUMNS = [
     "previous_file",
     "difference",
     "percent",
+    "previous_origin",
 ]
+# previous_origin: where last year's figure comes from, when not accepted hand-ins.
+REJECTED, PUBLISHED = "rejected", "published"
 
 
 def percent_change(now, before) -> str:
@@ -48,6 +51,8 @@ class LastYear:
     format: ReportFormat
     rejected_files: dict[str, str]
     unknown: frozenset[tuple[str, str, str, str]] = frozenset()  # (unit, table, row, column) unreadable
+    # scope (a unit, or the district) -> the published report its last-year figures were imported from
+    published_files: dict[str, str] = field(default_factory=dict)
 
 
 def year_over_year(
@@ -80,10 +85,15 @@ def year_over_year(
         now["previous"] = now["previous"].where(now["previous"].notna(), "0").where(comparable, "")
     else:
         now["previous"] = ""
-    files = last.rejected_files if last else {}
-    now["previous_file"] = [
-        files.get(s, "") if p != "" else "" for s, p in zip(now["scope"], now["previous"])
-    ]
+    rejected = last.rejected_files if last else {}
+    published = last.published_files if last else {}
+    basis = [
+        ("", "") if p == "" else (rejected[s], REJECTED) if s in rejected
+        else (published[s], PUBLISHED) if s in published else ("", "")
+        for s, p in zip(now["scope"], now["previous"])
+    ]  # fmt: skip
+    now["previous_file"] = [file for file, _ in basis]
+    now["previous_origin"] = [origin for _, origin in basis]
     has = now["previous"] != ""
     now["difference"] = ""
     now.loc[has, "difference"] = [
@@ -111,11 +121,20 @@ def _long(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def previous_sections(home_root: Path, year: int) -> LastYear | None:
     """Last year's sections (district and units) and format; see `LastYear`."""
     from pipeline.home import Home
-    from pipeline.steps.validate import previous_year
+    from pipeline.steps.published import district_report
+    from pipeline.steps.validate import ACCEPTED_COLUMNS, previous_year
+    from schemas import format_for_year
 
     previous, fmt = previous_year(Home(home_root), year)
+    report = district_report(Home(home_root), year - 1)
     if previous is None or fmt is None:
-        return None
+        if report is None:
+            return None
+        # No unit on record last year: the district's published report alone.
+        fmt = format_for_year(year - 1, home_root)
+        previous = pd.DataFrame({c: pd.Series(dtype="string") for c in ACCEPTED_COLUMNS}).assign(
+            number=pd.Series(dtype=float), rejected_file="", unreadable=False, published_file=""
+        )
     marked = previous["rejected_file"].fillna("") != ""
     readable = ~previous["unreadable"].fillna(False).astype(bool)
     sections = all_sections(previous[~marked], fmt)
@@ -124,7 +143,22 @@ def previous_sections(home_root: Path, year: int) -> LastYear | None:
         units = frame[frame["scope"] != DISTRICT]
         if len(units):
             sections[code] = pd.concat([sections[code], units], ignore_index=True)
-    return LastYear(sections, fmt, rejected_files(previous), frozenset(unreadable_cells(previous)))
+    published = marked_files(previous, "published_file")
+    unknown = unreadable_cells(previous)
+    if report is not None:
+        # The district's own published report is last year's district figures (what was
+        # published), in place of the sums of the units on record (pipeline/steps/published.py).
+        mine = all_sections(report.cells[report.cells["ok"] & (report.cells["kind"] != "")], fmt)
+        for code, frame in mine.items():
+            if code in sections:
+                kept = sections[code][sections[code]["scope"] != DISTRICT]
+                sections[code] = pd.concat([frame[frame["scope"] == DISTRICT], kept], ignore_index=True)
+        published[DISTRICT] = report.file
+        bad = report.cells[~report.cells["ok"] & (report.cells["kind"] != "")]
+        unknown = {k for k in unknown if k[0] != DISTRICT} | set(
+            zip(bad["unit"], bad["table"], bad["row"], bad["column"])
+        )
+    return LastYear(sections, fmt, rejected_files(previous), frozenset(unknown), published)
 
 
 @dataclass(frozen=True)
@@ -200,6 +234,6 @@ def district_changes(
 
     tables = district({c: f for c, f in sections.items() if c in fmt.tables})
     if last is not None:
-        last = LastYear(district(last.sections), last.format, {})
+        last = LastYear(district(last.sections), last.format, {}, last.unknown, last.published_files)
     frame = year_over_year(tables, fmt, last)
     return changes(frame, default_column=default_column)

@@ -59,16 +59,26 @@ class YearInputs:
         return rejected_files(self.previous)
 
     @cached_property
+    def published_files(self) -> dict[str, str]:
+        """unit -> last year's published report, for units whose last-year record was imported from it."""
+        return marked_files(self.previous, "published_file")
+
+    @cached_property
     def unknown(self) -> set[tuple[str, str, str, str]]:
         """(unit, table, row, column) of every figure unreadable this year or last year."""
         return unreadable_cells(self.previous) | unreadable_cells(self.all_cells)
 
 
 def rejected_files(previous: pd.DataFrame | None) -> dict[str, str]:
-    if previous is None or "rejected_file" not in previous.columns:
+    return marked_files(previous, "rejected_file")
+
+
+def marked_files(previous: pd.DataFrame | None, column: str) -> dict[str, str]:
+    """unit -> the file named in `column` of last year's cells (rejected_file, published_file)."""
+    if previous is None or column not in previous.columns:
         return {}
-    marked = previous[previous["rejected_file"].fillna("") != ""]
-    return dict(zip(marked["unit"], marked["rejected_file"]))
+    marked = previous[previous[column].fillna("") != ""]
+    return dict(zip(marked["unit"], marked[column]))
 
 
 def unreadable_cells(cells: pd.DataFrame | None) -> set[tuple[str, str, str, str]]:
@@ -87,7 +97,10 @@ def unreadable_cells(cells: pd.DataFrame | None) -> set[tuple[str, str, str, str
 def basis_note(inputs: YearInputs, unit: str) -> str:
     """How a message says which last year it compared with ("" for accepted figures)."""
     file = inputs.rejected_files.get(unit)
-    return f"（上一年度的报送被退回，按其最后报送的文件“{file}”比较）" if file else ""
+    if file:
+        return f"（上一年度的报送被退回，按其最后报送的文件“{file}”比较）"
+    report = inputs.published_files.get(unit)
+    return f"（上一年度的数字据已公开年报导入，取自“{report}”）" if report else ""
 
 
 # frame of valid cells, format, context, the format's rules of this kind, inputs -> messages

@@ -30,6 +30,25 @@ def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | Non
     return [u for u in frame["unit"].unique() if u in before]
 
 
+# Message of each kind by how last year is on record: a rejected file, or the published
+# report the unit's record was imported from (accepted figures: the kind's own message).
+BASIS_KEYS = {
+    ("carry_over", "rejected"): "carry_over_rejected",
+    ("carry_over", "published"): "carry_over_published",
+    ("stock_flow", "rejected"): "stock_flow_rejected",
+    ("stock_flow", "published"): "stock_flow_published",
+}
+
+
+def basis_key(kind: str, unit: str, rejected: dict, published: dict) -> tuple[str, dict]:
+    """The message key of `kind` for `unit`, and the file it names."""
+    if unit in rejected:
+        return BASIS_KEYS[(kind, "rejected")], {"previous_file": rejected[unit]}
+    if unit in published:
+        return BASIS_KEYS[(kind, "published")], {"previous_file": published[unit]}
+    return kind, {}
+
+
 @rule_kind("carry_over")
 def check_carry_over(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
     units = _units_on_record(frame, inputs)
@@ -54,11 +73,7 @@ def check_carry_over(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
                 a, b = now.get((unit, column), 0.0), before.get((unit, column), 0.0)
                 if a != b:
                     anchor = (rule.table, rule.left[0], column)
-                    key, extra = (
-                        ("carry_over_rejected", {"previous_file": rejected[unit]})
-                        if unit in rejected
-                        else ("carry_over", {})
-                    )
+                    key, extra = basis_key("carry_over", unit, rejected, inputs.published_files)
                     messages.append(
                         ctx.message(rule, unit, key, anchor, cell=ctx.cell_text(unit, *anchor),
                                     previous_row=ctx.row_label(rule.table, rule.right[0]),
@@ -92,11 +107,7 @@ def check_stock_flow(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
                 expected = stock_before + added - removed
                 if now.get((unit, rule.stock), 0.0) != expected:
                     anchor = (rule.table, row, rule.stock)
-                    key, extra = (
-                        ("stock_flow_rejected", {"previous_file": rejected[unit]})
-                        if unit in rejected
-                        else ("stock_flow", {})
-                    )
+                    key, extra = basis_key("stock_flow", unit, rejected, inputs.published_files)
                     messages.append(
                         ctx.message(rule, unit, key, anchor, cell=ctx.cell_text(unit, *anchor), **extra,
                                     before=format_number(stock_before), added=format_number(added),

@@ -114,7 +114,9 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     def open_data():
         if fmt.report_kind != "tables":
             return []
-        return write_open_data(out, fmt, year, config, tables, names, log)
+        imported = status[status["origin"] == "published"] if "origin" in status.columns else status.iloc[0:0]
+        published = dict(zip(imported["unit"], imported["file"]))
+        return write_open_data(out, fmt, year, config, tables, names, log, published)
 
     def v(table: str, row: str, column: str) -> str:
         return values_for(tables[table], DISTRICT).get((row, column), "0")

@@ -87,7 +87,7 @@ def test_the_imported_year_is_the_units_record_marked_as_such(imported, scratch)
     home, _ = imported
     source, _ = scratch
     out = home.reports_dir(2023)
-    status = {r["unit"]: r for r in csv.DictReader((out / "status.csv").open(encoding="utf-8"))}
+    status = {r["unit"]: r for r in csv.DictReader((out / "status.csv").open(encoding="utf-8-sig"))}
     assert status["A"]["status"] == "accepted" and status["A"]["status_text"] == f"已采用（{MARK}）"
     assert status["B"]["status_text"] == "未报送"
     assert f"已采用（{MARK}）" in (out / "validation.html").read_text(encoding="utf-8")

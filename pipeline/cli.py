@@ -366,6 +366,51 @@ def _record_published(args, path: Path) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    """Published reports of many bodies: copied into audit/<year>/, audited through Dagster."""
+    from pipeline.ingest.published.core import FORM_FORMATS
+    from pipeline.ops.audit import gather, run_audit
+    from schemas import format_code_for_year
+
+    home = _home(args)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"找不到目录：{folder}", file=sys.stderr)
+        return 2
+    if format_code_for_year(args.year) not in FORM_FORMATS:
+        print(
+            f"错误：{args.year} 年度使用旧格式，各地指标不同，没有统一表样，不能审查已公开的年报。",
+            file=sys.stderr,
+        )
+        return 2
+    _show_progress()
+    try:
+        copied, total = gather(home, args.year, folder)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    print(f"已把 {copied} 份报告放入 {home.audit_dir(args.year)}，共审查其中 {total} 份。", flush=True)
+    result = run_audit(home, args.year)
+    if not result.success:
+        for line in result.failures:
+            print(line, file=sys.stderr)
+        return 2
+    status = result.bodies
+    print(f"\n{args.year} 年度已公开年报审查完成：")
+    for name in ("index.html", "audit.csv"):
+        print(f"  {home.reports_dir(args.year) / 'audit' / name}")
+    from pipeline.steps.audit import STATUS_TEXT
+
+    counts = status["status"].value_counts()
+    print("审查结果：" + "，".join(f"{text} {int(counts.get(s, 0))} 份" for s, text in STATUS_TEXT.items()))
+    for row in status.itertuples():
+        if row.status != "clean":
+            print(
+                f"  {row.body}（{row.file}）：{STATUS_TEXT[row.status]}，错误 {row.errors} 条，提醒 {row.warnings} 条"
+            )
+    return 1 if (status["errors"] > 0).any() else 0
+
+
 def cmd_template(args) -> int:
     from pipeline.home import write_atomic
     from pipeline.steps.template import template_for
@@ -641,6 +686,19 @@ def parser() -> argparse.ArgumentParser:
         help="输出的 CSV（默认为当前目录下与报告同名的 .csv）；另写 .sections.md 和 .provenance.csv",
     )
     im.set_defaults(func=cmd_import)
+
+    au = with_home(
+        sub.add_parser(
+            "audit",
+            help="审查一个目录中各单位已公开的年度报告（网页、Word、PDF），写出审查页面和问题清单；"
+            "发现错误时退出码为 1",
+        )
+    )
+    au.add_argument(
+        "folder", help="存放已公开报告的目录（每个单位一个文件；复制到数据目录的 audit/<年度>/ 下）"
+    )
+    au.add_argument("--year", type=_year, required=True, help="报告的年度，如 2023（决定表样）")
+    au.set_defaults(func=cmd_audit)
 
     t = with_home(sub.add_parser("template", help="生成某单位某年度的 Excel 报送模板"))
     t.add_argument("--year", type=_year, required=True, help="年度，如 2025")

@@ -83,6 +83,10 @@ class Home:
     def reports_dir(self, year: int) -> Path:
         return self.root / "reports" / str(year)
 
+    def audit_dir(self, year: int) -> Path:
+        """Published reports of many bodies to audit (`nianbao audit`, pipeline/steps/audit.py)."""
+        return self.root / "audit" / str(year)
+
     def contained(self, path: Path) -> Path:
         """`path` resolved, if it stays inside the home (links followed); a HomeError otherwise.
         Every path built from a name a unit or an upload chose goes through here."""

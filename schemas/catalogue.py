@@ -80,6 +80,14 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("Y1", "WARNING", "数字与上年相比增减超过规定倍数（默认 5 倍，较小的数字不计）"),
         RuleInfo("Y2", "WARNING", "收到或结转了申请，但办理结果总计为 0"),
         RuleInfo("G1", "WARNING", "县级人民政府及其部门没有规章制定权，规章各项应为 0"),
+        # Issue 17: auditing published reports (`nianbao audit`): what the documents show.
+        RuleInfo("A1", "WARNING", "文字部分与本年度另一单位的报告完全相同（疑似互相照抄）"),
+        RuleInfo("A2", "ERROR", "已公开的报告无法读取"),
+        RuleInfo("A3", "WARNING", "报告中没有找到规定的某一部分（一至六）"),
+        RuleInfo("A4", "ERROR", "报告中没有某张统计表"),
+        RuleInfo("A5", "WARNING", "统计表中有未能读取的格"),
+        RuleInfo("A6", "WARNING", "统计表按其他年度的表样印制"),
+        RuleInfo("A7", "WARNING", "同一单位本年度有不止一份报告"),
     )
 }
 
@@ -530,6 +538,47 @@ ENTRIES: dict[str, Entry] = {
             None,
             "{cell}，而本区为{level}：{level}人民政府及其部门没有规章制定权。规则：{description}。"
             "请核对是否把行政规范性文件填进了“规章”一行。",
+        ),
+        # --- issue 17: auditing published reports ----------------------------------------
+        Entry(
+            "A1.copy_across",
+            "A1",
+            None,
+            "“{section}”的文字与本年度“{other}”的报告（{other_file}）{how}（疑似互相照抄）。"
+            "请按本单位本年度的实际情况撰写。",
+        ),
+        Entry(
+            "A2.refused",
+            "A2",
+            None,
+            "报告无法读取：{why}。本单位的其他检查没有进行。请提供保留表格的网页、Word 文档或带文字层的 PDF 文件。",
+        ),
+        Entry(
+            "A2.unexpected",
+            "A2",
+            None,
+            "读取这份报告时出现意外错误（{error}），本单位的其他检查没有进行。请把文件转给政务公开办核查。",
+        ),
+        Entry(
+            "A3.missing_section",
+            "A3",
+            None,
+            "报告中没有找到“{section}”这一部分（按以“{number}、”开头的标题查找）。"
+            "请按年度报告格式的六个部分撰写，标题照格式印出。",
+        ),
+        Entry(
+            "A4.missing_table",
+            "A4",
+            None,
+            "报告中没有找到“{title}”的统计表（表中的格一个也没有读出）。请按年度报告格式印出这张表。",
+        ),
+        Entry("A5.unread", "A5", None, "未能读取 {what}。请核对报告中这一格是否按表样印制、数字是否清楚。"),
+        Entry("A6.other_form", "A6", None, "{note}。请按本年度应使用的表样印制统计表。"),
+        Entry(
+            "A7.same_body",
+            "A7",
+            None,
+            "本年度“{body}”有 {count} 份报告：{files}，各按一份审查。请核对是否重复放入，或在文件名中写明单位。",
         ),
     )
 }

@@ -14,6 +14,7 @@ EXPECTED_ASSETS = {
     "review_litigation", "indicators", "narrative", "district_report", "unit_reports", "validation_report",
     "year_over_year", "revisions_log", "open_data", "review_page",  # issue 9 (pipeline/defs/assets/insight.py)
     "publication_bundle",
+    "audit_reads_0", "audit_reads_1", "published_audit",  # issue 17 (pipeline/defs/assets/audit.py)
 }  # fmt: skip
 
 
@@ -35,6 +36,19 @@ def test_every_asset_has_group_description_owner_and_kinds():
         assert node.description, key
         assert node.owners, key
         assert node.kinds, key
+
+
+def test_the_yearly_job_leaves_the_audit_out_and_the_audit_job_reads_on_every_core():
+    from dagster._core.definitions.executor_definition import multiprocess_executor
+
+    yearly = {
+        k.to_user_string() for k in defs.resolve_job_def("yearly_report").asset_layer.executable_asset_keys
+    }
+    audit = {
+        k.to_user_string() for k in defs.resolve_job_def("audit_reports").asset_layer.executable_asset_keys
+    }
+    assert audit == {"audit_reads_0", "audit_reads_1", "published_audit"} and not yearly & audit
+    assert defs.resolve_job_def("audit_reports").executor_def is multiprocess_executor
 
 
 def test_checks_are_declared():

@@ -46,7 +46,7 @@ def homes(tmp_path_factory):
         )
         hand_in(home, year, "A", "a.csv", to_csv(valid_cells(year, seed=1)))
         hand_in(home, year, "B", "b.csv", to_csv(valid_cells(year, seed=2)))
-        build(home, year, formats=("html", "md", "docx", "pdf"))
+        build(home, year, formats=("html", "md", "docx", "pdf"), unit_documents=True)
         out[year] = home
     return out
 

@@ -8,15 +8,16 @@ a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
 
 from dagster import Definitions, EnvVar, in_process_executor
 
+from pipeline.defs.assets.audit import audit_reads, published_audit
 from pipeline.defs.assets.documents import publication_bundle
 from pipeline.defs.assets.insight import insight
 from pipeline.defs.assets.intake import submissions, unit_registry
 from pipeline.defs.assets.reports import reports
 from pipeline.defs.assets.sections import report_sections
 from pipeline.defs.assets.validation import submission_status, validated_submissions
-from pipeline.defs.jobs import yearly_report
+from pipeline.defs.jobs import audit_reports, yearly_report
 from pipeline.defs.partitions import use_home
-from pipeline.defs.resources import BuildingHome
+from pipeline.defs.resources import BuildingHome, NianbaoHome
 from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
@@ -38,13 +39,22 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
             reports,
             insight,
             publication_bundle,
+            *audit_reads,
+            published_audit,
         ],
-        jobs=[yearly_report],
+        jobs=[yearly_report, audit_reports],
         schedules=[yearly_report_schedule],
         sensors=[inbox_sensor],
-        resources={"home": BuildingHome(path=home_path)},
+        resources={"home": BuildingHome(path=home_path), "audit_home": NianbaoHome(path=home_path)},
         executor=in_process_executor,
     )
 
 
 defs = build_definitions(EnvVar("NIANBAO_HOME"))
+
+
+def audit_job():
+    """The audit job of the home in NIANBAO_HOME: `nianbao audit` runs it with
+    dagster.reconstructable(audit_job), so that the multiprocess executor's step
+    processes can rebuild it by name."""
+    return defs.resolve_job_def("audit_reports")

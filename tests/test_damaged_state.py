@@ -304,3 +304,11 @@ def test_d09_an_unrecorded_inbox_file_is_recorded_with_its_arrival(tmp_path):
     assert current_files(home) == ("landed.csv", "landed.csv")
     status = Warehouse.of(home, 2025).read("status").set_index("unit")
     assert status.loc["A", "file"] == "landed.csv" and status.loc["B", "file"] == "b.csv"
+
+
+@pytest.mark.parametrize("damage", ["[1, 2]", '{"report.html": 3}', "not json"])
+def test_a_damaged_render_digests_file_is_ignored(tmp_path, damage):
+    from pipeline.render.outputs import DIGESTS, _read_digests
+
+    (tmp_path / DIGESTS).write_text(damage, encoding="utf-8")
+    assert _read_digests(tmp_path) == {}

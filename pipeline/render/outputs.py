@@ -106,10 +106,15 @@ DIGESTS = ".render-digests.json"
 
 
 def _read_digests(folder: Path) -> dict[str, str]:
+    """What each output was rendered from, as last written; a damaged file (not a JSON object
+    of strings) is only a cache: every output is rendered again."""
     try:
-        return json.loads((folder / DIGESTS).read_text(encoding="utf-8"))
+        digests = json.loads((folder / DIGESTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        return {}
+    return digests
 
 
 def _view_digest(renderer: str, fmt: ReportFormat, view: ReportView | LazyView) -> str:

@@ -312,3 +312,18 @@ def test_a_damaged_render_digests_file_is_ignored(tmp_path, damage):
 
     (tmp_path / DIGESTS).write_text(damage, encoding="utf-8")
     assert _read_digests(tmp_path) == {}
+
+
+def test_check_of_one_file_goes_on_without_an_unbuilt_last_year_and_says_so(tmp_path, capsys):
+    from conftest import hand_in, valid_cells, write_home
+
+    from pipeline.cli import main
+    from pipeline.synth import to_csv
+
+    home = write_home(tmp_path / "home", [("A", "甲局")])
+    hand_in(home, 2024, "A", "a.csv", to_csv(valid_cells(2024, seed=1)))  # handed in, never built
+    path = tmp_path / "a2025.csv"
+    path.write_bytes(to_csv(valid_cells(2025, seed=2)))
+    code = main(["check", str(path), "--unit", "A", "--year", "2025", "--home", str(home.root)])
+    out = capsys.readouterr().out
+    assert code == 0 and "N7、N8 未核对" in out and "nianbao build" in out

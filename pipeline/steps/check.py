@@ -134,7 +134,7 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
     gives them. Without a home (a national year checked alone) the registry and
     last year's figures are not consulted."""
-    from pipeline.steps.validate import check_isolated, home_settings, previous_year
+    from pipeline.steps.validate import check_isolated, home_settings
     from schemas import format_for_year
 
     registry = home.registry() if home is not None else None
@@ -149,10 +149,30 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     messages = list(parsed.problems)
     if not parsed.cells.empty:
         cells = parsed.cells.assign(unit=unit, year=year, file=name)
-        previous, previous_format = previous_year(home, year) if home is not None else (None, None)
+        previous, previous_format, note = _last_year(home, year, fmt, origin)
+        messages += note
         names = registry.names() if registry is not None else {}
         # The office's thresholds, as the build uses them (parity between the doors).
         settings = home_settings(home) if home is not None else None
         # The build's own call: the same rules, caps and F15 for a rule that breaks on this file.
         messages += check_isolated(cells, fmt, names, previous, previous_format, settings).messages
     return FileReport(unit, label, name, sha, parsed.cells, sort_messages(messages))
+
+
+def _last_year(home, year: int, fmt, origin: FileOrigin):
+    """Last year as the build reads it. Where the build would stop (last year damaged or not
+    built), a check of one file goes on without N7/N8 and says why, in one WARNING."""
+    from pipeline.home import HomeError
+    from pipeline.steps.validate import previous_year
+
+    if home is None:
+        return None, None, []
+    try:
+        return (*previous_year(home, year), [])
+    except HomeError as exc:
+        ids = [r.id for r in fmt.rules if r.kind in ("carry_over", "stock_flow")]
+        if not ids:
+            return None, None, []
+        note = origin.problem("carry_over_skipped", rule=ids[0], severity="WARNING", rules="、".join(ids),
+                              why=str(exc).rstrip("。"), previous_year=year - 1)  # fmt: skip
+        return None, None, [note]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.home import Home, HomeError
 from pipeline.steps.intake import Intake
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import Warehouse, read_previous_year
 from schemas import format_for_year
 from schemas.base import ReportFormat
 from schemas.catalogue import FileOrigin, cap_messages, problem
@@ -51,23 +51,25 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
     could not be read are kept with `unreadable` set: unknown, never 0. A unit whose record
     last year is its published report (pipeline/steps/published.py) is marked with that
     report in `published_file`, so that the same rules and table say where it came from."""
-    last = Warehouse.of(home, year - 1)
-    if not last.exists("accepted"):
+    last = read_previous_year(home, year)  # DamagedHome / PreviousYearNotBuilt: never "no last year"
+    if last is None:
         return None, None
     try:
-        previous, fmt = last.read("accepted"), format_for_year(year - 1, home.root)
-    except Exception:  # a legacy year without a catalogue: nothing to compare with
+        fmt = format_for_year(year - 1, home.root)
+    except HomeError:  # a legacy year whose catalogue is gone: nothing to compare with
         return None, None
-    previous = previous.assign(rejected_file="", unreadable=False, published_file="")
+    previous = last.accepted.assign(rejected_file="", unreadable=False, published_file="")
     try:
-        status = last.read("status")
+        if last.status is None:
+            raise KeyError("status")
+        status = last.status
         if "origin" in status.columns:
             imported = status[status["origin"] == "published"]
             report = dict(zip(imported["unit"], imported["file"]))
             previous["published_file"] = [str(report.get(u, "")) for u in previous["unit"]]
         rejected = set(status.loc[status["status"] == "rejected", "unit"])
-        if rejected:
-            cells = last.read("cells")
+        if rejected and last.cells is not None:
+            cells = last.cells
             cells = cells[cells["unit"].isin(rejected)]
             frame = prepare(cells.drop(columns=["sha256"], errors="ignore"), fmt)
             frame = frame[frame["kind"] != ""].drop_duplicates(["unit", "table", "row", "column"])

@@ -76,10 +76,10 @@ def test_a_reader_crash_is_that_units_problem(district, monkeypatch):
 
     real = read.read_csv
 
-    def crashing(data, origin, year):
+    def crashing(data, origin, year, *rest):
         if origin.unit == "B":
             raise RecursionError("deep")
-        return real(data, origin, year)
+        return real(data, origin, year, *rest)
 
     monkeypatch.setattr(read, "read_csv", crashing)
     hand_in(district, YEAR, "B", "b.csv", to_csv(valid_cells(YEAR, seed=2)))

@@ -340,7 +340,7 @@ def test_pdf_gives_table_three_room_and_titles_no_lone_character_and_docx_is_our
     home = write_home(tmp_path / "home", [(f"U{i}", n) for i, n in enumerate(names)])
     for i in range(len(names)):
         hand_in(home, YEAR, f"U{i}", "a.csv", to_csv(valid_cells(YEAR, seed=i)))
-    build(home, YEAR, formats=("html", "md", "docx", "pdf"))
+    build(home, YEAR, formats=("html", "md", "docx", "pdf"), unit_documents=True)
     publish = home.reports_dir(YEAR) / "publish"
     pages = pdf_pages(publish / "report.pdf")
     assert len([p for p in pages if "申请人情况" in p]) == 2, "表三 fits two pages"

@@ -1,5 +1,6 @@
-"""Year-over-year: every figure of the official tables beside last year's accepted
-figure, for the district and each unit, and wording for the office's text templates."""
+"""Year-over-year: every figure of the official tables beside last year's figure (last
+year as every rule reads it: schemas.rules.registry.YearInputs), for the district and
+each unit, and wording for the office's text templates."""
 
 from __future__ import annotations
 

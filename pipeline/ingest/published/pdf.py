@@ -4,10 +4,10 @@ pdfplumber (on pdfminer.six) finds each page's ruled tables and the cells they
 draw; each table becomes a grid for the shared core (core.py), a cell's span
 counted from the column and row edges it covers. A table continued on the next
 page repeats its header there and is read on as the same stream. The text outside
-the tables, lines joined into paragraphs (a paragraph starts indented or after a
-line ending short of the margin), gives the sections 一–六; page numbers and lines
-printed on every page (a draft mark) are not prose. A PDF with no text at all is a
-scan: refused, never guessed at.
+the tables, lines joined into paragraphs (a paragraph starts indented, after a
+line ending short of the margin, or with a section heading), gives the sections
+一–六; page numbers and lines printed on every page (a draft mark) are not prose.
+A PDF with no text at all is a scan: refused, never guessed at.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ MAX_PAGES = 300  # a report is 5-40 pages; a district's with every unit's annex 
 EDGE_TOLERANCE = 1.5  # points: edges closer than this are one grid line
 _PAGE_NUMBER = re.compile(r"^[—–\-－\s]*\d+[—–\-－\s]*$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _compact(text: str) -> str:
+    return _WHITESPACE.sub("", text)
 
 
 def _open(data: bytes):
@@ -106,8 +111,12 @@ def _outside(boxes):
     return keep
 
 
-def paragraphs(pages_lines: list[list[dict]]) -> list[str]:
-    """Lines of every page joined into paragraphs, without page furniture."""
+def paragraphs(pages_lines: list[list[dict]], headings: tuple[str, ...]) -> list[str]:
+    """Lines of every page joined into paragraphs, without page furniture. A line
+    starting with one of `headings` (whitespace aside) always starts a paragraph:
+    after a body line that happens to fill the width it would otherwise be glued on
+    and the section lost."""
+    starts = tuple(_compact(h) for h in headings)
     every = [line for lines in pages_lines for line in lines]
     if not every:
         return []
@@ -125,7 +134,7 @@ def paragraphs(pages_lines: list[list[dict]]) -> list[str]:
             continue
         size = max(line["bottom"] - line["top"], 1.0)
         indented = line["x0"] > left + size * 0.8
-        if open_paragraph and not indented:
+        if open_paragraph and not indented and not _compact(text).startswith(starts):
             glue = " " if _ASCII_WORD.match(out[-1][-1]) and _ASCII_WORD.match(text[0]) else ""
             out[-1] += glue + text
         else:
@@ -169,5 +178,5 @@ def read_pdf(data: bytes, year: int) -> PublishedReport:
     if not grids:
         raise PublishedRefused("PDF 文件中没有找到带表格线的统计表，不能确定每个数字属于哪一格，拒绝读取")
     report = read_tables(year, grids)
-    report.sections = split_sections(paragraphs(pages_lines), fmt)
+    report.sections = split_sections(paragraphs(pages_lines, tuple(s.heading for s in fmt.sections)), fmt)
     return report

@@ -183,9 +183,10 @@ def _summary(
 
 def cmd_build(args) -> int:
     home = _home(args)
-    from pipeline.ops.build import start_intake_prefetch, unbuildable
+    from pipeline.ops.build import start_intake_prefetch
+    from pipeline.years import year_problem
 
-    problem = unbuildable(home, args.year)  # before the run: one line, exit 2, no traceback
+    problem = year_problem(args.year, home.root)  # before the run: one line, exit 2, no traceback
     if problem:
         print(f"错误：{problem}", file=sys.stderr)
         return 2
@@ -236,10 +237,10 @@ def _optional_home(args):
 
 def checked_unit(home, unit: str, year: int) -> tuple[str, str | None]:
     """(the registered unit code, why the command cannot go on) for `--unit` and `--year`
-    of check and template: the year rule every command shares (schemas/years.py), then
+    of check and template: the year rule every command shares (pipeline/years.py), then
     the unit, matched regardless of letter case (`jtj` is JTJ) and, when unknown,
     with the nearest codes offered. Nothing is archived by these commands."""
-    from schemas.years import year_problem
+    from pipeline.years import year_problem
 
     problem = year_problem(year, home.root if home is not None else None)
     if problem or home is None:

@@ -1,17 +1,12 @@
-"""Which report years exist: one rule for every command and door.
-
-`nianbao build`, `check`, `template`, the portal and the Dagster partitions all
-ask here, so a year one of them accepts the others accept too.
-"""
+"""Facts about report years that need no format: the newest year that exists, and
+where a legacy year's indicator catalogue lives in a home. Which years a home can
+work on is pipeline/years.py (it loads formats, which import this module)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from schemas import FIRST_YEAR, format_code_for_year, format_for_year
-from schemas.errors import HomeError
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -22,32 +17,7 @@ def last_year() -> int:
     return datetime.now(BEIJING).year + 1
 
 
-def year_problem(year: int, home: Path | None = None) -> str | None:
-    """Why `year` cannot be worked on (with the home at `home`, or without a home),
-    in one line of Chinese; None when it can."""
-    if year < FIRST_YEAR:
-        return f"年度 {year} 早于 {FIRST_YEAR} 年，没有年度报告。"
-    newest = last_year()
-    if year > newest:
-        return f"年度 {year} 尚未开始，最晚只能编制 {newest} 年度的报告。"
-    try:
-        format_for_year(year, home)
-    except HomeError as exc:
-        return " ".join(str(exc).split())
-    return None
-
-
 def catalogue_path(home: Path, year: int) -> Path:
     """A legacy year's indicator catalogue (here, not in schemas/legacy, whose import
     loads the rules and pandas: the code location asks at import)."""
     return Path(home) / "catalogue" / f"{year}.toml"
-
-
-def buildable_years(home: Path | None) -> list[str]:
-    """Every year `year_problem` may accept, cheaply (no catalogue is parsed: a legacy
-    year counts when its catalogue file exists; a broken one is reported by the build).
-    Without a home, every year from FIRST_YEAR."""
-    years = range(FIRST_YEAR, last_year() + 1)
-    if home is None:
-        return [str(y) for y in years]
-    return [str(y) for y in years if format_code_for_year(y) != "legacy" or catalogue_path(home, y).is_file()]

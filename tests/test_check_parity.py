@@ -88,12 +88,12 @@ A_REPORT: dict[str, str] = {}  # unit A's report from the first hostile build, f
 
 def test_the_rules_over_two_halves_of_the_units_give_what_they_give_over_all(demo_homes, monkeypatch):
     """A large district is checked as two halves of its units, one in a forked child
-    (pipeline/steps/validate.py): the same cells and, in the order every output
+    (pipeline/steps/rules.py): the same cells and, in the order every output
     shows them, the same messages, for every demo year in every format."""
     import pandas as pd
 
     from pipeline import forked
-    from pipeline.steps import validate
+    from pipeline.steps import rules
     from schemas import format_for_year
     from schemas.messages import sort_messages
 
@@ -103,13 +103,13 @@ def test_the_rules_over_two_halves_of_the_units_give_what_they_give_over_all(dem
         for year_dir in sorted((home.root / "inbox").iterdir()):
             year = int(year_dir.name)
             cells = Warehouse.of(home, year).read("cells")
-            previous, previous_format = validate.previous_year(home, year)
+            previous, previous_format = rules.previous_year(home, year)
             args = (cells, format_for_year(year, home.root), home.registry().names(), previous, previous_format,
-                    validate.home_settings(home))  # fmt: skip
-            monkeypatch.setattr(validate, "SPLIT_CHECK_FROM", 10**6)
-            whole = validate.check_isolated(*args)
-            monkeypatch.setattr(validate, "SPLIT_CHECK_FROM", 2)
-            halves = validate.check_isolated(*args)
+                    rules.home_settings(home))  # fmt: skip
+            monkeypatch.setattr(rules, "SPLIT_CHECK_FROM", 10**6)
+            whole = rules.check_isolated(*args)
+            monkeypatch.setattr(rules, "SPLIT_CHECK_FROM", 2)
+            halves = rules.check_isolated(*args)
             pd.testing.assert_frame_equal(halves.cells, whole.cells)
             assert sort_messages(halves.messages) == sort_messages(whole.messages), f"{home.root.name} {year}"
             compared += bool(whole.messages)

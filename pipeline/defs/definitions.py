@@ -26,7 +26,7 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
     """Definitions over the data home at `home_path`; the executor is chosen here only.
     The code location's (home from the environment: the UI, the daemon) offer as
     partitions only the years that home can build (pipeline/defs/partitions.py); a
-    build named by the CLI or the serve worker is checked before it runs (unbuildable)
+    build named by the CLI or the serve worker is checked before it runs (pipeline/years.py)
     and may name any year."""
     use_home(home_path.get_value() if isinstance(home_path, EnvVar) else None)
     return Definitions(

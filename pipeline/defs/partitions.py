@@ -1,4 +1,4 @@
-"""One partition per report year the data home can build (schemas/years.py).
+"""One partition per report year the data home can build (pipeline/years.py).
 
 The UI offers only those years: from the 2008 regulation through next year, less
 the legacy years (before 2019) for which the home has no indicator catalogue, which
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dagster import StaticPartitionsDefinition
 
-from schemas.years import buildable_years
+from pipeline.years import buildable_years
 
 
 class BuildableYears(StaticPartitionsDefinition):

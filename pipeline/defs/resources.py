@@ -37,11 +37,11 @@ class BuildingHome(NianbaoHome):
             return
         from pipeline.home import HomeError
         from pipeline.locks import year_lock
-        from pipeline.ops.build import unbuildable
+        from pipeline.years import year_problem
 
         try:
             home = self.home()
-            problem = unbuildable(home, int(year))
+            problem = year_problem(int(year), home.root)
         except HomeError as exc:
             problem = str(exc)
         if problem:

@@ -30,7 +30,7 @@ def evaluate_inbox(home, cursor: str | None, now: float) -> tuple[list[RunReques
     pending_before: dict[str, list[int]] = state.get("pending", {})
     pending: dict[str, list[int]] = {}
     requests, waiting = [], []
-    from schemas.years import buildable_years
+    from pipeline.years import buildable_years
 
     # Only years with a partition: a stray folder such as inbox/2099, or a legacy
     # year without a catalogue, must not fail every tick with an unknown partition.

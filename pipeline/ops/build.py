@@ -25,14 +25,6 @@ def last_year() -> int:
     return newest()
 
 
-def unbuildable(home, year: int) -> str | None:
-    """Why the home cannot build `year`, in one line of Chinese, or None: the one rule
-    of schemas/years.py, which check, template and the portal follow too."""
-    from schemas.years import year_problem
-
-    return year_problem(year, home.root)
-
-
 @dataclass(frozen=True)
 class BuildResult:
     success: bool

@@ -121,8 +121,9 @@ class RebuildWorker:
         return True
 
     def _loop(self) -> None:
-        from pipeline.ops.build import Builder, unbuildable
+        from pipeline.ops.build import Builder
         from pipeline.ops.instance import open_instance
+        from pipeline.years import year_problem
 
         try:
             builder = Builder(self.home)
@@ -144,7 +145,7 @@ class RebuildWorker:
                     self._building = year
                     entry = self.state.years[year]
                     entry.pending, entry.started_at = False, _now()
-                problem = unbuildable(self.home, year)
+                problem = year_problem(year, self.home.root)
                 if problem:
                     success, run_id, message = False, "", problem
                 else:

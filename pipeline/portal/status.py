@@ -70,9 +70,9 @@ class Standing:
 def report_years(home: Home, store: Store, today: date) -> list[int]:
     """Years the portal offers, newest first: the year just ended, and every year
     with an inbox, a build or portal uploads, up to this year, that the home can
-    work on (the rule every command follows, schemas/years.py: a legacy year
+    work on (the rule every command follows, pipeline/years.py: a legacy year
     without its catalogue is not offered, as no file of it could be checked)."""
-    from schemas.years import year_problem
+    from pipeline.years import year_problem
 
     years = {today.year - 1} | store.years()
     for folder in (home.inbox, home.warehouse):

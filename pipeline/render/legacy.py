@@ -38,10 +38,11 @@ from pipeline.render.model import (
     Record,
     ReportView,
     SectionView,
+    coverage,
     coverage_in_report,
+    district_title,
     publication_record,
 )
-from pipeline.render.reports import coverage, district_title
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas import numbers
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat

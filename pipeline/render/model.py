@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipeline.render.layout import Grid, PlainTable
+
+if TYPE_CHECKING:  # a view is plain data; the status frame is only read here
+    import pandas as pd
 
 DRAFT_MARK = "征求意见稿"
 
@@ -145,3 +149,16 @@ def publication_record(config: dict, year: int, title: str, issuer: str) -> Reco
 def coverage_in_report(config: dict) -> bool:
     """home.toml `[publish] coverage = true` puts 附：单位报送情况 into the district report."""
     return bool(config.get("publish", {}).get("coverage", False))
+
+
+def district_title(config: dict, year: int) -> str:
+    override = config.get("title")
+    if override:
+        return str(override).replace("{year}", str(year))
+    return f"{config['district']}{year}年政府信息公开工作年度报告"
+
+
+def coverage(status: pd.DataFrame) -> dict:
+    """附：单位报送情况: how many units were expected, and who is accepted, rejected, missing."""
+    by = {s: status[status["status"] == s]["name"].tolist() for s in ("accepted", "rejected", "missing")}
+    return {"expected": len(status), **by}

@@ -25,11 +25,14 @@ from pipeline.render.model import (
     Record,
     ReportView,
     SectionView,
+    coverage,
     coverage_in_report,
+    district_title,
     publication_record,
 )
 from pipeline.render.skeleton import RenderedTable
 from pipeline.render.skeleton import install as install_table_renderers
+from pipeline.steps.office_texts import office_template_context, office_texts, render_office_texts
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
@@ -95,14 +98,6 @@ def section_views(
     return views
 
 
-def office_texts(home_root: Path, year: int) -> dict[str, str]:
-    """The coordinating office's own text for the district report: texts/<year>/<section>.md."""
-    folder = home_root / "texts" / str(year)
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.md"))}
-
-
 def district_texts(
     env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config, home_root=None
 ) -> dict:
@@ -113,8 +108,6 @@ def district_texts(
         return values_for(sections[table], DISTRICT).get((row, column), "0")
 
     # --- issue 9 hook: year-over-year values (`yoy`) for the office's text templates ---
-    from pipeline.render.review import office_template_context, render_office_texts
-
     extra = office_template_context(home_root, year, fmt, sections, v)
     out = render_office_texts(out, {**extra, "year": year, "district": config["district"]})
     # --- end of hook ---
@@ -123,13 +116,6 @@ def district_texts(
             **{"v": v, **extra}, year=year, district=config["district"]
         )
     return out
-
-
-def district_title(config: dict, year: int) -> str:
-    override = config.get("title")
-    if override:
-        return str(override).replace("{year}", str(year))
-    return f"{config['district']}{year}年政府信息公开工作年度报告"
 
 
 def build_views(
@@ -195,8 +181,3 @@ def unit_view(
         preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, code, texts, office=False),
     )
-
-
-def coverage(status: pd.DataFrame) -> dict:
-    by = {s: status[status["status"] == s]["name"].tolist() for s in ("accepted", "rejected", "missing")}
-    return {"expected": len(status), **by}

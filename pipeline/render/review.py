@@ -1,59 +1,19 @@
 """The office's review page (reports/<year>/review.html): year-over-year comparison
 tables, trend charts of the main figures over every year on record (inline SVG
 drawn here, with a text table beside each), the office text's checks, the revisions
-log, and each district figure's provenance. Also the hook that gives the office's
-text templates their year-over-year values (`yoy`)."""
+log, and each district figure's provenance. (The office's text templates get their
+year-over-year values from pipeline/steps/office_texts.py.)"""
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-from pipeline.home import HomeError
 from pipeline.steps.sections import DISTRICT
 from schemas.base import ReportFormat
-
-# --- the office's text templates ------------------------------------------------------
-
-
-def office_template_context(home_root: Path | None, year: int, fmt: ReportFormat, sections, v) -> dict:
-    """`yoy(table, row, column="total")` and `v(table, row, column)` for the office's texts."""
-    if home_root is None:
-        return {}
-    from pipeline.steps.yoy import district_changes
-
-    return {"yoy": district_changes(Path(home_root), year, fmt, sections), "v": v}
-
-
-_TEMPLATE_MARK = re.compile(r"\{\{|\{%")
-
-
-def render_office_texts(texts: dict[str, str], context: dict) -> dict[str, str]:
-    """Office texts that use template syntax are rendered in a sandbox (the office's own
-    files, trusted, but given no loader and no file access); plain texts are left as written."""
-    if not context.get("yoy"):
-        return texts
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    out = {}
-    for name, text in texts.items():
-        if not _TEMPLATE_MARK.search(text):
-            out[name] = text
-            continue
-        try:
-            out[name] = env.from_string(text).render(**context)
-        except TemplateError as exc:
-            raise HomeError(
-                f"政务公开办的文字 texts/{context['year']}/{name}.md 无法生成：{exc}。"
-                '可用 {{ yoy("applications", "received") }} 写入与上年的比较。'
-            ) from exc
-    return out
-
 
 # --- trend charts ---------------------------------------------------------------------
 

@@ -294,7 +294,7 @@ def cell_frame(reads: list[ReadReport], keys: list[str], year: int, fmt: ReportF
 def previous_cells(reads: list[ReadReport], year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
     """Last year's audited reports as the rules' "previous" frame (the accepted cells'
     shape), keyed by body name; None where there are none or the year had no printed form."""
-    from pipeline.steps.validate import ACCEPTED_COLUMNS
+    from pipeline.steps.rules import ACCEPTED_COLUMNS
     from schemas.rules import prepare
 
     readable = [r for r in reads if r.read]
@@ -334,7 +334,7 @@ def copies_across(reads: list[ReadReport], keys: list[str], fmt: ReportFormat) -
 def audit_year(home: Home, year: int, reads: list[ReadReport], previous: list[ReadReport]) -> Audit:
     """The bodies' findings: each file's own, the format's rules over all bodies at once
     (last year from `previous`, the reads of audit/<year-1>/), and copies across bodies."""
-    from pipeline.steps.validate import check_isolated, home_settings
+    from pipeline.steps.rules import check_isolated, home_settings
 
     fmt = format_for_year(year, home.root)
     keys, findings = _keys(reads)

@@ -134,7 +134,7 @@ def check_file(data: bytes, name: str, unit: str, year: int, home=None) -> FileR
     """Messages for `data`, handed in as `name` by unit `unit` for `year`, as a build
     gives them. Without a home (a national year checked alone) the registry and
     last year's figures are not consulted."""
-    from pipeline.steps.validate import check_isolated, home_settings
+    from pipeline.steps.rules import check_isolated, home_settings
     from schemas import format_for_year
 
     registry = home.registry() if home is not None else None
@@ -163,7 +163,7 @@ def _last_year(home, year: int, fmt, origin: FileOrigin):
     """Last year as the build reads it. Where the build would stop (last year damaged or not
     built), a check of one file goes on without N7/N8 and says why, in one WARNING."""
     from pipeline.home import HomeError
-    from pipeline.steps.validate import previous_year
+    from pipeline.steps.rules import previous_year
 
     if home is None:
         return None, None, []

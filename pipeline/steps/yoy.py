@@ -123,7 +123,7 @@ def previous_sections(home_root: Path, year: int) -> LastYear | None:
     """Last year's sections (district and units) and format; see `LastYear`."""
     from pipeline.home import Home
     from pipeline.steps.published import district_report
-    from pipeline.steps.validate import ACCEPTED_COLUMNS, previous_year
+    from pipeline.steps.rules import ACCEPTED_COLUMNS, previous_year
     from schemas import format_for_year
 
     previous, fmt = previous_year(Home(home_root), year)

@@ -52,19 +52,13 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
     from pipeline.forked import both
-    from pipeline.render.reports import office_texts
-    from pipeline.render.review import (
-        office_template_context,
-        render_office_texts,
-        review_view,
-        trend_series,
-        write_review,
-    )
+    from pipeline.render.review import review_view, trend_series, write_review
     from pipeline.steps import revisions
+    from pipeline.steps.office_texts import office_template_context, office_texts, render_office_texts
     from pipeline.steps.opendata import write_open_data
     from pipeline.steps.prose import office_messages
+    from pipeline.steps.rules import check_settings
     from pipeline.steps.sections import DISTRICT, values_for
-    from pipeline.steps.validate import check_settings
     from pipeline.steps.yoy import previous_sections, year_over_year
     from pipeline.warehouse import Warehouse
     from schemas import format_for_year

@@ -119,7 +119,8 @@ def _archive_in_process(archive: str, worker: int, shared: int, own: int) -> lis
 def test_several_processes_archiving_at_once_leave_every_row_exactly_once(tmp_path):
     archive = tmp_path / "archive"
     workers, shared, own = 6, 20, 30
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # spawn, not fork: under pytest-xdist this process has threads (see the migration test).
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
         results = pool.starmap(_archive_in_process, [(str(archive), w, shared, own) for w in range(workers)])
     rows = read_manifest(archive)
     keys = [(r["sha256"], r["unit"], r["year"], r["original_name"]) for r in rows]
@@ -174,7 +175,9 @@ def test_a_good_csv_migrates_with_every_value_exactly_as_written(tmp_path):
 
 def test_migration_happens_once_even_when_several_processes_start_together(tmp_path):
     archive = old_archive(tmp_path, old_csv(OLD_ROWS))
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # spawn, not fork: under pytest-xdist this process has threads, and a forked child can
+    # inherit a lock held by one of them and wait forever (seen in CI).
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         results = pool.map(read_manifest, [archive] * 4)
     assert all(len(r) == 3 for r in results) and len(read_manifest(archive)) == 3
     assert sorted(p.name for p in archive.iterdir() if not p.name.startswith("manifest.sqlite-")) == [

@@ -74,10 +74,9 @@ def _judge(raw: str, kind: str, places: int) -> tuple[bool, float, str, bool, bo
     if kind == "decimal" and -number.as_tuple().exponent > places:
         # Rounded to its places, written without trailing zeros (1.0000004 -> 1).
         number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
-        number, rounded = (
-            number.quantize(Decimal(1)) if number == number.to_integral_value() else number,
-            True,
-        )
+        if number == number.to_integral_value():
+            number = number.quantize(Decimal(1))  # 1E+2 -> 100
+        rounded = True
     integral = number == number.to_integral_value()
     value = str(int(number)) if kind in ("count", "signed") and integral else canonical(number)
     return _kind_ok(kind, number), float(number), value, False, rounded

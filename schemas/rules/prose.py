@@ -12,7 +12,7 @@ digits, and reading numerals well needs a parser of its own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -39,6 +39,8 @@ class Quote:
     number: Decimal  # 0 for a claim of none
     cells: tuple[Key, ...]
     none: bool = False
+    # A claim of none: every group of cells it says is zero, in order ("received", then "handled").
+    groups: tuple[tuple[Key, ...], ...] = ()
 
 
 def sentences(text: str) -> list[str]:
@@ -90,15 +92,12 @@ def _nones(sentence: str, fmt: ReportFormat) -> list[Quote]:
     found = []
     for claim in phrases.NONE_CLAIMS:
         match = claim.pattern.search(sentence)
-        if match is None:
-            continue
-        for name in claim.claims:
-            cells = _cells(fmt, name)
-            if cells:
-                found.append(
-                    Quote(claim.name, claim.label, sentence, match.group(0), Decimal(0), cells, none=True)
-                )
-                break  # one claim of none, compared with the first of its figures the format has
+        groups = tuple(g for g in (_cells(fmt, name) for name in claim.claims) if g) if match else ()
+        if groups:
+            quoted = match.group(0)
+            found.append(
+                Quote(claim.name, claim.label, sentence, quoted, Decimal(0), groups[0], True, groups)
+            )
     return found
 
 
@@ -121,14 +120,10 @@ def mismatches(text: str, fmt: ReportFormat, value) -> list[tuple[Quote, float]]
     out = []
     for quote in quoted_figures(text, fmt):
         if quote.none:
-            names = next(c.claims for c in phrases.NONE_CLAIMS if c.name == quote.name)
-            for name in names:
-                cells = _cells(fmt, name)
-                table = sum(value(*k) for k in cells)
-                if cells and table != 0:
-                    out.append((Quote(quote.name, quote.label, quote.sentence, quote.quoted, Decimal(0), cells,
-                                      none=True), table))  # fmt: skip
-                    break
+            totals = [(cells, sum(value(*k) for k in cells)) for cells in quote.groups]
+            found = next(((cells, total) for cells, total in totals if total != 0), None)
+            if found is not None:
+                out.append((replace(quote, cells=found[0]), found[1]))
             continue
         table = sum(value(*k) for k in quote.cells)
         if float(quote.number) != float(table):

@@ -219,7 +219,9 @@ def cmd_build(args) -> int:
     return 0 if ok else 1
 
 
-def build_region_year(home, year: int, formats: tuple[str, ...] | None = None) -> bool:
+def build_region_year(
+    home, year: int, formats: tuple[str, ...] | None = None, member_formats: tuple[str, ...] | None = None
+) -> bool:
     """A region home's year (pipeline/ops/region.py): its members, then the whole area."""
     from pipeline.ops.region import build_region
     from pipeline.region import region_members
@@ -227,7 +229,7 @@ def build_region_year(home, year: int, formats: tuple[str, ...] | None = None) -
 
     _show_progress()
     started = time.monotonic()
-    result = build_region(home, year, formats)
+    result = build_region(home, year, formats, member_formats=member_formats)
     for line in result.failures:
         print(line, file=sys.stderr)
     if not result.success:
@@ -623,7 +625,9 @@ def _demo_city(target: Path, homes, formats):
     year = max(years)
     print(f"\n== 示范市（{CITY}）{year} 年度：三个区的汇总 ==", flush=True)
     city = make_demo_city(target, year, district)
-    return (city, year) if build_region_year(city, year, formats) else None
+    # The districts' own publication documents are shown by the demo districts already:
+    # the city's members write their HTML and Markdown only (the city's report all formats).
+    return (city, year) if build_region_year(city, year, formats, member_formats=("html", "md")) else None
 
 
 # argparse's own texts (usage, headings, errors) in Chinese. argparse looks its

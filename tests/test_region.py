@@ -227,7 +227,7 @@ def test_published_report_differing_by_one_figure_is_flagged(city):
             for r in csv.DictReader(f)
             if r["unit"] == "district"
         }
-    compiled = package[("applications", "received", "total")]
+    compiled = package[("proactive", "licensing", "decisions")]
     assert (
         flag["unit"] == "beiqu"
         and flag["file"] == "published/2025/beiqu.html"
@@ -235,9 +235,9 @@ def test_published_report_differing_by_one_figure_is_flagged(city):
     )
     for words in (
         "北区",
-        "表三",
-        "本年新收政府信息公开申请数量",
-        "总计",
+        "表二",
+        "行政许可",
+        "本年处理决定数量",
         f"为 {int(compiled) + 1}",
         f"为 {compiled}",
     ):
@@ -320,3 +320,28 @@ def test_code_location_picks_the_region_definitions(city, monkeypatch):
     assert {j.name for j in defs.jobs} >= {"region_members", "region_year"}
     monkeypatch.setenv("NIANBAO_HOME", str(home.root / "members" / "xiqu"))
     assert "yearly_report" in {j.name for j in location.location_definitions().jobs}
+
+
+def test_a_published_member_is_read_from_its_report(tmp_path):
+    """A district that hands in its published report: its figures are the report's, checked
+    by the format's rules; the one changed figure of the demo's report is what it says."""
+    import shutil
+
+    from pipeline.demo import _package_member
+    from pipeline.steps.region import intake_member, read_member
+
+    region = region_home(tmp_path / "r", entry("beiqu", "北区") + entry("nanqu", "南区", "published"), ())
+    _package_member(region.root, "beiqu", YEAR)
+    (region.root / "members" / "nanqu" / str(YEAR)).mkdir(parents=True)
+    shutil.copy(region.published_dir(YEAR) / "beiqu.html", region.root / "members/nanqu/2025/report.html")
+    beiqu, nanqu = region_members(region)
+    status = intake_member(region, nanqu, YEAR, None)
+    assert status["state"] == "已报送" and status["file"] == "members/nanqu/2025/report.html", status
+    assert intake_member(region, beiqu, YEAR, None)["state"] == "已报送"
+
+    def licensing(member):
+        f = read_member(region, YEAR, member)[0]
+        cell = (f["table"] == "proactive") & (f["row"] == "licensing") & (f["column"] == "decisions")
+        return int(f[cell]["value"].item())
+
+    assert licensing(nanqu) == licensing(beiqu) + 1

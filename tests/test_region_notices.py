@@ -5,9 +5,11 @@ what to fix, by when) and the issuing office; equal inputs give equal bytes."""
 from __future__ import annotations
 
 import io
+import os
 import tomllib
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import docx
 import pytest
@@ -152,3 +154,19 @@ def test_bad_rectify_days_is_a_clear_chinese_line(value):
     with pytest.raises(HomeError) as caught:
         rectify_days(config(f"[region]\nrectify_days = {value}\n"))
     assert "rectify_days" in str(caught.value) and "整改天数" in str(caught.value)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "notice-xiqu-2025" / "document.xml"
+
+
+def test_notice_matches_golden_document():
+    """The notice's words and table markup, as committed (the zip's compression may differ by
+    zlib version; the document inside may not). NIANBAO_UPDATE_GOLDEN=1 rewrites it."""
+    with zipfile.ZipFile(io.BytesIO(notice())) as z:
+        produced = z.read("word/document.xml").decode("utf-8")
+    if os.environ.get("NIANBAO_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(produced, encoding="utf-8")
+    assert produced == GOLDEN.read_text(encoding="utf-8"), (
+        "notice differs; NIANBAO_UPDATE_GOLDEN=1 rewrites it"
+    )

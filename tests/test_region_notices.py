@@ -134,6 +134,14 @@ def test_finding_text_is_escaped_and_cleaned():
     assert table.rows[1].cells[1].text.endswith("<w:p>a & b c")
 
 
+def test_a_stored_message_line_keeps_its_own_rule_head():
+    line = "【R3】提醒 西区（xiqu）：2025 年度的结果在截止日期之后报送。"
+    stored = [{"rule": "R3", "severity": "WARNING", "table": "", "row": "", "column": "", "message": line}]
+    (table,) = opened(notice(findings=stored)).tables
+    assert table.rows[1].cells[1].text == line
+    assert "按规定时限报送" in table.rows[1].cells[2].text
+
+
 def test_finding_missing_a_key_is_refused():
     with pytest.raises(ValueError):
         notice(findings=[{"rule": "N1", "severity": "ERROR"}])

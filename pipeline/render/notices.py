@@ -71,9 +71,12 @@ def where(fmt: ReportFormat | None, finding: dict) -> str:
 
 def problem_text(fmt: ReportFormat | None, finding: dict) -> str:
     rule, severity = str(finding.get("rule", "")), str(finding.get("severity", ""))
-    head = f"【{SEVERITY_WORDS.get(severity, severity)}·{rule}】" if rule else ""
+    message = str(finding.get("message", ""))
+    # A stored message's line (Message.render) already opens with its rule: not twice.
+    said = message.startswith(f"【{rule}】")
+    head = f"【{SEVERITY_WORDS.get(severity, severity)}·{rule}】" if rule and not said else ""
     place = where(fmt, finding)
-    return f"{head}{place}{'：' if place else ''}{finding.get('message', '')}"
+    return f"{head}{place}{'：' if place else ''}{message}"
 
 
 def ordered(findings: list[dict]) -> list[dict]:

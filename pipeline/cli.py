@@ -199,6 +199,10 @@ def cmd_build(args) -> int:
         return 2
     if _no_pdf_fonts(home.root, formats):
         return 2
+    from pipeline.region import is_region
+
+    if is_region(home):
+        return 0 if build_region_year(home, args.year, formats) else 1
     _reconcile_portal(home)
     prefetch = None
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
@@ -213,6 +217,32 @@ def cmd_build(args) -> int:
         unit_documents=args.unit_documents,
     )
     return 0 if ok else 1
+
+
+def build_region_year(home, year: int, formats: tuple[str, ...] | None = None) -> bool:
+    """A region home's year (pipeline/ops/region.py): its members, then the whole area."""
+    from pipeline.ops.region import build_region
+    from pipeline.region import region_members
+    from pipeline.steps.region import read_checks
+
+    _show_progress()
+    started = time.monotonic()
+    result = build_region(home, year, formats)
+    for line in result.failures:
+        print(line, file=sys.stderr)
+    if not result.success:
+        return False
+    names = {m.code: m.name for m in region_members(home)}
+    out = home.reports_dir(year) / "region"
+    print(
+        f"\n{home.config()['district']} {year} 年度全域报告已生成（用时 {time.monotonic() - started:.1f} 秒）："
+    )
+    print("  " + "；".join(f"{names[code]}：{state}" for code, state in result.members.items()))
+    problems = sum(len(v) for v in read_checks(home, year).values())
+    print(f"  {out / 'index.html'}（审查发现 {problems} 条）")
+    print(f"  {out / 'report.html'}")
+    print(f"  {home.reports_dir(year) / 'open-data' / 'figures.csv'}")
+    return True
 
 
 def _reconcile_portal(home) -> None:

@@ -50,7 +50,26 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
     )
 
 
-defs = build_definitions(EnvVar("NIANBAO_HOME"))
+def location_definitions() -> Definitions:
+    """The code location's definitions: a region's (pipeline/defs/region.py) when
+    NIANBAO_HOME is a region home (its home.toml lists [[members]]), else a district's."""
+    import os
+
+    from pipeline.home import Home, HomeError
+    from pipeline.region import is_region
+
+    try:
+        region = os.environ.get("NIANBAO_HOME") and is_region(Home.resolve())
+    except HomeError:
+        region = False  # the district definitions say what is wrong with the home when they run
+    if region:
+        from pipeline.defs.region import build_region_definitions
+
+        return build_region_definitions(EnvVar("NIANBAO_HOME"))
+    return build_definitions(EnvVar("NIANBAO_HOME"))
+
+
+defs = location_definitions()
 
 
 def audit_job():

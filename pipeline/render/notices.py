@@ -76,6 +76,8 @@ def problem_text(fmt: ReportFormat | None, finding: dict) -> str:
     said = message.startswith(f"【{rule}】")
     head = f"【{SEVERITY_WORDS.get(severity, severity)}·{rule}】" if rule and not said else ""
     place = where(fmt, finding)
+    if said:  # the line names its unit and file first; the cell follows it
+        return f"{message}（{place}）" if place else message
     return f"{head}{place}{'：' if place else ''}{message}"
 
 

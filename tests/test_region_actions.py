@@ -119,3 +119,16 @@ def test_bad_thresholds_stop_the_cards_with_the_homes_message(region):
     toml.write_text(toml.read_text(encoding="utf-8").replace("yellow = 70", "yellow = 40"), encoding="utf-8")
     with pytest.raises(HomeError, match="越高越好"):
         cards_section(region, YEAR)
+
+
+def test_region_definitions_have_the_notices_asset_in_the_years_job(tmp_path):
+    from pipeline.defs.region import build_region_definitions
+    from pipeline.demo import make_demo_city
+
+    city = make_demo_city(tmp_path, YEAR)
+    defs = build_region_definitions(str(city.root))
+    job = defs.resolve_job_def("region_year")
+    assert "region_notices" in job.graph.node_dict
+    graph = defs.resolve_asset_graph()
+    page = graph.get(next(k for k in graph.get_all_asset_keys() if k.path == ["region_page"]))
+    assert any(k.path == ["region_notices"] for k in page.parent_keys)

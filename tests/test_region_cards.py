@@ -72,6 +72,13 @@ def test_known_answers_each_indicator():
     assert litigation.level == "yellow" and "黄色关注线 10%" in litigation.reason
 
 
+def test_trial_2019_figures_give_the_same_cards():
+    cells = applications(disclosed=20, partial=5, handled=40) | review("review", 25, 6, 9, 8)
+    found = by_code(cards(TRIAL, frame(cells), DEFAULT_THRESHOLDS))
+    assert found["disclosure_rate"].value == Decimal("62.5")
+    assert found["review_correction_rate"].value == Decimal("15.0")
+
+
 def test_value_is_exact_decimal_rounded_half_up_to_one_place():
     # 2 / 32 = 6.25% exactly: half up gives 6.3 (a float would give 6.2).
     cells = review("review", upheld=30, corrected=2, other=0, pending=5)

@@ -599,12 +599,31 @@ def cmd_demo(args) -> int:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
             if not build_year(home, year, formats=formats, unit_documents=args.unit_documents):
                 return 1
+    city = _demo_city(target, homes, formats)
+    if city is None:
+        return 1
     print("\n演示数据目录：")
     for home, years, _kept in homes:
         print(f"  {home.root}（{'、'.join(str(y) for y in years)} 年度，报告在 reports/<年度>/ 下）")
+    home, year = city
+    print(
+        f"  {home.root}（示范市：三个区汇总的 {year} 年度，下级地区报送与审查页在 reports/{year}/region/index.html）"
+    )
     if any(kept for _h, _y, kept in homes):
         print("已保留现有演示目录中的报送门户令牌和上传记录；要从头开始，请加 --fresh。")
     return 0
+
+
+def _demo_city(target: Path, homes, formats):
+    """The demo city over the demo district 示范区 (pipeline/demo.py), built for its latest
+    year; (city home, year), or None when its build failed."""
+    from pipeline.demo import CITY, make_demo_city
+
+    district, years = next((h, y) for h, y, _k in homes if h.root.name == "shifanqu")
+    year = max(years)
+    print(f"\n== 示范市（{CITY}）{year} 年度：三个区的汇总 ==", flush=True)
+    city = make_demo_city(target, year, district)
+    return (city, year) if build_region_year(city, year, formats) else None
 
 
 # argparse's own texts (usage, headings, errors) in Chinese. argparse looks its

@@ -7,6 +7,8 @@ The code location (pipeline/defs/definitions.py) uses these when NIANBAO_HOME is
 home; `nianbao build --home REGION` runs the two jobs (pipeline/ops/region.py).
 """
 
+import warnings
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -28,6 +30,7 @@ from dagster import (
 )
 
 from pipeline.defs.assets.common import OWNER, messages_table, progress, year_of
+from pipeline.defs.assets.reports import ALL_FORMATS
 from pipeline.defs.resources import NianbaoHome
 
 GROUP = "region"
@@ -43,26 +46,28 @@ CHECKS = {
 
 
 class RegionOutputsConfig(Config):
-    """The writers of the whole-area report (`nianbao build --formats`), default every one."""
+    """The writers of the whole-area report and of the members' own builds
+    (`nianbao build --formats`), default every one."""
 
-    formats: list[str] = ["html", "md", "docx", "pdf"]
+    formats: list[str] = ALL_FORMATS
 
 
-def member_build(context: AssetExecutionContext):
+def member_build(formats: list[str] = ALL_FORMATS, run_id: str = ""):
     """The member district's own `yearly_report` job, run in this process on its home
-    (the district pipeline as it is). Its runs use a throwaway instance: the member's
-    asset keys are the district's own and would mix across members in the region's."""
+    (the district pipeline as it is), writing `formats`. Its runs use a throwaway instance:
+    the member's asset keys are the district's own and would mix across members in the region's."""
 
     def build(member_home, year: int) -> list[str]:
         from dagster import DagsterInstance
 
-        from pipeline.defs.definitions import build_definitions
+        from pipeline.defs.assets.reports import outputs_run_config
+        from pipeline.defs.district import build_definitions
 
         job = build_definitions(str(member_home.root)).resolve_job_def("yearly_report")
         with DagsterInstance.ephemeral() as instance:
             result = job.execute_in_process(
-                partition_key=str(year), instance=instance, raise_on_error=False, run_config=QUIET,
-                tags={"nianbao/region_run": context.run_id},
+                partition_key=str(year), instance=instance, raise_on_error=False,
+                run_config={**QUIET, **outputs_run_config(formats)}, tags={"nianbao/region_run": run_id},
             )  # fmt: skip
             if result.success:
                 return []
@@ -102,21 +107,25 @@ def build_region_definitions(
     members = MultiPartitionsDefinition(
         {YEAR: years, DISTRICT: StaticPartitionsDefinition([m.code for m in region_members(region)])}
     )
-    by_year = MultiToSingleDimensionPartitionMapping(partition_dimension_name=YEAR)
+    with warnings.catch_warnings():  # "beta": the mapping is the one Dagster gives for this shape
+        warnings.simplefilter("ignore")
+        by_year = MultiToSingleDimensionPartitionMapping(partition_dimension_name=YEAR)
 
     @asset(
         partitions_def=members, group_name=GROUP, owners=[OWNER], kinds={"parquet"},
         description="一个下级地区一个年度已采用的全区数字：warehouse/<年度>/region/members/<代码>.parquet 与 .json"
         "（来源 home：运行该区自己的年度编制；package：读开放数据包；published：读已公开的年报）。",
     )  # fmt: skip
-    def member_figures(context: AssetExecutionContext, home: NianbaoHome) -> MaterializeResult:
+    def member_figures(
+        context: AssetExecutionContext, home: NianbaoHome, config: RegionOutputsConfig
+    ) -> MaterializeResult:
         from pipeline.steps.region import intake_member
 
         keys = context.partition_key.keys_by_dimension
         year, code = int(keys[YEAR]), keys[DISTRICT]
         region_home = home.home()
         member = {m.code: m for m in region_members(region_home)}[code]
-        status = intake_member(region_home, member, year, member_build(context))
+        status = intake_member(region_home, member, year, member_build(config.formats, context.run.run_id))
         line = f"{member.name}（{code}）{year} 年度：{status['state']}"
         progress(context, line + (f"（{status['reason']}）" if status["reason"] else ""))
         return MaterializeResult(
@@ -207,12 +216,12 @@ def build_region_definitions(
         return MaterializeResult(metadata={"html": MetadataValue.path(str(page))})
 
     region_members_job = define_asset_job(
-        "region_members", selection=[member_figures], partitions_def=members,
+        "region_members", selection=[member_figures],
         description="读取一个下级地区一个年度的数字（年度 × 地区分区）。",
     )  # fmt: skip
     region_year_job = define_asset_job(
         "region_year", selection=[region_figures, region_report, region_open_data, region_notices, region_page],
-        partitions_def=years, description="汇总一个年度的全域数字、审查并生成全域报告和报送情况页。",
+        description="汇总一个年度的全域数字、审查并生成全域报告和报送情况页。",
     )  # fmt: skip
     return Definitions(
         assets=[member_figures, region_figures, region_report, region_open_data, region_notices, region_page],

@@ -26,10 +26,14 @@ def build_region(region, year: int, formats: tuple[str, ...] | None = None, exec
     from pipeline.steps.region import read_member
 
     defs = build_region_definitions(str(region.root), executor=executor)
+    # The members' jobs first, then the region's year: the year's assets read every member's files.
     members_job, year_job = defs.resolve_job_def("region_members"), defs.resolve_job_def("region_year")
     members = region_members(region)
     failures: list[str] = []
     tags = {"nianbao/started_by": "cli"}
+    chosen = {"config": {"formats": list(formats)}} if formats else {}
+    members_config = {"ops": {"member_figures": chosen}} if formats else {}
+    outputs = {"ops": {"region_report": chosen}} if formats else {}
     with open_instance(region) as instance:
         for member in members:
             key = MultiPartitionKey({YEAR: str(year), DISTRICT: member.code})
@@ -37,12 +41,11 @@ def build_region(region, year: int, formats: tuple[str, ...] | None = None, exec
                 partition_key=key,
                 instance=instance,
                 raise_on_error=False,
-                run_config=QUIET_DAGSTER,
+                run_config={**QUIET_DAGSTER, **members_config},
                 tags=tags,
             )
             if not result.success:
                 failures += step_failures(result.all_events)
-        outputs = {"ops": {"region_report": {"config": {"formats": list(formats)}}}} if formats else {}
         result = year_job.execute_in_process(
             partition_key=str(year), instance=instance, raise_on_error=False,
             run_config={**QUIET_DAGSTER, **outputs}, tags=tags,

@@ -165,7 +165,7 @@ def _checked_cells(member: Member, year: int, fmt: ReportFormat, rows: list[tupl
     checked = check_cells(cells, fmt, unit_names={member.code: member.name})
     errors = [m for m in checked.messages if m.severity == "ERROR"]
     if errors:
-        first = "；".join(f"{m.where()}：{m.text}" for m in errors[:3])
+        first = "；".join(f"【{m.rule}】{m.location or m.file}：{m.text}" for m in errors[:3])
         more = f"（共 {len(errors)} 处错误）" if len(errors) > 3 else ""
         raise MemberRefused(f"{file} 未通过校验：{first}{more}")
     good = checked.cells[checked.cells["ok"] & (checked.cells["kind"] != "")]

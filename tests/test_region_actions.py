@@ -132,3 +132,20 @@ def test_region_definitions_have_the_notices_asset_in_the_years_job(tmp_path):
     graph = defs.resolve_asset_graph()
     page = graph.get(next(k for k in graph.get_all_asset_keys() if k.path == ["region_page"]))
     assert any(k.path == ["region_notices"] for k in page.parent_keys)
+
+
+def test_city_built_through_dagster_has_cards_and_notices(tmp_path):
+    """示范市 built as `nianbao build` builds it: the page shows every member's cards and
+    links the notices; 北区's notice lists its published-vs-compiled difference (R2)."""
+    from pipeline.demo import make_demo_city
+    from pipeline.ops.region import build_region
+
+    city = make_demo_city(tmp_path, YEAR)
+    assert build_region(city, YEAR, formats=("html",)).success
+    page = (city.reports_dir(YEAR) / "region" / "index.html").read_text(encoding="utf-8")
+    for code in ("shifanqu", "xiqu", "beiqu"):
+        assert f'data-district="{code}"' in page and f'href="notices/{code}.docx"' in page
+    assert page.count('data-indicator="disclosure_rate"') == 3
+    notice = docx.Document(city.reports_dir(YEAR) / "region" / "notices" / "beiqu.docx")
+    rows = [(r.cells[1].text, r.cells[2].text) for r in notice.tables[0].rows[1:]]
+    assert any(p.startswith("【R2】错误 北区（beiqu）") and "已公开的年度报告" in fix for p, fix in rows)

@@ -186,6 +186,7 @@ def test_city_open_data_has_each_district_and_totals_that_are_their_sums(city):
     assert result.members == {"shifanqu": "编制完成", "xiqu": "编制完成", "beiqu": "已报送"}
     rows = read_figures(home)
     assert {r["unit"] for r in rows} == {"region", "shifanqu", "xiqu", "beiqu"}
+    assert rows[0]["unit"] == "region"  # the totals first, as a district's open data has them
     totals = {(r["table"], r["row"], r["column"]): Decimal(r["value"]) for r in rows if r["unit"] == "region"}
     sums: dict = {}
     for r in rows:

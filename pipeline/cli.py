@@ -202,7 +202,7 @@ def cmd_build(args) -> int:
     from pipeline.region import is_region
 
     if is_region(home):
-        return 0 if build_region_year(home, args.year, formats) else 1
+        return 0 if build_region_year(home, args.year, formats, wait=args.wait) else 1
     _reconcile_portal(home)
     prefetch = None
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
@@ -220,16 +220,24 @@ def cmd_build(args) -> int:
 
 
 def build_region_year(
-    home, year: int, formats: tuple[str, ...] | None = None, member_formats: tuple[str, ...] | None = None
+    home,
+    year: int,
+    formats: tuple[str, ...] | None = None,
+    member_formats: tuple[str, ...] | None = None,
+    wait: float | None = None,
 ) -> bool:
-    """A region home's year (pipeline/ops/region.py): its members, then the whole area."""
+    """A region home's year (pipeline/ops/region.py): its members, then the whole area, under
+    the region's own lock of the year (each member's build takes its district's)."""
+    from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.region import build_region
     from pipeline.region import region_members
     from pipeline.steps.region import read_checks
 
     _show_progress()
     started = time.monotonic()
-    result = build_region(home, year, formats, member_formats=member_formats)
+    waiting = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    with year_lock(home.root, year, timeout=DEFAULT_WAIT_SECONDS if wait is None else wait, waiting=waiting):
+        result = build_region(home, year, formats, member_formats=member_formats)
     for line in result.failures:
         print(line, file=sys.stderr)
     if not result.success:

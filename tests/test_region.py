@@ -346,3 +346,12 @@ def test_a_published_member_is_read_from_its_report(tmp_path):
         return int(f[cell]["value"].item())
 
     assert licensing(nanqu) == licensing(beiqu) + 1
+
+
+def test_nianbao_build_on_a_bad_region_home_is_one_line_and_exit_2(tmp_path, capsys):
+    from pipeline.cli import main
+
+    region = region_home(tmp_path / "r", entry(source="ftp"))
+    assert main(["build", "--home", str(region.root), "--year", str(YEAR)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "ftp" in err and "Traceback" not in err, err

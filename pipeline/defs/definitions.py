@@ -22,8 +22,9 @@ from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
 
-def build_definitions(home_path: str | EnvVar) -> Definitions:
-    """Definitions over the data home at `home_path`; the executor is chosen here only.
+def build_definitions(home_path: str | EnvVar, executor=in_process_executor) -> Definitions:
+    """Definitions over the data home at `home_path`; the executor is chosen here only
+    (in process by default; celery_job below passes dagster-celery's).
     The code location's (home from the environment: the UI, the daemon) offer as
     partitions only the years that home can build (pipeline/defs/partitions.py); a
     build named by the CLI or the serve worker is checked before it runs (pipeline/years.py)
@@ -46,7 +47,7 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
         schedules=[yearly_report_schedule],
         sensors=[inbox_sensor],
         resources={"home": BuildingHome(path=home_path), "audit_home": NianbaoHome(path=home_path)},
-        executor=in_process_executor,
+        executor=executor,
     )
 
 
@@ -58,3 +59,13 @@ def audit_job():
     dagster.reconstructable(audit_job), so that the multiprocess executor's step
     processes can rebuild it by name."""
     return defs.resolve_job_def("audit_reports")
+
+
+def celery_job(home_path: str, job_name: str = "yearly_report"):
+    """`job_name` of the home at `home_path` on dagster-celery's executor. Every process
+    running a step (a celery worker, on any machine that sees the home at the same path)
+    rebuilds the job by calling this function by name with the same arguments
+    (dagster.build_reconstructable_job in pipeline/ops/celery.py)."""
+    from dagster_celery import celery_executor
+
+    return build_definitions(home_path, executor=celery_executor).resolve_job_def(job_name)

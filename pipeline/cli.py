@@ -199,6 +199,10 @@ def cmd_build(args) -> int:
         return 2
     if _no_pdf_fonts(home.root, formats):
         return 2
+    from pipeline.region import is_region
+
+    if is_region(home):
+        return 0 if build_region_year(home, args.year, formats) else 1
     _reconcile_portal(home)
     prefetch = None
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
@@ -213,6 +217,32 @@ def cmd_build(args) -> int:
         unit_documents=args.unit_documents,
     )
     return 0 if ok else 1
+
+
+def build_region_year(home, year: int, formats: tuple[str, ...] | None = None) -> bool:
+    """A region home's year (pipeline/ops/region.py): its members, then the whole area."""
+    from pipeline.ops.region import build_region
+    from pipeline.region import region_members
+    from pipeline.steps.region import read_checks
+
+    _show_progress()
+    started = time.monotonic()
+    result = build_region(home, year, formats)
+    for line in result.failures:
+        print(line, file=sys.stderr)
+    if not result.success:
+        return False
+    names = {m.code: m.name for m in region_members(home)}
+    out = home.reports_dir(year) / "region"
+    print(
+        f"\n{home.config()['district']} {year} 年度全域报告已生成（用时 {time.monotonic() - started:.1f} 秒）："
+    )
+    print("  " + "；".join(f"{names[code]}：{state}" for code, state in result.members.items()))
+    problems = sum(len(v) for v in read_checks(home, year).values())
+    print(f"  {out / 'index.html'}（审查发现 {problems} 条）")
+    print(f"  {out / 'report.html'}")
+    print(f"  {home.reports_dir(year) / 'open-data' / 'figures.csv'}")
+    return True
 
 
 def _reconcile_portal(home) -> None:
@@ -569,12 +599,31 @@ def cmd_demo(args) -> int:
             print(f"\n== {home.config()['district']} {year} 年度 ==", flush=True)
             if not build_year(home, year, formats=formats, unit_documents=args.unit_documents):
                 return 1
+    city = _demo_city(target, homes, formats)
+    if city is None:
+        return 1
     print("\n演示数据目录：")
     for home, years, _kept in homes:
         print(f"  {home.root}（{'、'.join(str(y) for y in years)} 年度，报告在 reports/<年度>/ 下）")
+    home, year = city
+    print(
+        f"  {home.root}（示范市：三个区汇总的 {year} 年度，下级地区报送与审查页在 reports/{year}/region/index.html）"
+    )
     if any(kept for _h, _y, kept in homes):
         print("已保留现有演示目录中的报送门户令牌和上传记录；要从头开始，请加 --fresh。")
     return 0
+
+
+def _demo_city(target: Path, homes, formats):
+    """The demo city over the demo district 示范区 (pipeline/demo.py), built for its latest
+    year; (city home, year), or None when its build failed."""
+    from pipeline.demo import CITY, make_demo_city
+
+    district, years = next((h, y) for h, y, _k in homes if h.root.name == "shifanqu")
+    year = max(years)
+    print(f"\n== 示范市（{CITY}）{year} 年度：三个区的汇总 ==", flush=True)
+    city = make_demo_city(target, year, district)
+    return (city, year) if build_region_year(city, year, formats) else None
 
 
 # argparse's own texts (usage, headings, errors) in Chinese. argparse looks its

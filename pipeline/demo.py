@@ -78,3 +78,175 @@ def make_demo_homes(target: Path, fresh: bool = False) -> list[tuple[Home, list[
             _stamp_receipts(home, years)
         homes.append((home, years, kept))
     return homes
+
+
+# --- the demo city (issue 18) ------------------------------------------------------
+# 示范市 over three districts: 示范区 (the demo district, run by the city), 西区 (a small
+# synthetic district, run by the city) and 北区 (hands in its open-data package). 北区's
+# published report, put under published/, differs from its package by one figure, so the
+# city's page shows an R2 flag. Made for the demo's latest year only.
+
+CITY = "shifanshi"
+CITY_TOML = """\
+# 示范市: the demo city (issue 18), a region home over three districts.
+district = "示范市"
+government = "示范市人民政府办公室"
+level = "设区的市"
+
+[region]
+deadline = "03-31"   # a district's result for year Y is due on 31 March of Y+1
+
+[[members]]
+code = "shifanqu"
+name = "示范区"
+source = "home"      # members/shifanqu/ is the district's own data home; the city runs its build
+
+[[members]]
+code = "xiqu"
+name = "西区"
+source = "home"
+
+[[members]]
+code = "beiqu"
+name = "北区"
+source = "package"   # members/beiqu/<year>/figures.csv + datapackage.json, as nianbao writes them
+"""
+# code, name, kind, scale (applications a year) of the synthetic districts' units
+SYNTHETIC = {
+    "xiqu": ("西区", [("XQZF", "西区人民政府办公室", "部门", 20), ("XQJY", "西区教育局", "部门", 12),
+                      ("XQGA", "西区公安分局", "部门", 25), ("XQJD", "西区东街街道办事处", "街道", 8)]),
+    "shifanqu": ("示范区", [("SQZF", "示范区人民政府办公室", "部门", 15), ("SQJD", "示范区东湖街道办事处", "街道", 6)]),
+    "beiqu": ("北区", [("BQZF", "北区人民政府办公室", "部门", 18), ("BQZJ", "北区住房和城市更新局", "部门", 22),
+                       ("BQJD", "北区北苑街道办事处", "街道", 6)]),
+}  # fmt: skip
+
+
+def _synthetic_cells(code: str, year: int) -> dict[str, tuple[str, dict]]:
+    """unit code -> (unit name, its valid cells) of a synthetic district for `year`."""
+    import random
+
+    from pipeline.synth import UnitHistory, submission
+    from schemas import format_for_year
+
+    fmt = format_for_year(year)
+    name, units = SYNTHETIC[code]
+    rng = random.Random(f"{code}/{year}")
+    return {
+        unit: (unit_name, submission(fmt, unit_name, year, rng, UnitHistory(), scale, regulations=False))
+        for unit, unit_name, _kind, scale in units
+    }
+
+
+def _synthetic_home(dest: Path, code: str, year: int) -> Home:
+    """A county-level district home with its units' CSV files for `year` in the inbox."""
+    from pipeline.synth import to_csv
+
+    name, units = SYNTHETIC[code]
+    (dest / "registry").mkdir(parents=True, exist_ok=True)
+    (dest / "home.toml").write_text(
+        f'district = "{name}"\ngovernment = "{name}人民政府办公室"\nlevel = "县级"\n', encoding="utf-8"
+    )
+    rows = ["code,name,kind,first_year,last_year"] + [f"{u},{n},{k},{year}," for u, n, k, _s in units]
+    (dest / "registry" / "units.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for unit, (_unit_name, cells) in _synthetic_cells(code, year).items():
+        folder = dest / "inbox" / str(year) / unit
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{unit}-{year}.csv").write_bytes(to_csv(cells, unit=unit, year=year))
+    home = Home.resolve(dest)
+    _stamp_receipts(home, [year])
+    return home
+
+
+def _synthetic_sections(code: str, year: int):
+    """The district sections of a synthetic district, as its own build would sum them."""
+    import pandas as pd
+
+    from pipeline.steps.sections import all_sections
+    from schemas import format_for_year
+    from schemas.rules import check_cells
+
+    fmt = format_for_year(year)
+    rows = [
+        (unit, year, t, r, c, v, f"{unit}-{year}.csv", "", "")
+        for unit, (_n, cells) in _synthetic_cells(code, year).items()
+        for (t, r, c), v in cells.items()
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["unit", "year", "table", "row", "column", "raw", "file", "sheet", "location"]
+    )
+    checked = check_cells(frame, fmt).cells
+    accepted = checked[checked["ok"] & (checked["kind"] != "")]
+    return fmt, {k: v for k, v in all_sections(accepted, fmt).items() if k in fmt.tables}
+
+
+def _package_member(city: Path, code: str, year: int) -> None:
+    """members/<code>/<year>/figures.csv + datapackage.json as the district's build writes
+    them (pipeline/steps/opendata.py), and its published report under published/<year>/,
+    rendered by the district writers with one figure changed (the R2 case)."""
+    import tempfile
+
+    import pandas as pd
+
+    from pipeline.render.reports import build_views
+    from pipeline.render.writers import RenderContext
+    from pipeline.steps.opendata import write_open_data
+    from pipeline.steps.revisions import LOG_COLUMNS
+    from pipeline.steps.sections import DISTRICT
+
+    fmt, tables = _synthetic_sections(code, year)
+    name, units = SYNTHETIC[code]
+    config = {"district": name, "government": f"{name}人民政府办公室"}
+    names = {u: n for u, n, _k, _s in units}
+    folder = city / "members" / code / str(year)
+    with tempfile.TemporaryDirectory(dir=city) as scratch:
+        written = write_open_data(
+            Path(scratch), fmt, year, config, tables, names, pd.DataFrame(columns=LOG_COLUMNS)
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in written:
+            if path.name in ("figures.csv", "datapackage.json"):
+                shutil.move(path, folder / path.name)
+        # Handed in on 20 March: in time for the 31 March deadline.
+        stamp = datetime(year + 1, 3, 20, 10, tzinfo=BEIJING).timestamp()
+        os.utime(folder / "figures.csv", (stamp, stamp))
+        changed = dict(tables)
+        apps = changed["applications"].copy()
+        first = apps.index[
+            (apps["scope"] == DISTRICT) & (apps["row"] == "received") & (apps["column"] == "total")
+        ]
+        apps.loc[first, "value"] = str(int(apps.loc[first[0], "value"]) + 1)
+        changed["applications"] = apps
+        narrative = pd.DataFrame(columns=["scope", "row", "column", "value"])
+        status = pd.DataFrame({"unit": list(names), "status": "accepted", "name": list(names.values())})
+        view, _units = build_views(
+            fmt, year, config, {**changed, "narrative": narrative}, status, Path(scratch)
+        )
+    published = city / "published" / str(year) / f"{code}.html"
+    published.parent.mkdir(parents=True, exist_ok=True)
+    published.write_text(RenderContext(fmt).html(view), encoding="utf-8")
+
+
+def make_demo_city(target: Path, year: int, district: Home | None = None) -> Home:
+    """build/demo/shifanshi/ made anew: `district` (a built demo district home, e.g.
+    build/demo/shifanqu) becomes member shifanqu, with its `year` inbox and last year's
+    warehouse; without it, shifanqu is a second synthetic district."""
+    city = target / CITY
+    if city.exists():
+        shutil.rmtree(city)
+    (city / "members").mkdir(parents=True)
+    (city / "home.toml").write_text(CITY_TOML, encoding="utf-8")
+    member = city / "members" / "shifanqu"
+    if district is not None:
+        for part in ("home.toml", "registry", f"texts/{year}", f"inbox/{year}", f"warehouse/{year - 1}"):
+            source = district.root / part
+            if source.is_dir():
+                shutil.copytree(source, member / part, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+            elif source.is_file():
+                member.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, member / part)
+        _stamp_receipts(Home.resolve(member), [year])
+    else:
+        _synthetic_home(member, "shifanqu", year)
+    _synthetic_home(city / "members" / "xiqu", "xiqu", year)
+    _package_member(city, "beiqu", year)
+    return Home.resolve(city)

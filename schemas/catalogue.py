@@ -88,6 +88,10 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo("A5", "WARNING", "统计表中有未能读取的格"),
         RuleInfo("A6", "WARNING", "统计表按其他年度的表样印制"),
         RuleInfo("A7", "WARNING", "同一单位本年度有不止一份报告"),
+        # Issue 18: a region (city, province) against its member districts.
+        RuleInfo("R1", "ERROR", "全市（省）合计 = 各下级地区已采用数字之和"),
+        RuleInfo("R2", "ERROR", "下级地区已公开的年报与其编制的数字一致"),
+        RuleInfo("R3", "WARNING", "每个下级地区都按期报送了可读取的数据"),
     )
 }
 
@@ -580,6 +584,35 @@ ENTRIES: dict[str, Entry] = {
             None,
             "本年度“{body}”有 {count} 份报告：{files}，各按一份审查。请核对是否重复放入，或在文件名中写明单位。",
         ),
+        # --- region (issue 18) -------------------------------------------------------
+        Entry(
+            "R1.sum",
+            "R1",
+            None,
+            "合计数 {table} 行“{row}” 列“{column}”为 {region}，而各下级地区之和为 {members}。"
+            "请重新编制本年度的全域汇总。",
+        ),
+        Entry(
+            "R2.differs",
+            "R2",
+            None,
+            "{member}已公开的年报中 {table} 行“{row}” 列“{column}”为 {published}，而其编制的数字为 {compiled}。"
+            "请该地区核对后更正已公开的年报，或更正报送的数据。",
+        ),
+        Entry(
+            "R2.unreadable",
+            "R2",
+            "WARNING",
+            "{member}已公开的年报无法读取（{why}），没有与编制的数字核对。请换一份可读取的文件（网页、Word 或 PDF）。",
+        ),
+        Entry("R3.missing", "R3", None, "{member}没有 {year} 年度的数据（{why}）。请督促该地区报送。"),
+        Entry(
+            "R3.late",
+            "R3",
+            None,
+            "{member}的 {year} 年度数据于 {received} 收到，晚于截止日期 {deadline}。请督促该地区按期报送。",
+        ),
+        Entry("R3.unreadable", "R3", "ERROR", "{member}的数据未能采用：{why}。请该地区更正后重新报送。"),
     )
 }
 

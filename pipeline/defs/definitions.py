@@ -6,52 +6,33 @@ a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
 `make ui` / `nianbao serve`), the CLI passes its --home directly.
 """
 
-from dagster import Definitions, EnvVar, in_process_executor
+from dagster import Definitions, EnvVar
 
-from pipeline.defs.assets.audit import audit_reads, published_audit
-from pipeline.defs.assets.documents import publication_bundle
-from pipeline.defs.assets.insight import insight
-from pipeline.defs.assets.intake import submissions, unit_registry
-from pipeline.defs.assets.reports import reports
-from pipeline.defs.assets.sections import report_sections
-from pipeline.defs.assets.validation import submission_status, validated_submissions
-from pipeline.defs.jobs import audit_reports, yearly_report
-from pipeline.defs.partitions import use_home
-from pipeline.defs.resources import BuildingHome, NianbaoHome
-from pipeline.defs.schedules import yearly_report_schedule
-from pipeline.defs.sensors import inbox_sensor
+from pipeline.defs.district import build_definitions
+
+__all__ = ["audit_job", "build_definitions", "celery_job", "defs", "location_definitions"]
 
 
-def build_definitions(home_path: str | EnvVar, executor=in_process_executor) -> Definitions:
-    """Definitions over the data home at `home_path`; the executor is chosen here only
-    (in process by default; celery_job below passes dagster-celery's).
-    The code location's (home from the environment: the UI, the daemon) offer as
-    partitions only the years that home can build (pipeline/defs/partitions.py); a
-    build named by the CLI or the serve worker is checked before it runs (pipeline/years.py)
-    and may name any year."""
-    use_home(home_path.get_value() if isinstance(home_path, EnvVar) else None)
-    return Definitions(
-        assets=[
-            unit_registry,
-            submissions,
-            validated_submissions,
-            submission_status,
-            report_sections,
-            reports,
-            insight,
-            publication_bundle,
-            *audit_reads,
-            published_audit,
-        ],
-        jobs=[yearly_report, audit_reports],
-        schedules=[yearly_report_schedule],
-        sensors=[inbox_sensor],
-        resources={"home": BuildingHome(path=home_path), "audit_home": NianbaoHome(path=home_path)},
-        executor=executor,
-    )
+def location_definitions() -> Definitions:
+    """The code location's definitions: a region's (pipeline/defs/region.py) when
+    NIANBAO_HOME is a region home (its home.toml lists [[members]]), else a district's."""
+    import os
+
+    from pipeline.home import Home, HomeError
+    from pipeline.region import is_region
+
+    try:
+        region = os.environ.get("NIANBAO_HOME") and is_region(Home.resolve())
+    except HomeError:
+        region = False  # the district definitions say what is wrong with the home when they run
+    if region:
+        from pipeline.defs.region import build_region_definitions
+
+        return build_region_definitions(EnvVar("NIANBAO_HOME"))
+    return build_definitions(EnvVar("NIANBAO_HOME"))
 
 
-defs = build_definitions(EnvVar("NIANBAO_HOME"))
+defs = location_definitions()
 
 
 def audit_job():
@@ -61,11 +42,18 @@ def audit_job():
     return defs.resolve_job_def("audit_reports")
 
 
-def celery_job(home_path: str, job_name: str = "yearly_report"):
-    """`job_name` of the home at `home_path` on dagster-celery's executor. Every process
-    running a step (a celery worker, on any machine that sees the home at the same path)
-    rebuilds the job by calling this function by name with the same arguments
-    (dagster.build_reconstructable_job in pipeline/ops/celery.py)."""
+def celery_job(home_path: str, job_name: str):
+    """`job_name` of the home at `home_path` (a region's or a district's) on dagster-celery's
+    executor. Every process running a step (a celery worker, on any machine that sees the
+    home at the same path) rebuilds the job by calling this function by name with the same
+    arguments (dagster.build_reconstructable_job in pipeline/ops/celery.py)."""
     from dagster_celery import celery_executor
 
+    from pipeline.home import Home
+    from pipeline.region import is_region
+
+    if is_region(Home.resolve(home_path)):
+        from pipeline.defs.region import build_region_definitions
+
+        return build_region_definitions(home_path, executor=celery_executor).resolve_job_def(job_name)
     return build_definitions(home_path, executor=celery_executor).resolve_job_def(job_name)

@@ -108,21 +108,36 @@ RECEIVED = re.compile(r"接收于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d".encode())
 
 
 def same_outputs(a: Path, b: Path, year: int) -> None:
-    """Every report file byte for byte (but the receipt times), every warehouse table equal."""
+    """Every report file byte for byte (but the receipt times), every warehouse table equal,
+    in the home and in each member district's home of a region."""
     import pandas as pd
 
-    reports_a = sorted(p.relative_to(a) for p in (a / "reports" / str(year)).rglob("*") if p.is_file())
-    reports_b = sorted(p.relative_to(b) for p in (b / "reports" / str(year)).rglob("*") if p.is_file())
-    assert reports_a == reports_b and reports_a
-    for path in reports_a:
-        assert RECEIVED.sub(b"", (a / path).read_bytes()) == RECEIVED.sub(b"", (b / path).read_bytes()), path
-    tables = sorted(p.relative_to(a) for p in (a / "warehouse" / str(year)).rglob("*.parquet"))
-    assert len(tables) > 5
-    for path in tables:
-        frame_a, frame_b = pd.read_parquet(a / path), pd.read_parquet(b / path)
-        if path.name == "files.parquet":
-            frame_a, frame_b = frame_a.drop(columns="received_at"), frame_b.drop(columns="received_at")
-        assert frame_a.equals(frame_b), path
+    homes = [Path("."), *(p.relative_to(a) for p in sorted((a / "members").glob("*")) if p.is_dir())]
+    compared = 0
+    for home in homes:
+        for kind in ("reports", "warehouse"):
+            files_a = sorted(
+                p.relative_to(a) for p in (a / home / kind / str(year)).rglob("*") if p.is_file()
+            )
+            files_b = sorted(
+                p.relative_to(b) for p in (b / home / kind / str(year)).rglob("*") if p.is_file()
+            )
+            assert files_a == files_b
+            for path in files_a:
+                compared += 1
+                if path.suffix != ".parquet":
+                    assert RECEIVED.sub(b"", (a / path).read_bytes()) == RECEIVED.sub(
+                        b"", (b / path).read_bytes()
+                    ), path
+                    continue
+                frame_a, frame_b = pd.read_parquet(a / path), pd.read_parquet(b / path)
+                if path.name == "files.parquet":
+                    frame_a, frame_b = (
+                        frame_a.drop(columns="received_at"),
+                        frame_b.drop(columns="received_at"),
+                    )
+                assert frame_a.equals(frame_b), path
+    assert compared > 20
 
 
 def test_district_build_through_celery_equals_in_process(broker, tmp_path):
@@ -139,7 +154,12 @@ def test_district_build_through_celery_equals_in_process(broker, tmp_path):
         try:
             workers.wait_ready()
             result = run_through_celery(
-                remote, "2025", instance, broker, run_config=outputs_run_config(QUICK_FORMATS)
+                remote,
+                "yearly_report",
+                "2025",
+                instance,
+                broker,
+                run_config=outputs_run_config(QUICK_FORMATS),
             )
             assert result.success, result.failures
             events = instance.all_logs(result.run_id, of_type=DagsterEventType.ENGINE_EVENT)
@@ -149,4 +169,30 @@ def test_district_build_through_celery_equals_in_process(broker, tmp_path):
     assert in_workers  # the steps ran in the workers, not here
     hosts = {e.dagster_event.engine_event_data.metadata["Celery worker"].value for e in in_workers}
     assert {h.split("@")[0] for h in hosts} <= set(WORKERS)
+    same_outputs(local.root, remote.root, 2025)
+
+
+def test_region_of_three_districts_through_celery_equals_in_process(broker, tmp_path):
+    """示范市 (two districts the city runs, one that hands in its package): every member
+    partition and the region's year through the workers, the same files as `nianbao build`."""
+    from pipeline.demo import make_demo_city
+    from pipeline.ops.celery import build_region_through_celery
+    from pipeline.ops.instance import ensure_instance, open_instance
+    from pipeline.ops.region import build_region
+
+    local = make_demo_city(tmp_path / "local", 2025)
+    built = build_region(local, 2025, formats=QUICK_FORMATS)
+    assert built.success, built.failures
+    remote = make_demo_city(tmp_path / "remote", 2025)
+    with open_instance(remote) as instance:
+        workers = Workers(broker, ensure_instance(remote))
+        try:
+            workers.wait_ready()
+            failures = build_region_through_celery(remote, 2025, instance, broker, QUICK_FORMATS)
+            runs = instance.get_runs()
+        finally:
+            workers.stop()
+    assert failures == []
+    assert sorted(r.job_name for r in runs) == ["region_members"] * 3 + ["region_year"]
+    assert (remote.root / "reports" / "2025" / "region" / "index.html").exists()
     same_outputs(local.root, remote.root, 2025)

@@ -40,7 +40,7 @@ def worker_command(config_yaml: Path, name: str, concurrency: int = 1) -> list[s
     ]  # fmt: skip
 
 
-def reconstructable_job(home, job_name: str = "yearly_report"):
+def reconstructable_job(home, job_name: str):
     """The job, named so that each worker can rebuild it (pipeline.defs.definitions.celery_job)."""
     from dagster import build_reconstructable_job
 
@@ -50,18 +50,48 @@ def reconstructable_job(home, job_name: str = "yearly_report"):
 
 
 def run_through_celery(
-    home, partition_key: str, instance, broker: str, *, run_config: dict | None = None, tags=None
+    home, job_name: str, partition_key, instance, broker: str, *, run_config: dict | None = None, tags=None
 ) -> BuildResult:
-    """Run the home's job for `partition_key` through the celery workers listening on
-    `broker`, recorded in `instance` (a persistent instance the workers can open too)."""
+    """Run the home's `job_name` for `partition_key` (a year, or a MultiPartitionKey of a
+    region's year x district) through the celery workers listening on `broker`, recorded
+    in `instance` (a persistent instance the workers open too)."""
     from dagster import execute_job
 
+    partition = {"dagster/partition": str(partition_key)}
+    for dimension, key in getattr(partition_key, "keys_by_dimension", {}).items():
+        partition[f"dagster/partition/{dimension}"] = key  # as Dagster tags a run it launches
     with execute_job(
-        reconstructable_job(home),
+        reconstructable_job(home, job_name),
         instance=instance,
         run_config={**QUIET_DAGSTER, **(run_config or {}), **executor_config(broker)},
-        tags={"dagster/partition": partition_key, **(tags or {})},
+        tags={**partition, **(tags or {})},
         raise_on_error=False,
     ) as result:
         failures = [] if result.success else step_failures(result.all_events)
         return BuildResult(result.success, result.run_id, failures)
+
+
+def build_region_through_celery(
+    region, year: int, instance, broker: str, formats: tuple[str, ...] | None = None
+) -> list[str]:
+    """A region home's `year` as `nianbao build` does it (pipeline/ops/region.py): each
+    member's partition, then the region's year, every step run by a celery worker.
+    Returns the failures (none: built)."""
+    from dagster import MultiPartitionKey
+
+    from pipeline.defs.region import DISTRICT, YEAR
+    from pipeline.region import region_members
+
+    chosen = {"config": {"formats": list(formats)}} if formats else {}
+    failures: list[str] = []
+    for member in region_members(region):
+        key = MultiPartitionKey({YEAR: str(year), DISTRICT: member.code})
+        config = {"ops": {"member_figures": chosen}} if formats else {}
+        failures += run_through_celery(
+            region, "region_members", key, instance, broker, run_config=config
+        ).failures
+    config = {"ops": {"region_report": chosen}} if formats else {}
+    failures += run_through_celery(
+        region, "region_year", str(year), instance, broker, run_config=config
+    ).failures
+    return failures

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 REDIS = shutil.which("redis-server")
 BIN = Path(sys.executable).parent
 WORKERS = ("nianbao-w1", "nianbao-w2")
+NIANBAO = str(BIN / "nianbao")
 
 
 def free_port() -> int:
@@ -176,7 +177,6 @@ def test_region_of_three_districts_through_celery_equals_in_process(broker, tmp_
     """示范市 (two districts the city runs, one that hands in its package): every member
     partition and the region's year through the workers, the same files as `nianbao build`."""
     from pipeline.demo import make_demo_city
-    from pipeline.ops.celery import build_region_through_celery
     from pipeline.ops.instance import ensure_instance, open_instance
     from pipeline.ops.region import build_region
 
@@ -184,15 +184,30 @@ def test_region_of_three_districts_through_celery_equals_in_process(broker, tmp_
     built = build_region(local, 2025, formats=QUICK_FORMATS)
     assert built.success, built.failures
     remote = make_demo_city(tmp_path / "remote", 2025)
-    with open_instance(remote) as instance:
+    with open_instance(remote) as instance:  # its schema made before the workers open it too
         workers = Workers(broker, ensure_instance(remote))
         try:
             workers.wait_ready()
-            failures = build_region_through_celery(remote, 2025, instance, broker, QUICK_FORMATS)
+            command = [NIANBAO, "build", "--home", str(remote.root), "--year", "2025", "--formats", "html,md",
+                       "--executor", "celery", "--broker", broker]  # fmt: skip
+            done = subprocess.run(
+                command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}
+            )
             runs = instance.get_runs()
         finally:
             workers.stop()
-    assert failures == []
+    assert done.returncode == 0, done.stderr
+    assert "全域报告已生成" in done.stdout
     assert sorted(r.job_name for r in runs) == ["region_members"] * 3 + ["region_year"]
-    assert (remote.root / "reports" / "2025" / "region" / "index.html").exists()
+    assert all(r.status.value == "SUCCESS" for r in runs)
     same_outputs(local.root, remote.root, 2025)
+
+
+def test_celery_build_without_a_broker_is_one_chinese_line(tmp_path, monkeypatch):
+    home = copy_demo(tmp_path / "home", "shifanqu", [2025])
+    monkeypatch.delenv("NIANBAO_CELERY_BROKER", raising=False)
+    for extra, words in (([], "需要 --broker"), (["--broker", "amqp://x"], "应为 Redis 地址")):
+        done = subprocess.run([NIANBAO, "build", "--home", str(home.root), "--year", "2025", "--executor", "celery", *extra],
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 2
+        assert words in done.stderr and "Traceback" not in done.stderr

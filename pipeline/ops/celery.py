@@ -73,18 +73,20 @@ def run_through_celery(
 
 def build_region_through_celery(
     region, year: int, instance, broker: str, formats: tuple[str, ...] | None = None
-) -> list[str]:
+):
     """A region home's `year` as `nianbao build` does it (pipeline/ops/region.py): each
-    member's partition, then the region's year, every step run by a celery worker.
-    Returns the failures (none: built)."""
+    member's partition, then the region's year, every step run by a celery worker."""
     from dagster import MultiPartitionKey
 
     from pipeline.defs.region import DISTRICT, YEAR
+    from pipeline.ops.region import RegionBuild
     from pipeline.region import region_members
+    from pipeline.steps.region import read_member
 
     chosen = {"config": {"formats": list(formats)}} if formats else {}
     failures: list[str] = []
-    for member in region_members(region):
+    members = region_members(region)
+    for member in members:
         key = MultiPartitionKey({YEAR: str(year), DISTRICT: member.code})
         config = {"ops": {"member_figures": chosen}} if formats else {}
         failures += run_through_celery(
@@ -94,4 +96,19 @@ def build_region_through_celery(
     failures += run_through_celery(
         region, "region_year", str(year), instance, broker, run_config=config
     ).failures
-    return failures
+    states = {m.code: read_member(region, year, m)[1]["state"] for m in members}
+    return RegionBuild(not failures, states, failures)
+
+
+def celery_problem(broker: str | None) -> str | None:
+    """Why a build cannot go through celery here, in one line; None when it can."""
+    if not broker:
+        return f"使用 celery 执行器需要 --broker（如 redis://127.0.0.1:6379/0）或环境变量 {BROKER_ENV}"
+    if not broker.startswith(("redis://", "rediss://")):
+        return f"--broker 应为 Redis 地址（redis://主机:端口/库号），收到：{broker}"
+    try:
+        import dagster_celery  # noqa: F401
+        import redis  # noqa: F401
+    except ImportError:
+        return "未安装 celery 执行器：pip install 'nianbao[celery]'（见 deploy/README.md）"
+    return None

@@ -6,11 +6,11 @@ a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
 `make ui` / `nianbao serve`), the CLI passes its --home directly.
 """
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, in_process_executor
 
 from pipeline.defs.district import build_definitions
 
-__all__ = ["audit_job", "build_definitions", "celery_job", "defs", "location_definitions"]
+__all__ = ["BROKER_ENV", "audit_job", "build_definitions", "celery_job", "defs", "location_definitions"]
 
 
 def location_definitions() -> Definitions:
@@ -28,8 +28,25 @@ def location_definitions() -> Definitions:
     if region:
         from pipeline.defs.region import build_region_definitions
 
-        return build_region_definitions(EnvVar("NIANBAO_HOME"))
-    return build_definitions(EnvVar("NIANBAO_HOME"))
+        return build_region_definitions(EnvVar("NIANBAO_HOME"), executor=location_executor())
+    return build_definitions(EnvVar("NIANBAO_HOME"), executor=location_executor() or in_process_executor)
+
+
+# The Redis broker of the celery workers; set for the code location (the UI, the daemon
+# and the runs they launch, and the workers themselves), every run's steps go to celery.
+BROKER_ENV = "NIANBAO_CELERY_BROKER"
+
+
+def location_executor():
+    """dagster-celery's executor on the broker in NIANBAO_CELERY_BROKER when that is set
+    (deploy/README.md), else None (in process)."""
+    import os
+
+    if not os.environ.get(BROKER_ENV):
+        return None
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured({"broker": {"env": BROKER_ENV}, "backend": {"env": BROKER_ENV}})
 
 
 defs = location_definitions()

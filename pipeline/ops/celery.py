@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.defs.definitions import BROKER_ENV
 from pipeline.ops.build import QUIET_DAGSTER, BuildResult, step_failures
 
-# The broker's URL when no --broker is given (also read by deploy/celery.yaml for the workers).
-BROKER_ENV = "NIANBAO_CELERY_BROKER"
 # The celery app the workers load: dagster-celery's own, configured from the worker YAML.
 WORKER_APP = "dagster_celery.app"
 

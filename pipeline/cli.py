@@ -201,8 +201,19 @@ def cmd_build(args) -> int:
         return 2
     from pipeline.region import is_region
 
+    broker = None
+    if args.executor == "celery":
+        from pipeline.ops.celery import BROKER_ENV, celery_problem
+
+        broker = args.broker or os.environ.get(BROKER_ENV)
+        problem = celery_problem(broker)
+        if problem:
+            print(f"错误：{problem}", file=sys.stderr)
+            return 2
     if is_region(home):
-        return 0 if build_region_year(home, args.year, formats, wait=args.wait) else 1
+        return 0 if build_region_year(home, args.year, formats, broker, wait=args.wait) else 1
+    if broker:
+        return 0 if build_year_celery(home, args.year, formats, broker, args.unit_documents) else 1
     _reconcile_portal(home)
     prefetch = None
     if _COMMAND_PROCESS:  # its own process, no threads yet: fork the intake (see build.py)
@@ -219,15 +230,38 @@ def cmd_build(args) -> int:
     return 0 if ok else 1
 
 
+def build_year_celery(home, year: int, formats, broker: str, unit_documents: bool) -> bool:
+    """A district's year with every step run by the celery workers on `broker`
+    (pipeline/ops/celery.py). No year lock here: each step takes it in its worker."""
+    from pipeline.defs.assets.reports import ALL_FORMATS, outputs_run_config
+    from pipeline.ops.celery import run_through_celery
+    from pipeline.ops.instance import open_instance
+
+    _reconcile_portal(home)
+    _show_progress()
+    started = time.monotonic()
+    config = outputs_run_config(formats or ALL_FORMATS, unit_documents)
+    with open_instance(home) as instance:
+        result = run_through_celery(home, "yearly_report", str(year), instance, broker, run_config=config,
+                                    tags={"nianbao/started_by": "cli"})  # fmt: skip
+    for line in result.failures:
+        print(line, file=sys.stderr)
+    if result.success:
+        _summary(home, year, time.monotonic() - started, formats, unit_documents)
+    return result.success
+
+
 def build_region_year(
     home,
     year: int,
     formats: tuple[str, ...] | None = None,
+    broker: str | None = None,
     member_formats: tuple[str, ...] | None = None,
     wait: float | None = None,
 ) -> bool:
     """A region home's year (pipeline/ops/region.py): its members, then the whole area, under
-    the region's own lock of the year (each member's build takes its district's)."""
+    the region's own lock of the year (each member's build takes its district's); with
+    `broker`, every step through the celery workers (pipeline/ops/celery.py)."""
     from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.region import build_region
     from pipeline.region import region_members
@@ -237,7 +271,14 @@ def build_region_year(
     started = time.monotonic()
     waiting = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     with year_lock(home.root, year, timeout=DEFAULT_WAIT_SECONDS if wait is None else wait, waiting=waiting):
-        result = build_region(home, year, formats, member_formats=member_formats)
+        if broker:
+            from pipeline.ops.celery import build_region_through_celery
+            from pipeline.ops.instance import open_instance
+
+            with open_instance(home) as instance:
+                result = build_region_through_celery(home, year, instance, broker, formats)
+        else:
+            result = build_region(home, year, formats, member_formats=member_formats)
     for line in result.failures:
         print(line, file=sys.stderr)
     if not result.success:
@@ -715,6 +756,16 @@ def parser() -> argparse.ArgumentParser:
     )
 
     b.add_argument("--unit-documents", action="store_true", help=UNIT_DOCUMENTS_HELP)
+    b.add_argument(
+        "--executor",
+        choices=("in_process", "celery"),
+        default="in_process",
+        help="执行方式：in_process（默认，本进程）或 celery（各步骤交给 dagster-celery worker，见 deploy/README.md）",
+    )
+    b.add_argument(
+        "--broker",
+        help="celery 的 Redis 地址，如 redis://127.0.0.1:6379/0（默认取环境变量 NIANBAO_CELERY_BROKER）",
+    )
     b.set_defaults(func=cmd_build)
 
     c = with_home(sub.add_parser("check", help="检查一个报送文件（不报送），有错误时退出码为 1"))

@@ -100,5 +100,6 @@ def test_instance_settings_allow_one_run_per_year(tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         config = instance.run_coordinator.get_run_queue_config()
     assert config.tag_concurrency_limits == [
-        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+        {"key": "dagster/partition/district", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
     ]

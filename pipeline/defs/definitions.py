@@ -6,11 +6,11 @@ a resource value: the web UI's code location reads it from NIANBAO_HOME (set by
 `make ui` / `nianbao serve`), the CLI passes its --home directly.
 """
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, in_process_executor
 
 from pipeline.defs.district import build_definitions
 
-__all__ = ["audit_job", "build_definitions", "defs", "location_definitions"]
+__all__ = ["BROKER_ENV", "audit_job", "build_definitions", "celery_job", "defs", "location_definitions"]
 
 
 def location_definitions() -> Definitions:
@@ -28,8 +28,25 @@ def location_definitions() -> Definitions:
     if region:
         from pipeline.defs.region import build_region_definitions
 
-        return build_region_definitions(EnvVar("NIANBAO_HOME"))
-    return build_definitions(EnvVar("NIANBAO_HOME"))
+        return build_region_definitions(EnvVar("NIANBAO_HOME"), executor=location_executor())
+    return build_definitions(EnvVar("NIANBAO_HOME"), executor=location_executor() or in_process_executor)
+
+
+# The Redis broker of the celery workers; set for the code location (the UI, the daemon
+# and the runs they launch, and the workers themselves), every run's steps go to celery.
+BROKER_ENV = "NIANBAO_CELERY_BROKER"
+
+
+def location_executor():
+    """dagster-celery's executor on the broker in NIANBAO_CELERY_BROKER when that is set
+    (deploy/README.md), else None (in process)."""
+    import os
+
+    if not os.environ.get(BROKER_ENV):
+        return None
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured({"broker": {"env": BROKER_ENV}, "backend": {"env": BROKER_ENV}})
 
 
 defs = location_definitions()
@@ -40,3 +57,20 @@ def audit_job():
     dagster.reconstructable(audit_job), so that the multiprocess executor's step
     processes can rebuild it by name."""
     return defs.resolve_job_def("audit_reports")
+
+
+def celery_job(home_path: str, job_name: str):
+    """`job_name` of the home at `home_path` (a region's or a district's) on dagster-celery's
+    executor. Every process running a step (a celery worker, on any machine that sees the
+    home at the same path) rebuilds the job by calling this function by name with the same
+    arguments (dagster.build_reconstructable_job in pipeline/ops/celery.py)."""
+    from dagster_celery import celery_executor
+
+    from pipeline.home import Home
+    from pipeline.region import is_region
+
+    if is_region(Home.resolve(home_path)):
+        from pipeline.defs.region import build_region_definitions
+
+        return build_region_definitions(home_path, executor=celery_executor).resolve_job_def(job_name)
+    return build_definitions(home_path, executor=celery_executor).resolve_job_def(job_name)

@@ -18,8 +18,9 @@ from pipeline.defs.schedules import yearly_report_schedule
 from pipeline.defs.sensors import inbox_sensor
 
 
-def build_definitions(home_path: str | EnvVar) -> Definitions:
-    """Definitions over the data home at `home_path`; the executor is chosen here only.
+def build_definitions(home_path: str | EnvVar, executor=in_process_executor) -> Definitions:
+    """Definitions over the data home at `home_path`; the executor is chosen here only
+    (in process by default; definitions.celery_job passes dagster-celery's).
     The code location's (home from the environment: the UI, the daemon) offer as
     partitions only the years that home can build (pipeline/defs/partitions.py); a
     build named by the CLI or the serve worker is checked before it runs (pipeline/years.py)
@@ -42,5 +43,5 @@ def build_definitions(home_path: str | EnvVar) -> Definitions:
         schedules=[yearly_report_schedule],
         sensors=[inbox_sensor],
         resources={"home": BuildingHome(path=home_path), "audit_home": NianbaoHome(path=home_path)},
-        executor=in_process_executor,
+        executor=executor,
     )

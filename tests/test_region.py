@@ -358,3 +358,16 @@ def test_nianbao_build_on_a_bad_region_home_is_one_line_and_exit_2(tmp_path, cap
     assert main(["build", "--home", str(region.root), "--year", str(YEAR)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "ftp" in err and "Traceback" not in err, err
+
+
+def test_a_member_folder_linking_outside_the_region_is_refused(tmp_path):
+    from pipeline.steps.region import intake_member
+
+    outside = tmp_path / "elsewhere"
+    (outside / str(YEAR)).mkdir(parents=True)
+    (outside / str(YEAR) / "figures.csv").write_text(HEADER, encoding="utf-8")
+    region = region_home(tmp_path / "r", entry(), ())
+    (region.root / "members").mkdir()
+    (region.root / "members" / "a").symlink_to(outside)
+    status = intake_member(region, region_members(region)[0], YEAR, None)
+    assert status["state"] == "读取失败" and "数据目录之外" in status["reason"], status

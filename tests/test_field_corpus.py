@@ -28,7 +28,9 @@ from pipeline.ingest.published import PublishedRefused, read_html
 from schemas.base import NARRATIVE_TABLE
 
 FIELD = Path(__file__).resolve().parent / "field"
-REPORTS = sorted(p.name for p in FIELD.iterdir() if (p / "cells.csv").is_file())
+# The archive's pages, built as units of one home. The reports kept as a PDF (hzq-*, another
+# province's district) are the readers' and the audit's (test_field_accuracy, test_field_audit).
+REPORTS = sorted(p.name for p in FIELD.iterdir() if (p / "page.txt").is_file())
 README = Path(__file__).resolve().parents[1] / "README.md"
 PAGES = [s for s in REPORTS if (FIELD / s / "page.html").is_file()]
 _spec = importlib.util.spec_from_file_location("field_trim", FIELD / "trim.py")

@@ -130,10 +130,22 @@ PROVENANCE_HEADER = ["table", "row", "column", "value", "status", "kind", "page"
 def heading_pattern(heading: str) -> re.Pattern:
     """ "五、存在的主要问题及改进情况" -> a line starting with 五, a separator, at most 20
     characters and the title's last four ("改进情况"): bodies word the middle differently
-    ("五、政府信息公开工作存在的主要问题及改进情况")."""
+    ("五、政府信息公开工作存在的主要问题及改进情况"); or 五, a separator, at once the
+    title's first four and a short rest of the line ("五、存在的主要问题及改进措施": bodies
+    word the end differently too). That needs the separator right before the four and the
+    line to end within 16 characters: "四是加强政府信息…" is prose."""
     number, _, title = heading.partition("、")
-    key = r"\s*".join(map(re.escape, title[-4:]))
-    return re.compile(r"^\s*" + re.escape(number) + r"\s*[、.．，,]?[^。；]{0,20}?" + key)
+    last = r"\s*".join(map(re.escape, title[-4:]))
+    first = r"\s*".join(map(re.escape, title[:4]))
+    return re.compile(
+        r"^\s*"
+        + re.escape(number)
+        + r"\s*(?:[、.．，,]?[^。；]{0,20}?"
+        + last
+        + r"|[、.．，,]\s*"
+        + first
+        + r"[^。；]{0,16}$)"
+    )
 
 
 def split_sections(lines: Iterable[str], fmt: ReportFormat) -> dict[str, str]:

@@ -53,6 +53,10 @@ REVIEWED = {
     # row it is in cannot be summed (N1, N3 say so)
     "jjp-2023": [("N5", "网页第 2 个表格第 28 行第 3 格")]
     + [("N1", "网页第 2 个表格第 28 行第 3 格"), ("N3", "网页第 2 个表格第 28 行第 3 格")],
+    "jjp-2024": [("N5", "网页第 2 个表格第 28 行第 3 格")]  # the same empty cell as in 2023
+    + [("N1", "网页第 2 个表格第 28 行第 3 格"), ("N3", "网页第 2 个表格第 28 行第 3 格")]
+    + [("A5", "表二")] * 3  # no 规章 row
+    + [("N8", "网页第 1 个表格第 3 行第 4 格")],  # 现行有效 1; 2023 (jjp-2023's page) 7 + 0 − 0 = 7
     "gyz-2023": [],  # expected.txt's N8 needs 2022, whose archived page is refused
     "shs-2023": [("A5", "表二")] * 3,  # 表二 prints no 规章 row: its 3 cells are not in the report
     "shs-2024": [
@@ -71,6 +75,7 @@ STATUS = {
     "shs-2023": "有提醒",
     "zrz-2023": "有错误",
     "jjp-2023": "有错误",
+    "jjp-2024": "有错误",
     "shs-2024": "有错误",
     "hzq-2023": "有错误",
     "hzq-2024": "有提醒",
@@ -132,7 +137,7 @@ def test_at_least_twenty_real_reports_are_audited(audited):
     files = {name: slug for year in YEARS for name, slug in audited[year]["files"].items()}
     assert len(files) >= 20
     read = [n for n in files if not n.endswith(".txt")]
-    assert sorted(files[n] for n in read) == sorted(REVIEWED)  # 8 web pages, 2 PDFs
+    assert sorted(files[n] for n in read) == sorted(REVIEWED)  # 9 web pages, 2 PDFs
     for year in YEARS:
         done = audited[year]["done"]
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr

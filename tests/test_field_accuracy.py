@@ -25,6 +25,18 @@ def test_every_figure_read_from_a_real_report_is_right():
     assert text.read == 0 and all("展平为文字" in line for line in text.refused)
 
 
+def test_the_real_pdfs_are_read_cell_for_cell_and_the_misprinted_row_is_refused():
+    """hzq-2023/2024: WPS PDFs (white paragraph shading behind the prose, tables continued over
+    a page break with the cut side unruled). Every hand-checked cell is read right except the
+    row printed "2.其他法律行政止公开" (three characters missing), refused cell by cell naming it."""
+    pdf = accuracy()["pdf"]
+    assert (pdf.documents, pdf.cells, pdf.read, pdf.right, pdf.refused_cells) == (2, 372, 358, 358, 0)
+    assert len(pdf.unread) == 14
+    for line in pdf.unread:
+        assert "/withheld_prohibited_by_law/" in line
+        assert "第 3 页第 2 个表格第 9 行第 3 列的“2.其他法律行政止公开”" in line
+
+
 def test_a_refused_file_is_counted_with_its_reason(tmp_path):
     """A file the reader refuses counts all its cells as refused, naming the file and why."""
     slug = sorted(p for p in FIELD.iterdir() if (p / "cells.csv").is_file())[0]

@@ -195,6 +195,18 @@ def test_sections_are_cut_at_the_headings_and_the_narrative_rows_written():
     assert report.to_csv().startswith("table,row,column,value\nproactive,regulations,issued,0\n")
 
 
+def test_a_heading_worded_differently_at_its_end_still_cuts_its_section():
+    """A real page (tests/field/jjp-2023) titles 五 "存在的主要问题及改进措施": its first four
+    characters after the separator find it; "四是加强…" in prose stays prose."""
+    html = page(proactive_national(PROACTIVE), applications(APPLIED), review(REVIEWED)).decode()
+    html = html.replace("五、存在的主要问题及改进情况", "五、存在的主要问题及改进措施")
+    html = html.replace("<p>发布文件3件。</p>", "<p>发布文件3件。</p><p>四是加强政府信息公开平台建设。</p>")
+    report = read_html(html.encode(), 2023)
+    assert report.sections["problems"] == "一是公开意识有待加强。"
+    assert report.sections["other_matters"] == "本年度未收取信息处理费。"
+    assert report.sections["overview"].endswith("发布文件3件。\n四是加强政府信息公开平台建设。")
+
+
 def test_a_table_of_another_format_is_read_as_printed_with_a_note():
     report = read_html(page(proactive_trial_printed(), applications(APPLIED), review(REVIEWED)), 2023)
     cells = cells_of(report)

@@ -50,3 +50,20 @@ def test_a_heading_after_a_line_that_fills_the_width_starts_its_section():
     assert report.sections["proactive"] == ""
     assert report.sections["problems"] == PROBLEMS
     assert report.sections["other_matters"] == "本年度未收取信息处理费。"
+
+
+def test_a_wps_pdf_shading_every_paragraph_keeps_its_prose():
+    """A real WPS PDF (tests/field/hzq-2023) paints a white borderless rectangle behind every
+    line of prose; taken as rulings they made each page of prose a one-column table and the
+    sections came out empty. Invisible rectangles are no rulings: the prose is read."""
+    from pathlib import Path
+
+    pdf = Path(__file__).resolve().parent / "field" / "hzq-2023" / "hzq2023_working.pdf"
+    report = read_pdf(pdf.read_bytes(), 2023)
+    assert report.sections["overview"].startswith("2023 年，洪泽区人民政府坚持以习近平新时代")
+    assert "（五）政府信息公开监督保障情况" in report.sections["overview"]
+    assert report.sections["problems"].startswith("2023 年，洪泽区政府信息公开工作取得一定的成效")
+    assert "全年收取政府信息公开信息处理费 0 元" in report.sections["other_matters"]
+    # The table cut by the page break (第二十条第（六）项 on page 2, its rows on page 3) is read.
+    penalty = next(c for c in report.cells if c.row == "penalty")
+    assert (penalty.value, penalty.source.page, penalty.source.text) == ("4119", 3, "4119")

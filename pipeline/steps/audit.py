@@ -44,7 +44,7 @@ from schemas.messages import Message, sort_messages
 from schemas.rules.prose import MIN_COPY_CHARS, substance
 
 # Bump when reading or what a read keeps changes: cached reads are then redone.
-AUDIT_VERSION = "1"
+AUDIT_VERSION = "2"  # 2: a read keeps the form each table was printed in
 MAX_FILES = 5000  # a province's bodies in one year; more is not one audit
 CACHE = "audit_cache.json"  # data only (JSON), never code; a damaged cache is ignored
 TABLE_NUMBERS = {"proactive": "表二", "applications": "表三", "review_litigation": "表四"}
@@ -69,6 +69,9 @@ class ReadReport:
     sections: dict[str, str] = field(default_factory=dict)
     findings: list[Message] = field(default_factory=list)  # A2–A6 of this file
     read: bool = False
+    printed_formats: dict[str, str] = field(
+        default_factory=dict
+    )  # table -> its printed form, where not the year's
 
 
 def body_name(sections: dict[str, str], file_name: str) -> tuple[str, str]:
@@ -99,6 +102,7 @@ def read_one(path: Path, year: int, sha256: str = "") -> ReadReport:
         out.body, out.named_by = body_name(report.sections, name)
         origin = FileOrigin(out.body, out.body, name)
         out.read = True
+        out.printed_formats = dict(report.printed_formats)
         out.sections = {k: v for k, v in report.sections.items() if k in fmt.narrative_rows}
         for c in report.cells:
             s = c.source
@@ -331,6 +335,26 @@ def copies_across(reads: list[ReadReport], keys: list[str], fmt: ReportFormat) -
     return out
 
 
+def as_printed(fmt: ReportFormat, printed: dict[str, str]) -> ReportFormat:
+    """The year's form with each table in `printed` (table -> form code) as that form prints
+    it, with that form's rules for it: a 2023 report printing the 2019 trial 表三 (one
+    "（六）其他处理" row) is checked as printed, not told its cells are unknown (N6) or
+    its total lacks the three rows it never had (N2). A6 names the other form."""
+    from dataclasses import replace as replace_format
+
+    if not printed:
+        return fmt
+    forms = {
+        code: next(f for y in (2019, 2021) if (f := format_for_year(y)).code == code)
+        for code in printed.values()
+    }
+    tables = {**fmt.tables, **{t: forms[code].tables[t] for t, code in printed.items()}}
+    rules = tuple(r for r in fmt.rules if r.table not in printed) + tuple(
+        r for t, code in printed.items() for r in forms[code].rules if r.table == t
+    )
+    return replace_format(fmt, tables=tables, rules=rules)
+
+
 def audit_year(home: Home, year: int, reads: list[ReadReport], previous: list[ReadReport]) -> Audit:
     """The bodies' findings: each file's own, the format's rules over all bodies at once
     (last year from `previous`, the reads of audit/<year-1>/), and copies across bodies."""
@@ -346,8 +370,16 @@ def audit_year(home: Home, year: int, reads: list[ReadReport], previous: list[Re
         if previous and format_code_for_year(year - 1) in FORM_FORMATS
         else (None, None)
     )
-    if not cells.empty:
-        findings += check_isolated(cells, fmt, {}, before, before_fmt, home_settings(home)).messages
+    # Every rule is about one unit: bodies printing a table in another form are checked
+    # apart, against the form as they printed it.
+    forms: dict[tuple, list[str]] = {}
+    for r, key in zip(reads, keys):
+        forms.setdefault(tuple(sorted(r.printed_formats.items())), []).append(key)
+    for printed, units in forms.items():
+        part = cells[cells["unit"].isin(units)]
+        if not part.empty:
+            form = as_printed(fmt, dict(printed))
+            findings += check_isolated(part, form, {}, before, before_fmt, home_settings(home)).messages
     readable = [i for i, r in enumerate(reads) if r.read]
     findings += copies_across([reads[i] for i in readable], [keys[i] for i in readable], fmt)
     findings = sort_messages(findings)

@@ -130,10 +130,22 @@ PROVENANCE_HEADER = ["table", "row", "column", "value", "status", "kind", "page"
 def heading_pattern(heading: str) -> re.Pattern:
     """ "五、存在的主要问题及改进情况" -> a line starting with 五, a separator, at most 20
     characters and the title's last four ("改进情况"): bodies word the middle differently
-    ("五、政府信息公开工作存在的主要问题及改进情况")."""
+    ("五、政府信息公开工作存在的主要问题及改进情况"); or 五, a separator, at once the
+    title's first four and a short rest of the line ("五、存在的主要问题及改进措施": bodies
+    word the end differently too). That needs the separator right before the four and the
+    line to end within 16 characters: "四是加强政府信息…" is prose."""
     number, _, title = heading.partition("、")
-    key = r"\s*".join(map(re.escape, title[-4:]))
-    return re.compile(r"^\s*" + re.escape(number) + r"\s*[、.．，,]?[^。；]{0,20}?" + key)
+    last = r"\s*".join(map(re.escape, title[-4:]))
+    first = r"\s*".join(map(re.escape, title[:4]))
+    return re.compile(
+        r"^\s*"
+        + re.escape(number)
+        + r"\s*(?:[、.．，,]?[^。；]{0,20}?"
+        + last
+        + r"|[、.．，,]\s*"
+        + first
+        + r"[^。；]{0,16}$)"
+    )
 
 
 def split_sections(lines: Iterable[str], fmt: ReportFormat) -> dict[str, str]:
@@ -179,6 +191,8 @@ class _Reader:
         self.clashes: set[tuple[str, str, str]] = set()
         self.spanned: dict[tuple[str, str, str], Provenance] = {}
         self.split: dict[tuple[str, str, str], Provenance] = {}
+        # Table code -> printed rows with figures whose label names no row: said with the cells not read.
+        self.stray: dict[str, list[Provenance]] = {}
         self.ctx = _Context()
 
     # -- helpers
@@ -306,13 +320,18 @@ class _Reader:
                 keys = [label_key(p) for p in row.path]
                 groups, printed_groups = set(keys[:-1]), set(path[:-1])
                 # Every group printed, or (a table continued on the next page, whose
-                # spanning group cells stay on the page before) only groups of this row:
-                # either way the row is taken only when one row code fits.
+                # spanning group cells stay on the page before) only groups of this row,
+                # or part of them (a group cell cut by the page prints the start of its
+                # label on one page, the rest on the next): either way the row is taken
+                # only when one row code fits.
                 if keys[-1] == path[-1] and (
-                    groups <= printed_groups | {keys[0]} or printed_groups <= groups
+                    groups <= printed_groups | {keys[0]}
+                    or all(any(k.startswith(p) or k.endswith(p) for k in groups) for p in printed_groups)
                 ):
                     candidates.append((fmt, row))
         codes = {row.code for _, row in candidates}
+        if not codes:
+            self._stray(line, where)
         if len(codes) != 1:
             return False
         own = [c for c in candidates if c[0] is self.ctx.fmt] or candidates
@@ -321,6 +340,15 @@ class _Reader:
             self._use_format("applications", fmt)
         self._values(line, row.code, where)
         return True
+
+    def _stray(self, line: list[Slot | None], where: Place) -> None:
+        """A row printing figures under a label no row has (a misprinted label): kept to be
+        named beside the cells not read, never matched to the nearest label."""
+        values = [line[i] for i in self.ctx.columns if i < len(line) and line[i]]
+        label = next((s for s in reversed(line[: self.ctx.label_cols]) if s and s.text), None)
+        if label and values and all(looks_like_value(s.text) and squeeze(s.text) for s in values):
+            source = Provenance(where.table, label.row, label.cell, label.text, where.kind, where.page)
+            self.stray.setdefault(self.ctx.table, []).append(source)
 
     # -- 表四 (wide)
 
@@ -398,7 +426,11 @@ class _Reader:
                 if key in self.found:
                     report.cells.append(self.found[key])
                 elif key not in self.spanned and key not in self.split:
-                    report.unread.append(Unread(*key, "文件中找不到这一格（表中没有这一行或这一列的标签）"))
+                    why = "文件中找不到这一格（表中没有这一行或这一列的标签）"
+                    stray = "；".join(f"{p.where()}的“{p.text}”" for p in self.stray.get(table_code, []))
+                    if stray:
+                        why += f"；表中有行标签与表样各行都不相同的行，未读取、不猜测它是哪一行：{stray}"
+                    report.unread.append(Unread(*key, why))
             if table_code in report.printed_formats:
                 report.notes.append(
                     f"“{fmt.section_heading(table_code)}”的表格按{fmt.name}的表样印制，"

@@ -1,7 +1,8 @@
 """Reads a published report as a PDF file (with a text layer) into cells.
 
 pdfplumber (on pdfminer.six) finds each page's ruled tables and the cells they
-draw; each table becomes a grid for the shared core (core.py), a cell's span
+draw, from the rules that show (a white borderless box painted behind text, as WPS
+does, is no rule) and with a table cut by a page break closed at the cut; each table becomes a grid for the shared core (core.py), a cell's span
 counted from the column and row edges it covers. A table continued on the next
 page repeats its header there and is read on as the same stream. The text outside
 the tables, lines joined into paragraphs (a paragraph starts indented, after a
@@ -101,6 +102,42 @@ def table_grid(table) -> list[list[Slot | None]]:
     return grid
 
 
+def _visible(obj) -> bool:
+    """False for a white filled rectangle drawn without a border: WPS paints one behind
+    every paragraph and table cell. It shows nothing on white paper, so its sides are no
+    ruling; taken as one, a page of prose becomes a one-column table."""
+    if obj.get("object_type") != "rect" or obj.get("stroke") or not obj.get("fill"):
+        return True
+    color = obj.get("non_stroking_color")
+    color = tuple(color) if isinstance(color, list | tuple) else (color,)
+    return color not in ((1,), (1, 1, 1), (0, 0, 0, 0))
+
+
+def _cut_ends(page) -> list[dict]:
+    """Rules closing a table where the page cuts it: a table continued over a page break is
+    printed with its vertical rules running to the cut and no rule (or part of one) across
+    it. The rules ending at the page's first table top and last table bottom (vertical
+    rules joined first: a writer may draw each cell's sides apart) are ruled across there;
+    nowhere else, so a cell spanning rows is never cut."""
+    from pdfplumber.table import merge_edges
+
+    edges = [e for e in page.edges if e["orientation"] == "v"]
+    verticals = merge_edges(edges, EDGE_TOLERANCE, EDGE_TOLERANCE, EDGE_TOLERANCE, EDGE_TOLERANCE)
+    if not verticals:
+        return []
+    rules = []
+    for end, y in (
+        ("top", min(e["top"] for e in verticals)),
+        ("bottom", max(e["bottom"] for e in verticals)),
+    ):
+        xs = [e["x0"] for e in verticals if abs(e[end] - y) <= EDGE_TOLERANCE]
+        if len(xs) > 1:
+            left, right = min(xs), max(xs)
+            rules.append({"object_type": "line", "x0": left, "x1": right, "top": y, "bottom": y,
+                          "width": right - left, "height": 0})  # fmt: skip
+    return rules
+
+
 def _outside(boxes):
     def keep(obj) -> bool:
         if obj.get("object_type") != "char":
@@ -162,7 +199,8 @@ def read_pdf(data: bytes, year: int) -> PublishedReport:
                 if not page.chars:
                     continue
                 has_text = True
-                tables = page.find_tables()
+                ruled = page.filter(_visible)
+                tables = ruled.find_tables({"explicit_horizontal_lines": _cut_ends(ruled)})
                 for index, table in enumerate(tables, start=1):
                     grids.append((Place("pdf", index, number), table_grid(table)))
                 prose = page.filter(_outside([t.bbox for t in tables]))

@@ -116,7 +116,7 @@ def _read_workbook(
 
 def _read_marked_sheets(
     wb, formulas_wb, formula_sheets: set[str], fmt: ReportFormat, reading: _Reading, seen: set[str]
-):
+) -> list[_Sheet]:
     """Read each sheet that carries the template's codes (adding its table to `seen`);
     return the sheets that lost them, to be read by their labels."""
     unmarked = []
@@ -139,7 +139,9 @@ def _read_marked_sheets(
     return unmarked
 
 
-def _read_unmarked_sheets(unmarked: list, fmt: ReportFormat, reading: _Reading, seen: set[str]) -> None:
+def _read_unmarked_sheets(
+    unmarked: list[_Sheet], fmt: ReportFormat, reading: _Reading, seen: set[str]
+) -> None:
     for sheet in unmarked:
         table = _guess_table(sheet, fmt, seen)
         if table is None:

@@ -147,30 +147,43 @@ def build_year(
 def _summary(
     home, year: int, seconds: float, formats: tuple[str, ...] | None = None, unit_documents: bool = False
 ) -> None:
-    from pipeline.steps.validate import STATUS_TEXT
+    from pipeline.render.writers import WRITERS
     from pipeline.warehouse import Warehouse
 
     status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    from pipeline.render.writers import BUNDLE, WRITERS
-
     chosen = formats or tuple(WRITERS)
     quick = [n for n in ("html", "md") if n in chosen]
     for name in [*(f"report.{n}" for n in quick), "validation.html", "status.csv"]:
         print(f"  {out / name}")
     if quick:
         print(f"  {out / 'units'}/<单位代码>.{'|.'.join(quick)}")
+    _summary_bundle(out, chosen, unit_documents)
+    _summary_units(status)
+
+
+def _summary_bundle(out, chosen: tuple[str, ...], unit_documents: bool) -> None:
+    """The publication bundle's files, the units' as a pattern."""
+    from pipeline.render.writers import BUNDLE, WRITERS
+
     bundle = [WRITERS[n].suffix for n in BUNDLE if n in chosen]
-    if bundle:
-        print("发布包（上传到政府信息公开年报栏目）：")
-        for suffix in bundle:
-            print(f"  {out / 'publish' / ('report' + suffix)}")
-        unit_suffixes = [s for s in bundle if unit_documents or s == ".html"]
-        if unit_suffixes:
-            print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
-        if not unit_documents and len(unit_suffixes) < len(bundle):
-            print("  各单位的 Word/PDF 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+    if not bundle:
+        return
+    print("发布包（上传到政府信息公开年报栏目）：")
+    for suffix in bundle:
+        print(f"  {out / 'publish' / ('report' + suffix)}")
+    unit_suffixes = [s for s in bundle if unit_documents or s == ".html"]
+    if unit_suffixes:
+        print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
+    if not unit_documents and len(unit_suffixes) < len(bundle):
+        print("  各单位的 Word/PDF 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+
+
+def _summary_units(status) -> None:
+    """How many units stand where, then each unit not simply accepted."""
+    from pipeline.steps.validate import STATUS_TEXT
+
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():

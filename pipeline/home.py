@@ -113,10 +113,6 @@ class Home:
         """The unit registry (registry/units.csv), read again only when the file changes."""
         return load_registry(self.root / "registry" / "units.csv")
 
-    def units_for_year(self, year: int) -> pd.DataFrame:
-        """Units expected to report for `year` as a frame (code, name, kind, first_year, last_year)."""
-        return self.registry().frame(year)
-
 
 def write_atomic(path: Path, data: bytes | str) -> Path:
     """Write to a temporary name beside `path`, then rename: readers never see half a file."""

@@ -30,11 +30,6 @@ class UnitHistory:
     fees: dict[str, float] = field(default_factory=dict)
 
 
-def _split(total: int, parts: int, rng: random.Random) -> list[int]:
-    cuts = sorted(rng.randint(0, total) for _ in range(parts - 1))
-    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
-
-
 def applications(fmt: ReportFormat, rng: random.Random, history: UnitHistory, scale: int) -> Cells:
     table = fmt.tables["applications"]
     columns = [c.code for c in table.blocks[0].columns if c.code != "total"]

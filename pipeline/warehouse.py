@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from pipeline.home import DamagedHome, Home, PreviousYearNotBuilt, read_parquet, write_parquet
+from pipeline.home import DamagedHome, Home, HomeError, PreviousYearNotBuilt, read_parquet, write_parquet
 from schemas.messages import MESSAGE_FIELDS, Message
 from schemas.rules.context import CellFrame
 
@@ -64,26 +64,36 @@ class FilesTable(Contract):
     )
 
 
-class MessagesTable(Contract):
+class _CellAddress(pa.DataFrameModel):
+    """The columns that name a cell of the form (mixed into the tables that hold figures)."""
+
+    table: Series[str] = pa.Field(description="表代码")
+    row: Series[str] = pa.Field(description="行代码")
+    column: Series[str] = pa.Field(description="列代码")
+
+
+class _SourcePlace(pa.DataFrameModel):
+    """The columns that say where in a handed-in file something stands."""
+
+    file: Series[str] = pa.Field(description="文件")
+    sheet: Series[str] = pa.Field(description="工作表")
+    location: Series[str] = pa.Field(description="单元格或 CSV 行号")
+
+
+class MessagesTable(_SourcePlace, Contract):
     """校验消息：单位、文件、位置、规则编号与说明。"""
 
     severity: Series[str] = pa.Field(isin=["ERROR", "WARNING"], description="ERROR 退回；WARNING 提醒")
     rule: Series[str] = pa.Field(description="规则编号")
     unit: Series[str] = pa.Field(description="单位代码")
     unit_label: Series[str] = pa.Field(description="单位名称（代码）")
-    file: Series[str] = pa.Field(description="文件")
-    sheet: Series[str] = pa.Field(description="工作表")
-    location: Series[str] = pa.Field(description="单元格或 CSV 行号")
     text: Series[str] = pa.Field(description="说明")
 
 
-class AcceptedTable(Contract):
+class AcceptedTable(_CellAddress, Contract):
     """已采用单位的有效单元格（计入汇总）。"""
 
     unit: Series[str] = pa.Field(description="单位代码")
-    table: Series[str] = pa.Field(description="表代码")
-    row: Series[str] = pa.Field(description="行代码")
-    column: Series[str] = pa.Field(description="列代码")
     value: Series[str] = pa.Field(description="规范化后的值")
     number: Series[float] = pa.Field(nullable=True, description="数值（文字为空）")
     kind: Series[str] = pa.Field(description="单元格类型")
@@ -103,38 +113,26 @@ class StatusTable(Contract):
     )
 
 
-class SectionTable(Contract):
+class SectionTable(_CellAddress, Contract):
     """报告一部分的数值：各单位（scope = 单位代码）与全区合计（scope = district）。"""
 
     scope: Series[str] = pa.Field(description="district 或单位代码")
-    row: Series[str] = pa.Field(description="行代码")
-    column: Series[str] = pa.Field(description="列代码")
     value: Series[str] = pa.Field(description="值")
-    table: Series[str] = pa.Field(description="表代码")
 
 
-class ProvenanceTable(Contract):
+class ProvenanceTable(_CellAddress, _SourcePlace, Contract):
     """全区每个数字的来源：各已采用单位的值、文件、内容哈希、工作表与单元格（或 CSV 行号）。"""
 
-    table: Series[str] = pa.Field(description="表代码")
-    row: Series[str] = pa.Field(description="行代码")
-    column: Series[str] = pa.Field(description="列代码")
     unit: Series[str] = pa.Field(description="单位代码")
     value: Series[str] = pa.Field(description="该单位的值")
     number: Series[float] = pa.Field(nullable=True, description="数值")
-    file: Series[str] = pa.Field(description="文件")
     sha256: Series[str] = pa.Field(description="文件内容哈希（SHA-256）")
-    sheet: Series[str] = pa.Field(description="工作表")
-    location: Series[str] = pa.Field(description="单元格或 CSV 行号")
 
 
-class YoyTable(Contract):
+class YoyTable(_CellAddress, Contract):
     """与上年比较：全区（scope = district）与各单位的每个数字、上年可比数字、增减与变化百分比。"""
 
     scope: Series[str] = pa.Field(description="district 或单位代码")
-    table: Series[str] = pa.Field(description="表代码")
-    row: Series[str] = pa.Field(description="行代码")
-    column: Series[str] = pa.Field(description="列代码")
     value: Series[str] = pa.Field(description="本年")
     previous: Series[str] = pa.Field(description="上年（空：没有可比数字）")
     previous_file: Series[str] = pa.Field(description="上年数字取自的被退回文件（空：上年已采用的数字）")
@@ -351,7 +349,7 @@ def _previous_warehouse(home: Home, year: int) -> Warehouse | None:
         return None
     try:
         format_for_year(previous, home.root)
-    except Exception:  # noqa: BLE001 - a legacy year without its catalogue cannot be built
+    except HomeError:  # a legacy year without its catalogue cannot be built (pipeline/years.py)
         return None
     raise PreviousYearNotBuilt(
         f"{previous} 年度有报送文件（收件箱或归档中），但还没有编制，{year} 年度无法与上年比较。"

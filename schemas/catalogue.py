@@ -617,10 +617,6 @@ ENTRIES: dict[str, Entry] = {
 }
 
 
-def text_of(key: str, **facts) -> str:
-    return ENTRIES[key].template.format(**facts)
-
-
 def problem(
     key: str,
     *,

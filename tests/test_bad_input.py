@@ -35,6 +35,11 @@ def formula_with_cache(tmp_path: Path) -> bytes:
     return out.read_bytes()
 
 
+def csv_case(case: str, cells: dict | None, rule: str, fragment: str, location: str = "第", **meta) -> tuple:
+    """A case of an interchange CSV that is valid but for `cells` (and the unit or year it declares)."""
+    return (case, "b.csv", lambda t: corpus.csv_with(cells, **meta), rule, fragment, location)
+
+
 # name, file name, bytes builder, expected rule, fragment expected in the message, location expected
 CASES = [
     ("empty file", "b.csv", lambda t: b"", "F1", "空的", ""),
@@ -45,70 +50,14 @@ CASES = [
     ("password protected", "b.xlsx", corpus.encrypted, "F4", "密码", ""),
     ("zip bomb", "b.xlsx", corpus.zip_bomb, "F5", "", ""),
     ("oversized", "b.csv", lambda t: b"table,row,column,value\n" + b"x" * (21 * 1024 * 1024), "F6", "MB", ""),
-    (
-        "year in file differs",
-        "b.csv",
-        lambda t: corpus.csv_with(unit="B", year=2024),
-        "F8",
-        "2024",
-        "第 2 行",
-    ),
-    (
-        "unit in file differs",
-        "b.csv",
-        lambda t: corpus.csv_with(unit="A", year=YEAR),
-        "F8",
-        "A",
-        "第 2 行",
-    ),
-    (
-        "unknown table",
-        "b.csv",
-        lambda t: corpus.csv_with({("tables", "received", "total"): "1"}),
-        "N6",
-        "tables",
-        "第",
-    ),
-    (
-        "unknown row",
-        "b.csv",
-        lambda t: corpus.csv_with({("applications", "recieved", "total"): "1"}),
-        "N6",
-        "recieved",
-        "第",
-    ),
-    (
-        "unknown column",
-        "b.csv",
-        lambda t: corpus.csv_with({("applications", "received", "sum"): "1"}),
-        "N6",
-        "sum",
-        "第",
-    ),
-    (
-        "text for a number",
-        "b.csv",
-        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "约十件"}),
-        "N5",
-        "约十件",
-        "第",
-    ),
-    (
-        "negative count",
-        "b.csv",
-        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "-2"}),
-        "N5",
-        "-2",
-        "第",
-    ),
-    (
-        "decimal count",
-        "b.csv",
-        lambda t: corpus.csv_with({("proactive", "penalty", "decisions"): "2.5"}),
-        "N5",
-        "2.5",
-        "第",
-    ),
+    csv_case("year in file differs", None, "F8", "2024", "第 2 行", unit="B", year=2024),
+    csv_case("unit in file differs", None, "F8", "A", "第 2 行", unit="A", year=YEAR),
+    csv_case("unknown table", {("tables", "received", "total"): "1"}, "N6", "tables"),
+    csv_case("unknown row", {("applications", "recieved", "total"): "1"}, "N6", "recieved"),
+    csv_case("unknown column", {("applications", "received", "sum"): "1"}, "N6", "sum"),
+    csv_case("text for a number", {("proactive", "penalty", "decisions"): "约十件"}, "N5", "约十件"),
+    csv_case("negative count", {("proactive", "penalty", "decisions"): "-2"}, "N5", "-2"),
+    csv_case("decimal count", {("proactive", "penalty", "decisions"): "2.5"}, "N5", "2.5"),
     ("formula without cached value", "b.xlsx", corpus.formula_without_cache, "F12", "公式", "C"),
     ("dotdot in name", "..b.csv", lambda t: corpus.csv_with(), "F9", "..", ""),
     ("backslash in name", "a\\b.csv", lambda t: corpus.csv_with(), "F9", "路径分隔符", ""),

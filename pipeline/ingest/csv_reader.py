@@ -46,73 +46,101 @@ def read_csv(data: bytes, origin: FileOrigin, year: int, fmt: ReportFormat | Non
     text, encoding = decode(data)
     if text is None:
         return ParsedFile(empty_cells(), [origin.problem("F10.encoding", why=encoding)])
-
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
+    header = next(reader, None)
+    if header is None:
         return ParsedFile(empty_cells(), [origin.problem("F1.no_content")])
     header = [h.strip().lower() for h in header]
+    wrong = _header_problems(header)
+    if wrong:
+        return ParsedFile(
+            empty_cells(), [origin.problem("F11.csv_header", location="第 1 行", problems=wrong)]
+        )
+    lines = _Lines(origin, year, header)
+    if not lines.read(reader):
+        return ParsedFile(empty_cells(), lines.problems + [origin.problem("F14.lines", limit=MAX_LINES)])
+    return ParsedFile(cells_frame(lines.records), lines.messages(fmt))
+
+
+def _header_problems(header: list[str]) -> str:
+    """What is wrong with the header line (columns missing, unknown or twice), or ""."""
     missing = [c for c in REQUIRED if c not in header]
     extra = [h for h in header if h not in REQUIRED + OPTIONAL]
     duplicated = sorted({h for h in header if header.count(h) > 1})
-    if missing or extra or duplicated:
-        parts = []
-        if missing:
-            parts.append(f"缺少列 {'、'.join(missing)}")
-        if extra:
-            parts.append(f"多出不认识的列 {'、'.join(extra)}")
-        if duplicated:
-            parts.append(f"列名重复 {'、'.join(duplicated)}")
-        return ParsedFile(
-            empty_cells(), [origin.problem("F11.csv_header", location="第 1 行", problems="；".join(parts))]
-        )
-    index = {name: header.index(name) for name in header}
+    parts = []
+    if missing:
+        parts.append(f"缺少列 {'、'.join(missing)}")
+    if extra:
+        parts.append(f"多出不认识的列 {'、'.join(extra)}")
+    if duplicated:
+        parts.append(f"列名重复 {'、'.join(duplicated)}")
+    return "；".join(parts)
 
-    records: list[tuple[str, ...]] = []
-    problems: list[Message] = []
-    # Lines naming another unit or year: one message per declared value, not per line
-    # (a file exported for another unit has every line so).
-    foreign: dict[tuple[str, str], list] = {}
-    tables: set[str] = set()  # named by some line read, blank value or not
-    # csv.reader.line_num counts physical lines, so quoted multi-line text
-    # still points at the line where its record starts.
-    start_line = reader.line_num + 1
-    for fields in reader:
-        if reader.line_num > MAX_LINES:
-            return ParsedFile(empty_cells(), problems + [origin.problem("F14.lines", limit=MAX_LINES)])
-        line = f"第 {start_line} 行"
+
+class _Lines:
+    """The data lines of one file: the cells they hold and what is wrong with them."""
+
+    def __init__(self, origin: FileOrigin, year: int, header: list[str]):
+        self.origin, self.year = origin, year
+        self.index = {name: header.index(name) for name in header}
+        self.width = len(header)
+        self.records: list[tuple[str, ...]] = []
+        self.problems: list[Message] = []
+        # Lines naming another unit or year: one message per declared value, not per line
+        # (a file exported for another unit has every line so).
+        self.foreign: dict[tuple[str, str], list] = {}
+        self.tables: set[str] = set()  # named by some line read, blank value or not
+
+    def read(self, reader) -> bool:
+        """Every line after the header; False once the file runs past MAX_LINES (F14)."""
+        # csv.reader.line_num counts physical lines, so quoted multi-line text
+        # still points at the line where its record starts.
         start_line = reader.line_num + 1
-        if not any(f.strip() for f in fields):
-            continue
-        if len(fields) != len(header):
-            problems.append(
-                origin.problem("F11.csv_fields", location=line, fields=len(fields), columns=len(header))
-            )
-            continue
-        record = {name: fields[i] for name, i in index.items()}
-        declared_unit, declared_year = record.get("unit", "").strip(), record.get("year", "").strip()
-        if declared_unit and declared_unit != origin.unit:
-            _count(foreign, ("F8.csv_unit", declared_unit), line)
-            continue
-        if declared_year and declared_year != str(year):
-            _count(foreign, ("F8.csv_year", declared_year), line)
-            continue
-        table, row, column = (record[n].strip() for n in ("table", "row", "column"))
-        tables.add(table)
-        value = record["value"]
-        value = value if table == NARRATIVE_TABLE else value.strip()
-        if value == "":
-            continue
-        records.append((table, row, column, value, "", line))
+        for fields in reader:
+            if reader.line_num > MAX_LINES:
+                return False
+            self._take(fields, f"第 {start_line} 行")
+            start_line = reader.line_num + 1
+        return True
 
-    refused = foreign or any(p.severity == "ERROR" for p in problems)  # F8, F11 say it better
-    if fmt is not None and not refused and not _names_a_table(fmt, tables):
-        problems.append(origin.problem("F18.no_tables", expected=expected_titles(fmt)))
-    for (key, declared), (first, count) in foreign.items():
-        facts = {"owner": origin.unit} if key == "F8.csv_unit" else {"year": year}
-        problems.append(origin.problem(key, location=first, declared=declared, lines=count, **facts))
-    return ParsedFile(cells_frame(records), problems)
+    def _take(self, fields: list[str], line: str) -> None:
+        if not any(f.strip() for f in fields):
+            return
+        if len(fields) != self.width:
+            self.problems.append(
+                self.origin.problem("F11.csv_fields", location=line, fields=len(fields), columns=self.width)
+            )
+            return
+        record = {name: fields[i] for name, i in self.index.items()}
+        declared = self._declared_elsewhere(record)
+        if declared is not None:
+            _count(self.foreign, declared, line)
+            return
+        table, row, column = (record[n].strip() for n in ("table", "row", "column"))
+        self.tables.add(table)
+        value = record["value"] if table == NARRATIVE_TABLE else record["value"].strip()
+        if value != "":
+            self.records.append((table, row, column, value, "", line))
+
+    def _declared_elsewhere(self, record: dict[str, str]) -> tuple[str, str] | None:
+        """(F8 key, the value declared) for a line naming another unit or year, else None."""
+        declared_unit, declared_year = record.get("unit", "").strip(), record.get("year", "").strip()
+        if declared_unit and declared_unit != self.origin.unit:
+            return "F8.csv_unit", declared_unit
+        if declared_year and declared_year != str(self.year):
+            return "F8.csv_year", declared_year
+        return None
+
+    def messages(self, fmt: ReportFormat | None) -> list[Message]:
+        """The lines' problems, then F18 (no table of `fmt` named) and one F8 per declared value."""
+        problems = list(self.problems)
+        refused = self.foreign or any(p.severity == "ERROR" for p in problems)  # F8, F11 say it better
+        if fmt is not None and not refused and not _names_a_table(fmt, self.tables):
+            problems.append(self.origin.problem("F18.no_tables", expected=expected_titles(fmt)))
+        for (key, declared), (first, count) in self.foreign.items():
+            facts = {"owner": self.origin.unit} if key == "F8.csv_unit" else {"year": self.year}
+            problems.append(self.origin.problem(key, location=first, declared=declared, lines=count, **facts))
+        return problems
 
 
 def _names_a_table(fmt: ReportFormat, tables: set[str]) -> bool:

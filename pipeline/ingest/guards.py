@@ -87,23 +87,38 @@ def check_xlsx_package(data: bytes) -> set[str]:
 
 
 def _check_members(zf: zipfile.ZipFile) -> set[str]:
-    from openpyxl.utils import range_boundaries  # openpyxl loads when a workbook is read
-
     infos = zf.infolist()
+    _check_sizes(infos)
+    names = {i.filename for i in infos}
+    _check_kind(zf, names)
+    parts = _sheet_parts(zf)
+    if len(parts) > MAX_SHEETS:
+        raise Refused("F14.sheets", count=len(parts), limit=MAX_SHEETS)
+    formula_sheets: set[str] = set()
+    for name, part in parts.items():
+        if part not in names:
+            continue
+        with zf.open(part) as fh:
+            xml = fh.read()
+        _check_declared_range(name, xml)
+        if _FORMULA_TAG.search(xml):
+            formula_sheets.add(name)
+    return formula_sheets
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    """Too many parts, or more bytes unpacked than a workbook holds (a zip bomb), F5."""
     if len(infos) > MAX_ENTRIES:
         raise Refused("F5.parts", parts=len(infos))
     total = sum(i.file_size for i in infos)
-    bomb = total > MAX_UNCOMPRESSED or any(
-        i.file_size > RATIO_MIN_SIZE and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
-    )
-    if bomb:
-        why = (
-            f"解压后约 {total / 1024 / 1024:.0f} MB，远超正常报表"
-            if total > MAX_UNCOMPRESSED
-            else "含有压缩比异常的内部部件"
-        )
-        raise Refused("F5.bomb", why=why)
-    names = {i.filename for i in infos}
+    if total > MAX_UNCOMPRESSED:
+        raise Refused("F5.bomb", why=f"解压后约 {total / 1024 / 1024:.0f} MB，远超正常报表")
+    if any(i.file_size > RATIO_MIN_SIZE and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos):
+        raise Refused("F5.bomb", why="含有压缩比异常的内部部件")
+
+
+def _check_kind(zf: zipfile.ZipFile, names: set[str]) -> None:
+    """A plain workbook: no macros (F3), no external links (F13), not a binary workbook (F2)."""
     if any(n.lower().endswith("vbaproject.bin") for n in names) or (
         "[Content_Types].xml" in names and b"macroEnabled" in zf.read("[Content_Types].xml")
     ):
@@ -111,33 +126,21 @@ def _check_members(zf: zipfile.ZipFile) -> set[str]:
     if any(n.lower().startswith("xl/externallinks/") for n in names):
         raise Refused("F13.external_links")
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        if "xl/workbook.bin" in names:
-            raise Refused("F2.xlsb")
-        raise Refused("F2.not_workbook")
-    formula_sheets: set[str] = set()
-    parts = _sheet_parts(zf)
-    if len(parts) > MAX_SHEETS:
-        raise Refused("F14.sheets", count=len(parts), limit=MAX_SHEETS)
-    for name, part in parts.items():
-        if part not in names:
-            continue
-        with zf.open(part) as fh:
-            xml = fh.read()
-        match = _DIMENSION.search(xml, 0, 4096)
-        if match:
-            min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode())
-            if (max_row or 0) > MAX_ROWS or (max_col or 0) > MAX_COLS:
-                raise Refused(
-                    "F5.declared_range",
-                    sheet=name,
-                    rows=max_row,
-                    cols=max_col,
-                    max_rows=MAX_ROWS,
-                    max_cols=MAX_COLS,
-                )
-        if _FORMULA_TAG.search(xml):
-            formula_sheets.add(name)
-    return formula_sheets
+        raise Refused("F2.xlsb" if "xl/workbook.bin" in names else "F2.not_workbook")
+
+
+def _check_declared_range(sheet: str, xml: bytes) -> None:
+    """A sheet whose declared range runs past MAX_ROWS or MAX_COLS is refused (F5)."""
+    from openpyxl.utils import range_boundaries  # openpyxl loads when a workbook is read
+
+    match = _DIMENSION.search(xml, 0, 4096)
+    if not match:
+        return
+    _, _, max_col, max_row = range_boundaries(match.group(1).decode())
+    if (max_row or 0) > MAX_ROWS or (max_col or 0) > MAX_COLS:
+        raise Refused(
+            "F5.declared_range", sheet=sheet, rows=max_row, cols=max_col, max_rows=MAX_ROWS, max_cols=MAX_COLS
+        )
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -104,43 +104,62 @@ def _read_workbook(
                 "F11.other_format", made_for=meta.get("format_name") or meta["format"], expected=fmt.name
             )
         seen: set[str] = set()
-        unmarked = []
-        for ws in wb.worksheets:
-            if ws.title == META_SHEET:
-                continue
-            grid = _grid(ws, reading)
-            if grid is None:
-                continue
-            formulas = set()
-            if formulas_wb is not None and ws.title in formula_sheets:
-                formulas = _formula_cells(formulas_wb[ws.title])
-            sheet = _Sheet(ws.title, grid, formulas)
-            table = sheet.marked_table()
-            if table is None or not sheet.has_key_rows():
-                unmarked.append(sheet)
-            elif table == NARRATIVE_TABLE or table in fmt.tables:
-                _read_keyed(sheet, fmt, table, reading)
-                seen.add(table)
-        for sheet in unmarked:
-            table = _guess_table(sheet, fmt, seen)
-            if table is None:
-                continue  # unknown sheets (the clerk's own notes) are ignored
-            reading.add("F11.by_labels", sheet=sheet.name)
-            _read_by_labels(sheet, fmt, table, reading)
-            seen.add(table)
-        expected = list(fmt.tables) + ([NARRATIVE_TABLE] if fmt.narrative_rows else [])
-        if expected and not seen:  # not the template at all: an error, never "all zeros"
-            reading.add("F18.no_tables", expected=expected_titles(fmt))
-            expected = []
-        for code in expected:
-            if code not in seen:
-                title = fmt.tables[code].title if code in fmt.tables else NARRATIVE_SHEET
-                reading.add("F11.missing_sheet", title=title)
+        unmarked = _read_marked_sheets(wb, formulas_wb, formula_sheets, fmt, reading, seen)
+        _read_unmarked_sheets(unmarked, fmt, reading, seen)
+        _report_missing_sheets(fmt, reading, seen)
     finally:
         wb.close()
         if formulas_wb is not None:
             formulas_wb.close()
     return meta
+
+
+def _read_marked_sheets(
+    wb, formulas_wb, formula_sheets: set[str], fmt: ReportFormat, reading: _Reading, seen: set[str]
+) -> list[_Sheet]:
+    """Read each sheet that carries the template's codes (adding its table to `seen`);
+    return the sheets that lost them, to be read by their labels."""
+    unmarked = []
+    for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
+        grid = _grid(ws, reading)
+        if grid is None:
+            continue
+        formulas = set()
+        if formulas_wb is not None and ws.title in formula_sheets:
+            formulas = _formula_cells(formulas_wb[ws.title])
+        sheet = _Sheet(ws.title, grid, formulas)
+        table = sheet.marked_table()
+        if table is None or not sheet.has_key_rows():
+            unmarked.append(sheet)
+        elif table == NARRATIVE_TABLE or table in fmt.tables:
+            _read_keyed(sheet, fmt, table, reading)
+            seen.add(table)
+    return unmarked
+
+
+def _read_unmarked_sheets(
+    unmarked: list[_Sheet], fmt: ReportFormat, reading: _Reading, seen: set[str]
+) -> None:
+    for sheet in unmarked:
+        table = _guess_table(sheet, fmt, seen)
+        if table is None:
+            continue  # unknown sheets (the clerk's own notes) are ignored
+        reading.add("F11.by_labels", sheet=sheet.name)
+        _read_by_labels(sheet, fmt, table, reading)
+        seen.add(table)
+
+
+def _report_missing_sheets(fmt: ReportFormat, reading: _Reading, seen: set[str]) -> None:
+    expected = list(fmt.tables) + ([NARRATIVE_TABLE] if fmt.narrative_rows else [])
+    if expected and not seen:  # not the template at all: an error, never "all zeros"
+        reading.add("F18.no_tables", expected=expected_titles(fmt))
+        return
+    for code in expected:
+        if code not in seen:
+            title = fmt.tables[code].title if code in fmt.tables else NARRATIVE_SHEET
+            reading.add("F11.missing_sheet", title=title)
 
 
 def _meta(wb) -> dict[str, str]:
@@ -206,39 +225,55 @@ class _Sheet:
 
 def _read_keyed(sheet: _Sheet, fmt: ReportFormat, table: str, reading: _Reading) -> None:
     """Read cells by the hidden key column and key rows."""
-    kinds = fmt.cell_kinds()
-    key_col = sheet.marker()[1]
-    keys: dict[int, str] | None = None
-    pairs = _wide_pairs(fmt.tables.get(table))
-    for r, cells in sheet.lines():
-        values = sheet.grid[r - 1]
-        key = excel_value_text(values[key_col]) if key_col < len(values) else ""
-        if key == COLUMNS_MARK:
-            keys = {c: t for c, t in cells if c != key_col}
-            continue
-        if keys is None or key.startswith(TABLE_MARK):
-            continue  # title area
-        first_value_col = min(keys, default=key_col + 1)
+    _Keyed(sheet, fmt, table, reading).read()
+
+
+class _Keyed:
+    """A sheet read by its hidden codes: a key column naming each line's row, and key
+    rows naming the columns below them."""
+
+    def __init__(self, sheet: _Sheet, fmt: ReportFormat, table: str, reading: _Reading):
+        self.sheet, self.table, self.reading = sheet, table, reading
+        self.kinds = fmt.cell_kinds()
+        self.key_col = sheet.marker()[1]
+        self.pairs = _wide_pairs(fmt.tables.get(table))
+        self.keys: dict[int, str] | None = None  # column index -> column code, from the last key row
+
+    def read(self) -> None:
+        for r, cells in self.sheet.lines():
+            values = self.sheet.grid[r - 1]
+            key = excel_value_text(values[self.key_col]) if self.key_col < len(values) else ""
+            if key == COLUMNS_MARK:
+                self.keys = {c: t for c, t in cells if c != self.key_col}
+            elif self.keys is not None and not key.startswith(TABLE_MARK):  # else the title area
+                self._line(r, cells, key, values)
+
+    def _line(self, r: int, cells: list[tuple[int, str]], key: str, values: tuple) -> None:
+        first_value_col = min(self.keys, default=self.key_col + 1)
         for c, text in cells:
-            if c <= key_col or (key and c < first_value_col):
+            if c <= self.key_col or (key and c < first_value_col):
                 continue  # codes and row labels
             if not key and not _looks_like_value(values[c]):
                 continue  # headings and labels between blocks
-            target = None
-            if key and c in keys:
-                target = pairs.get(keys[c]) if key == WIDE_LINE_MARK else (key, keys[c])
-            if target is not None and (table, *target) in kinds:
-                value = sheet.value(r, c, reading)
+            target = self._target(key, c)
+            if target is not None and (self.table, *target) in self.kinds:
+                value = self.sheet.value(r, c, self.reading)
                 if value is not None:
-                    reading.emit(table, *target, value, sheet.name, r, c)
+                    self.reading.emit(self.table, *target, value, self.sheet.name, r, c)
             elif text:  # an uncalculated formula off the form is harmless
-                reading.add(
+                self.reading.add(
                     "F11.off_form",
-                    sheet=sheet.name,
+                    sheet=self.sheet.name,
                     location=address(r, c),
                     cell=address(r, c),
                     text=_short(text),
                 )
+
+    def _target(self, key: str, c: int) -> tuple[str, str] | None:
+        """(row code, column code) of column `c` on a line keyed `key`, or None (off the form)."""
+        if not key or c not in self.keys:
+            return None
+        return self.pairs.get(self.keys[c]) if key == WIDE_LINE_MARK else (key, self.keys[c])
 
 
 def _wide_pairs(table: Table | None) -> dict[str, tuple[str, str]]:
@@ -321,9 +356,31 @@ def _grid_by_labels(sheet: _Sheet, table: Table, reading: _Reading) -> None:
                     reading.emit(table.code, row.code, column.code, text, sheet.name, r, c)
 
 
+@dataclass
+class _WideLines:
+    """Where a wide table stands on a sheet that lost its codes."""
+
+    headings: list[tuple[int, str]]  # (column, normalised text) of the lines above the column labels
+    labels: list[tuple[int, str]]  # (column, text) of the column labels' line
+    data_row: int  # the first line below the labels that holds a number
+
+
 def _wide_by_labels(sheet: _Sheet, table: Table, reading: _Reading) -> None:
     """Each row's own label heads its group of columns; the column labels
     follow in a header line; the data line is the first line below it."""
+    found = _wide_lines(sheet, table)
+    if found is None:
+        return
+    start = -1
+    for block in table.blocks:
+        for row in block.rows:
+            heads = [c for c, t in found.headings if t == _norm(row.label) and c > start]
+            if heads:
+                start = min(heads)
+                _wide_row(sheet, table, block, row, found, start, reading)
+
+
+def _wide_lines(sheet: _Sheet, table: Table) -> _WideLines | None:
     lines = list(sheet.lines())
     column_labels = {_norm(c.label) for b in table.blocks for c in b.columns}
     label_line = next(
@@ -331,30 +388,29 @@ def _wide_by_labels(sheet: _Sheet, table: Table, reading: _Reading) -> None:
         None,
     )
     if label_line is None or label_line + 1 >= len(lines):
-        return
-    header_cells = [(c, _norm(t)) for _, cells in lines[:label_line] for c, t in cells]
-    label_cells = lines[label_line][1]
+        return None
     below = lines[label_line + 1 :]
-    row_of = sheet.grid
     data_row = next(
-        (r for r, cells in below if any(_looks_like_value(row_of[r - 1][c]) for c, _ in cells)), below[0][0]
+        (r for r, cells in below if any(_looks_like_value(sheet.grid[r - 1][c]) for c, _ in cells)),
+        below[0][0],
     )
-    start = -1
-    for block in table.blocks:
-        for row in block.rows:
-            found = [c for c, t in header_cells if t == _norm(row.label) and c > start]
-            if not found:
-                continue
-            start = min(found)
-            after = start - 1
-            for column in block.row_columns(row):
-                at = [c for c, t in label_cells if _norm(t) == _norm(column.label) and c > after]
-                if not at:
-                    break
-                after = min(at)
-                text = sheet.value(data_row, after, reading)
-                if text is not None:
-                    reading.emit(table.code, row.code, column.code, text, sheet.name, data_row, after)
+    headings = [(c, _norm(t)) for _, cells in lines[:label_line] for c, t in cells]
+    return _WideLines(headings, lines[label_line][1], data_row)
+
+
+def _wide_row(
+    sheet: _Sheet, table: Table, block, row, found: _WideLines, start: int, reading: _Reading
+) -> None:
+    """A row's cells: its columns' labels in order, from its heading at column `start` on."""
+    after = start - 1
+    for column in block.row_columns(row):
+        at = [c for c, t in found.labels if _norm(t) == _norm(column.label) and c > after]
+        if not at:
+            break
+        after = min(at)
+        text = sheet.value(found.data_row, after, reading)
+        if text is not None:
+            reading.emit(table.code, row.code, column.code, text, sheet.name, found.data_row, after)
 
 
 def _narrative_by_labels(sheet: _Sheet, fmt: ReportFormat, reading: _Reading) -> None:

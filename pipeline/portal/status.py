@@ -81,7 +81,7 @@ def report_years(home: Home, store: Store, today: date) -> list[int]:
     return sorted((y for y in years if y <= today.year and year_problem(y, home.root) is None), reverse=True)
 
 
-def _build(home: Home, year: int) -> tuple[pd.DataFrame | None, datetime | None]:
+def _last_build(home: Home, year: int) -> tuple[pd.DataFrame | None, datetime | None]:
     path = Warehouse.of(home, year).path("status")
     if not path.exists():
         return None, None
@@ -101,68 +101,95 @@ def standings(
     expected = (registry or home.registry()).frame(year)
     if units is not None:
         expected = expected[expected["code"].isin(units)]
-    built, built_at = _build(home, year)
+    built, built_at = _last_build(home, year)
     build_rows = {r.unit: r for r in built.itertuples()} if built is not None else {}
     uploads: dict[str, list[Upload]] = {}
     for upload in store.uploads(year=year, light=True):
         uploads.setdefault(upload.unit, []).append(upload)
-    received = {}
-    if build_rows:
-        # A damaged manifest raises ArchiveError (Chinese text) here; nothing is guessed.
-        for row in read_manifest(home.archive, year=year):
-            key = (row["unit"], row["original_name"])
-            received[key] = max(received.get(key, ""), row["received_at"])
-    late_from = deadline(year)
-    out = []
-    for unit, name in zip(expected["code"], expected["name"]):
-        versions = uploads.get(unit, [])
+    year_sources = _YearSources(
+        year, now, build_rows, built_at, uploads, _received_times(home, year) if build_rows else {}
+    )
+    return [year_sources.standing(unit, name) for unit, name in zip(expected["code"], expected["name"])]
+
+
+def _received_times(home: Home, year: int) -> dict[tuple[str, str], str]:
+    """(unit, file name) -> when the archive last received that file (ISO time)."""
+    received: dict[tuple[str, str], str] = {}
+    # A damaged manifest raises ArchiveError (Chinese text) here; nothing is guessed.
+    for row in read_manifest(home.archive, year=year):
+        key = (row["unit"], row["original_name"])
+        received[key] = max(received.get(key, ""), row["received_at"])
+    return received
+
+
+@dataclass(frozen=True)
+class _YearSources:
+    """What the units' standings in a year are made of: the last build and the portal's uploads."""
+
+    year: int
+    now: datetime
+    build_rows: dict  # unit -> its line of the last build's status
+    built_at: datetime | None
+    uploads: dict[str, list[Upload]]  # unit -> its portal uploads, oldest first
+    received: dict[tuple[str, str], str]  # (unit, file) -> received at, for the build's files
+
+    def standing(self, unit: str, name: str) -> Standing:
+        versions = self.uploads.get(unit, [])
         accepted = [u for u in versions if u.outcome == "accepted"]
         in_use = accepted[-1] if accepted else None
         latest = versions[-1] if versions else None
-        build = build_rows.get(unit)
-        newer = latest is not None and (built_at is None or latest.received > built_at)
+        build = self.build_rows.get(unit)
+        state, errors, warnings, source, file, at = self._count(unit, build, in_use, latest)
+        imported = source == "build" and getattr(build, "origin", "") == "published" and state != "missing"
+        late_from = deadline(self.year)
+        # A published report recorded years later is not a late hand-in.
+        late = bool(at) and state != "missing" and not imported and datetime.fromisoformat(at) >= late_from
+        overdue = state == "missing" and self.now >= late_from
+        return Standing(
+            unit,
+            name,
+            self.year,
+            state,
+            late,
+            overdue,
+            errors,
+            warnings,
+            source,
+            file,
+            at,
+            in_use,
+            latest,
+            imported,
+        )
+
+    def _count(self, unit: str, build, in_use: Upload | None, latest: Upload | None):
+        """(state, errors, warnings, source, file, received at) of the version that counts:
+        the portal's when it has one newer than the build, else the build's."""
+        newer = latest is not None and (self.built_at is None or latest.received > self.built_at)
         # Rejected uploads never reach the inbox, so a build counts such a unit
         # as missing; the portal knows it tried.
         tried = latest is not None and (build is None or build.status == "missing")
         if newer or tried:
-            counted = in_use or latest
-            state = (
-                "rejected" if in_use is None else "warnings" if in_use.warnings else "accepted"
-            )  # fmt: skip
-            errors, warnings, source = counted.errors, counted.warnings, "portal"
-            file, at = counted.original_name, counted.received_at
-        elif build is not None:
-            state = build.status
-            if state == "accepted" and int(build.warnings):
-                state = "warnings"
-            errors, warnings, source = int(build.errors), int(build.warnings), "build"
-            file = str(build.file or "")
-            at = received.get((unit, file), "") if file else ""
-        else:
-            state, errors, warnings, source, file, at = "missing", 0, 0, "", "", ""
-        imported = source == "build" and getattr(build, "origin", "") == "published" and state != "missing"
-        # A published report recorded years later is not a late hand-in.
-        late = bool(at) and state != "missing" and not imported and datetime.fromisoformat(at) >= late_from
-        overdue = state == "missing" and now >= late_from
-        out.append(
-            Standing(
-                unit,
-                name,
-                year,
-                state,
-                late,
-                overdue,
-                errors,
-                warnings,
-                source,
-                file,
-                at,
-                in_use,
-                latest,
-                imported,
-            )
-        )
-    return out
+            return _portal_count(in_use or latest, in_use)
+        if build is not None:
+            return self._build_count(unit, build)
+        return "missing", 0, 0, "", "", ""
+
+    def _build_count(self, unit: str, build) -> tuple[str, int, int, str, str, str]:
+        """(state, errors, warnings, source, file, received at) as the last build counted the unit."""
+        state = build.status
+        if state == "accepted" and int(build.warnings):
+            state = "warnings"
+        file = str(build.file or "")
+        at = self.received.get((unit, file), "") if file else ""
+        return state, int(build.errors), int(build.warnings), "build", file, at
+
+
+def _portal_count(counted: Upload, in_use: Upload | None) -> tuple[str, int, int, str, str, str]:
+    """(state, errors, warnings, source, file, received at) of the portal version counted:
+    the one in use, else the last (rejected) upload."""
+    state = "rejected" if in_use is None else "warnings" if in_use.warnings else "accepted"
+    return state, counted.errors, counted.warnings, "portal", counted.original_name, counted.received_at
 
 
 def build_messages(home: Home, year: int, unit: str) -> list[dict]:

@@ -125,7 +125,7 @@ class Upload:
 class Store:
     def __init__(self, home: Home):
         self.home = home
-        self.path = home.root / "portal" / "portal.sqlite3"
+        self.path = store_path(home)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)

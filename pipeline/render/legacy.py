@@ -35,13 +35,10 @@ from pipeline.home import HomeError
 from pipeline.render.layout import Cell, Grid, PlainTable
 from pipeline.render.model import (
     Para,
-    Record,
-    ReportView,
     SectionView,
-    coverage,
-    coverage_in_report,
     district_title,
-    publication_record,
+    district_view,
+    unit_report_view,
 )
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas import numbers
@@ -308,18 +305,15 @@ def build_views(fmt, year, config, sections, status, home_root):
     appendix = []
     if catalogue.appendix:
         appendix = [_indicator_section(fmt, c, _table_values(fmt, sections, c, DISTRICT)) for c in fmt.tables]
-    title = report_title(config, year)
-    district = ReportView(
-        kind="district",
-        title=title,
-        year=year,
-        government=config["government"],
-        format_name=fmt.name,
-        record=publication_record(config, year, title, config["government"]),
+    district = district_view(
+        config,
+        year,
+        fmt.name,
+        status,
+        title=report_title(config, year),
         preamble=preamble,
         sections=report_sections,
         appendix=appendix,
-        coverage=coverage(status) if coverage_in_report(config) else None,
     )
     narrative = sections.get(NARRATIVE_TABLE)
     units = {}
@@ -333,14 +327,12 @@ def build_views(fmt, year, config, sections, status, home_root):
                 if item is not None:
                     paras = [Para(line.strip()) for line in strip_controls(text).split("\n") if line.strip()]
                     unit_sections.append(SectionView(row, item.label, paras))
-        unit_title = f"{name}{year}年政府信息公开工作统计指标报送情况"
-        units[code] = ReportView(
-            kind="unit",
-            title=unit_title,
-            year=year,
-            government=name,
-            format_name=fmt.name,
-            record=Record(title=unit_title, issuer=name, final=district.record.final),
+        units[code] = unit_report_view(
+            name,
+            year,
+            fmt.name,
+            title=f"{name}{year}年政府信息公开工作统计指标报送情况",
+            final=district.record.final,
             preamble=[],
             sections=unit_sections,
         )

@@ -146,6 +146,50 @@ def publication_record(config: dict, year: int, title: str, issuer: str) -> Reco
     )
 
 
+def district_view(
+    config: dict,
+    year: int,
+    format_name: str,
+    status: pd.DataFrame,
+    *,
+    title: str,
+    preamble: list[Para],
+    sections: list[SectionView],
+    appendix: list[SectionView] | None = None,
+) -> ReportView:
+    """The district report's view, whichever era wrote its text: the home's government
+    issues it, home.toml's [publication.<year>] makes it final, `[publish] coverage`
+    adds the units left out."""
+    return ReportView(
+        kind="district",
+        title=title,
+        year=year,
+        government=config["government"],
+        format_name=format_name,
+        record=publication_record(config, year, title, config["government"]),
+        preamble=preamble,
+        sections=sections,
+        appendix=appendix or [],
+        coverage=coverage(status) if coverage_in_report(config) else None,
+    )
+
+
+def unit_report_view(
+    name: str, year: int, format_name: str, *, title: str, final: bool, preamble: list[Para], sections
+) -> ReportView:
+    """A unit's report view: no 文号 of its own, a draft or final with the district's report."""
+    return ReportView(
+        kind="unit",
+        title=title,
+        year=year,
+        government=name,
+        format_name=format_name,
+        record=Record(title=title, issuer=name, final=final),
+        preamble=preamble,
+        sections=sections,
+    )
+
+
 def coverage_in_report(config: dict) -> bool:
     """home.toml `[publish] coverage = true` puts 附：单位报送情况 into the district report."""
     return bool(config.get("publish", {}).get("coverage", False))

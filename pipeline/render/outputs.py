@@ -297,9 +297,6 @@ def write_unit_document(
     return path
 
 
-STATUS_EXTRA = ["name", "status_text"]
-
-
 def write_status(out: Path, status: pd.DataFrame) -> Path:
     """unit,status,errors,warnings as tools read them, then the unit's name and the Chinese status word."""
     frame = status[STATUS_COLUMNS].copy()

@@ -22,13 +22,11 @@ from pipeline.render.layout import html_grids, plain_tables
 from pipeline.render.model import (
     LazyView,
     Para,
-    Record,
     ReportView,
     SectionView,
-    coverage,
-    coverage_in_report,
     district_title,
-    publication_record,
+    district_view,
+    unit_report_view,
 )
 from pipeline.render.skeleton import RenderedTable
 from pipeline.render.skeleton import install as install_table_renderers
@@ -142,17 +140,14 @@ def build_views(
     )
     texts = district_texts(env, fmt, year, written, sections, config, home_root)
     accepted = status[status["status"] == "accepted"]
-    title = district_title(config, year)
-    district = ReportView(
-        kind="district",
-        title=title,
-        year=year,
-        government=config["government"],
-        format_name=fmt.name,
-        record=publication_record(config, year, title, config["government"]),
+    district = district_view(
+        config,
+        year,
+        fmt.name,
+        status,
+        title=district_title(config, year),
         preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, DISTRICT, texts, office=True),
-        coverage=coverage(status) if coverage_in_report(config) else None,
     )
     narrative = sections[NARRATIVE_TABLE]
     units = {}
@@ -168,16 +163,13 @@ def build_views(
 def unit_view(
     fmt, sections, code: str, name: str, year: int, preamble: list[str], texts: dict, final: bool
 ) -> ReportView:
-    title = f"{name}{year}年政府信息公开工作年度报告"
     # A unit's report has no 文号 of its own here; it is a draft or final with the year.
-    record = Record(title=title, issuer=name, final=final)
-    return ReportView(
-        kind="unit",
-        title=title,
-        year=year,
-        government=name,
-        format_name=fmt.name,
-        record=record,
+    return unit_report_view(
+        name,
+        year,
+        fmt.name,
+        title=f"{name}{year}年政府信息公开工作年度报告",
+        final=final,
         preamble=[Para(text, office=True) for text in preamble],
         sections=section_views(fmt, sections, code, texts, office=False),
     )

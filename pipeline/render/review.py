@@ -175,6 +175,15 @@ def _format_pct(p: str) -> str:
     return f"+{p}%" if not p.startswith("-") else f"{p}%"
 
 
+# The main figures shown per unit: (table, row, column, heading).
+MAIN_FIGURES = (
+    ("applications", "received", "total", "本年新收申请"),
+    ("applications", "handled_total", "total", "办结"),
+    ("review_litigation", "review", "total", "行政复议"),
+    ("proactive", "normative_documents", "in_force", "现行有效规范性文件"),
+)
+
+
 def review_view(
     fmt: ReportFormat,
     year: int,
@@ -187,98 +196,106 @@ def review_view(
     trends: tuple[list[int], dict],
     anomalies: list,
 ) -> dict:
-    tables = []
     district = yoy[yoy["scope"] == DISTRICT]
     imported = district[district["previous_origin"] == "published"]["previous_file"]
     district_basis = previous_basis(imported.iloc[0], "published") if len(imported) else ""
+    return {
+        "district": config["district"], "year": year, "format_name": fmt.name,
+        "tables": _district_tables(fmt, district), "main_labels": [m[3] for m in MAIN_FIGURES],
+        "units": _unit_lines(yoy, names), "breakdown": _breakdown(fmt, provenance, names),
+        "charts": _charts(*trends), "office_messages": office_messages,
+        "revisions": revisions.to_dict(orient="records"), "anomalies": anomalies, "district_basis": district_basis,
+    }  # fmt: skip
+
+
+def _district_tables(fmt: ReportFormat, district: pd.DataFrame) -> list[dict]:
+    """Per table of the format, the district's year-over-year line of each figure it has."""
     index = {(t, r, c): row for t, r, c, row in zip(district["table"], district["row"], district["column"],
                                                     district.itertuples(index=False))}  # fmt: skip
+    tables = []
     for code, table in fmt.tables.items():
         lines = []
         for r, c, _col in table.cells():
-            rec = index.get((code, r, c))
-            if rec is None:
+            figure = index.get((code, r, c))
+            if figure is None:
                 continue
             lines.append({
                 "anchor": f"p-{code}-{r}-{c}", "row": "·".join(table.row(r).path), "column": table.column(c).label,
-                "value": rec.value, "previous": rec.previous or "—", "difference": rec.difference or "",
-                "percent": _format_pct(rec.percent or ""),
+                "value": figure.value, "previous": figure.previous or "—", "difference": figure.difference or "",
+                "percent": _format_pct(figure.percent or ""),
             })  # fmt: skip
         tables.append({"title": table.title, "lines": lines})
-    main = [("applications", "received", "total", "本年新收申请"), ("applications", "handled_total", "total", "办结"),
-            ("review_litigation", "review", "total", "行政复议"),
-            ("proactive", "normative_documents", "in_force", "现行有效规范性文件")]  # fmt: skip
-    by_unit: dict[str, dict] = {}
-    wanted = {(t, r, c) for t, r, c, _ in main}
+    return tables
+
+
+def _unit_lines(yoy: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+    """Each unit's main figures with last year's and the change, and where last year's come from."""
     # The units' lines of the main figures only, selected by column before any row is
     # read in Python (a district of 1,000 units has 150,000 lines).
     in_main = pd.Series(False, index=yoy.index)
-    for t, r, c in wanted:
+    for t, r, c in {(t, r, c) for t, r, c, _ in MAIN_FIGURES}:
         in_main |= (yoy["table"] == t) & (yoy["row"] == r) & (yoy["column"] == c)
     units_part = yoy[in_main & (yoy["scope"] != DISTRICT)]
     yoy_columns = ["scope", "table", "row", "column", "value", "previous", "percent", "previous_file",
                    "previous_origin"]  # fmt: skip
+    by_unit: dict[str, dict] = {}
     basis: dict[str, str] = {}
-    for s, t, r, c, v, p, pct, file, origin in zip(*(units_part[name].tolist() for name in yoy_columns)):
-        by_unit.setdefault(s, {})[(t, r, c)] = (v, p or "—", _format_pct(pct or ""))
+    for unit, t, r, c, value, previous, pct, file, origin in zip(
+        *(units_part[n].tolist() for n in yoy_columns)
+    ):
+        by_unit.setdefault(unit, {})[(t, r, c)] = (value, previous or "—", _format_pct(pct or ""))
         if file:
-            basis[s] = previous_basis(file, origin)
-    units = [
+            basis[unit] = previous_basis(file, origin)
+    return [
         {"code": u, "name": names.get(u, u), "basis": basis.get(u, ""),
-         "cells": [by_unit[u].get((t, r, c), ("0", "—", "")) for t, r, c, _ in main]}
+         "cells": [by_unit[u].get((t, r, c), ("0", "—", "")) for t, r, c, _ in MAIN_FIGURES]}
         for u in sorted(by_unit)
     ]  # fmt: skip
-    breakdown = []
+
+
+# The provenance columns a breakdown line reads: the figure, then the unit's contribution.
+BREAKDOWN_COLUMNS = ["table", "row", "column", "unit", "value", "file", "sheet", "location", "sha256",
+                     "number"]  # fmt: skip
+
+
+def _breakdown(fmt: ReportFormat, provenance: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+    """Per district figure, the units' contributions, largest first."""
     nonzero = provenance[pd.to_numeric(provenance["number"], errors="coerce").fillna(0) != 0]
     # The largest contributions of each figure; the rest are counted (a district of 1,000
     # units would make a page of 100,000 lines). Every line is in provenance.parquet.
     nonzero = nonzero.sort_values(["table", "row", "column", "number"], ascending=[True, True, True, False],
                                   kind="stable")  # fmt: skip
     # One pass over plain tuples: a pandas group per figure cost a second at 1,000 units.
-    provenance_columns = [
-        "table",
-        "row",
-        "column",
-        "unit",
-        "value",
-        "file",
-        "sheet",
-        "location",
-        "sha256",
-        "number",
-    ]
     by_figure: dict[tuple[str, str, str], list[tuple]] = {}
-    for line in zip(*(nonzero[name].tolist() for name in provenance_columns)):
+    for line in zip(*(nonzero[name].tolist() for name in BREAKDOWN_COLUMNS)):
         by_figure.setdefault(line[:3], []).append(line[3:])
-    for (t, r, c), lines in by_figure.items():
-        shown = lines[:MAX_BREAKDOWN]
-        table = fmt.tables.get(t)
-        label = (
-            f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}"
-            if table
-            else f"{t}·{r}·{c}"
-        )
-        breakdown.append({
-            "anchor": f"p-{t}-{r}-{c}", "label": label,
-            "units": [{"name": names.get(unit, unit), "code": unit, "value": value, "file": file,
-                       "where": "，".join(p for p in (sheet, location) if p), "sha": sha[:12]}
-                      for unit, value, file, sheet, location, sha, _ in shown],
-            "more": len(lines) - len(shown),
-            "more_total": f"{sum(line[-1] for line in lines[MAX_BREAKDOWN:]):g}",
-        })  # fmt: skip
-    years, series = trends
+    return [_figure_breakdown(fmt, figure, lines, names) for figure, lines in by_figure.items()]
+
+
+def _figure_breakdown(fmt: ReportFormat, figure: tuple[str, str, str], lines: list[tuple], names) -> dict:
+    t, r, c = figure
+    shown = lines[:MAX_BREAKDOWN]
+    table = fmt.tables.get(t)
+    label = (
+        f"{table.title}·{'·'.join(table.row(r).path)}·{table.column(c).label}" if table else f"{t}·{r}·{c}"
+    )
+    return {
+        "anchor": f"p-{t}-{r}-{c}", "label": label,
+        "units": [{"name": names.get(unit, unit), "code": unit, "value": value, "file": file,
+                   "where": "，".join(p for p in (sheet, location) if p), "sha": sha[:12]}
+                  for unit, value, file, sheet, location, sha, _ in shown],
+        "more": len(lines) - len(shown),
+        "more_total": f"{sum(line[-1] for line in lines[MAX_BREAKDOWN:]):g}",
+    }  # fmt: skip
+
+
+def _charts(years: list[int], series: dict) -> list[dict]:
     # A trend needs two years: with one year on record the table says it all.
-    charts = [
+    return [
         {"title": title, "svg": chart_svg(title, years, lines) if len(years) >= 2 else "", "years": years,
          "lines": [{"label": k, "values": ["—" if v is None else f"{v:g}" for v in vals]} for k, vals in lines.items()]}
         for title, lines in series.items() if lines and years
     ]  # fmt: skip
-    return {
-        "district": config["district"], "year": year, "format_name": fmt.name, "tables": tables,
-        "main_labels": [m[3] for m in main], "units": units, "breakdown": breakdown, "charts": charts,
-        "office_messages": office_messages, "revisions": revisions.to_dict(orient="records"),
-        "anomalies": anomalies, "district_basis": district_basis,
-    }  # fmt: skip
 
 
 def write_review(out: Path, view: dict) -> Path:

@@ -91,51 +91,14 @@ def collect(
     """Archive and parse the year's inbox, reading each changed file with the per-file check."""
     found = scan_inbox(home, year)
     progress(f"收件箱中有 {len(found)} 个文件")
+    found, messages = _regular_files(found, units)
+    stored, origins, paths = _archive(home, year, found)
+    in_use = _newest_per_unit(units, year, stored, paths, messages)
 
-    messages: list[Message] = []
-    regular: list[tuple[str, Path]] = []
-    for unit, path in found:
-        what = regular_file_problem(path)
-        if what is None:
-            regular.append((unit, path))
-            continue
-        origin = FileOrigin(unit, units.label(unit) if unit else "（收件箱根目录）", path.name)
-        messages.append(origin.problem("F16.not_regular", name=path.name, what=what))
-    found = regular
-
-    # Archive first: nothing is parsed before it is safely stored.
-    # Archived first with the time it is first seen; a file archived before keeps its
-    # first time, and a file whose row went missing is damage (archive_files).
-    stored = archive_files(
-        home.archive, [(unit, year, path.name, read_inbox_file(path)) for unit, path in found]
-    )
-    published = [(unit, path) for unit, path in scan_published(home, year) if unit != DISTRICT_FOLDER]
-    stored += archive_files(
-        home.archive,
-        [(unit, year, path.name, read_inbox_file(path)) for unit, path in published],
-        origin=PUBLISHED,
-    )
-    origins = [""] * len(found) + [PUBLISHED] * len(published)
-    found = found + published
-    mtimes = [path.stat().st_mtime_ns for _, path in found]
-
-    newest: dict[str, int] = {}
-    for i, (unit, _path) in enumerate(found):
-        origin = FileOrigin(unit, units.label(unit) if unit else "（收件箱根目录）", stored[i].original_name)
-        refused = unit_problem(units, unit, year, origin)
-        if refused is not None:
-            messages.append(refused)
-            continue
-        best = newest.get(unit)
-        if best is None or (mtimes[i], found[i][1].name) > (mtimes[best], found[best][1].name):
-            newest[unit] = i
-
-    in_use = set(newest.values())
     fingerprint = format_for_year(year, home.root).fingerprint()
     cache_path = Warehouse.of(home, year).parse_cache
     cached = _load_cache(cache_path)
     loaded = set(cached)
-    cells_parts, file_rows, cache_rows = [], [], []
 
     def key_of(i: int) -> str:
         return _cache_key(stored[i], units.label(stored[i].unit), fingerprint) + f"|{origins[i]}"
@@ -152,25 +115,85 @@ def collect(
     for i, parsed in zip(to_parse, _parse_all(jobs, progress)):
         cached[key_of(i)] = (parsed.cells, parsed.problems)
 
-    for i, item in enumerate(stored):
-        use = i in in_use
-        file_rows.append(
-            (item.unit, item.original_name, item.sha256, item.size, item.received_at, use, READER_VERSION,
-             origins[i])
-        )  # fmt: skip
-        if not use:
-            continue
-        key = key_of(i)
-        raw, problems = cached[key]
-        cache_rows.append((key, raw, problems))
+    used = [i for i in range(len(stored)) if i in in_use]
+    cache_rows = [(key_of(i), *cached[key_of(i)]) for i in used]
+    for _key, _raw, problems in cache_rows:
         messages.extend(problems)
-        cells_parts.append((raw, item))
-
-    cells = _attach_sources(cells_parts, year)
+    cells = _attach_sources([(raw, stored[i]) for i, (_key, raw, _problems) in zip(used, cache_rows)], year)
     if to_parse or loaded != {key for key, *_ in cache_rows}:  # unchanged: nothing to write
         _save_cache(cache_path, cache_rows)
-    files = pd.DataFrame(file_rows, columns=FILE_COLUMNS)
+    files = pd.DataFrame(
+        [
+            (item.unit, item.original_name, item.sha256, item.size, item.received_at, i in in_use, READER_VERSION,
+             origins[i])
+            for i, item in enumerate(stored)
+        ],
+        columns=FILE_COLUMNS,
+    )  # fmt: skip
     return Intake(cells=cells, files=files, messages=messages, parsed=len(to_parse))
+
+
+def _origin(units: Registry, unit: str, name: str) -> FileOrigin:
+    return FileOrigin(unit, units.label(unit) if unit else "（收件箱根目录）", name)
+
+
+def _regular_files(
+    found: list[tuple[str, Path]], units: Registry
+) -> tuple[list[tuple[str, Path]], list[Message]]:
+    """The regular files of the inbox, and an F16 message for each other entry (a link, a fifo…)."""
+    messages: list[Message] = []
+    regular: list[tuple[str, Path]] = []
+    for unit, path in found:
+        what = regular_file_problem(path)
+        if what is None:
+            regular.append((unit, path))
+        else:
+            messages.append(
+                _origin(units, unit, path.name).problem("F16.not_regular", name=path.name, what=what)
+            )
+    return regular, messages
+
+
+def _archive(
+    home: Home, year: int, found: list[tuple[str, Path]]
+) -> tuple[list[ArchivedFile], list[str], list[tuple[str, Path]]]:
+    """Archive the inbox's files, then the units' recorded published reports: (the archived
+    files, their origins, their (unit, path)), in that order."""
+    # Archive first: nothing is parsed before it is safely stored.
+    # Archived first with the time it is first seen; a file archived before keeps its
+    # first time, and a file whose row went missing is damage (archive_files).
+    stored = archive_files(
+        home.archive, [(unit, year, path.name, read_inbox_file(path)) for unit, path in found]
+    )
+    published = [(unit, path) for unit, path in scan_published(home, year) if unit != DISTRICT_FOLDER]
+    stored += archive_files(
+        home.archive,
+        [(unit, year, path.name, read_inbox_file(path)) for unit, path in published],
+        origin=PUBLISHED,
+    )
+    return stored, [""] * len(found) + [PUBLISHED] * len(published), found + published
+
+
+def _newest_per_unit(
+    units: Registry,
+    year: int,
+    stored: list[ArchivedFile],
+    paths: list[tuple[str, Path]],
+    messages: list[Message],
+) -> set[int]:
+    """The indexes of the files in use: each known unit's newest (by modification time,
+    then name); a file of a unit the registry refuses gets its message instead."""
+    mtimes = [path.stat().st_mtime_ns for _, path in paths]
+    newest: dict[str, int] = {}
+    for i, (unit, path) in enumerate(paths):
+        refused = unit_problem(units, unit, year, _origin(units, unit, stored[i].original_name))
+        if refused is not None:
+            messages.append(refused)
+            continue
+        best = newest.get(unit)
+        if best is None or (mtimes[i], path.name) > (mtimes[best], paths[best][1].name):
+            newest[unit] = i
+    return set(newest.values())
 
 
 def _attach_sources(parts: list[tuple[pd.DataFrame, ArchivedFile]], year: int) -> pd.DataFrame:

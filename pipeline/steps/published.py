@@ -65,20 +65,43 @@ def record_published(
     """Record `data` (the published report named `name`) as `unit`'s record for `year`
     (`unit` None: the district's report). Read first, in full: a report with a cell that
     cannot be read is refused, never recorded with a gap."""
-    from pipeline.ingest.published import PublishedRefused
-    from pipeline.ingest.published.core import check_year
-    from pipeline.ingest.published_cells import read_published
-    from schemas.catalogue import FileOrigin
-    from schemas.names import name_problem
-
     label = who(home, unit)
     folder = unit or DISTRICT_FOLDER
     if unit is not None:
-        found = home.registry().get(unit)
-        if found is None:
-            raise PublishedRecordRefused(f"单位代码“{unit}”不在单位名册（registry/units.csv）中")
-        if not found.active_in(year):
-            raise PublishedRecordRefused(f"{label}在 {year} 年度不需报送（见单位名册的起止年度）")
+        _check_unit(home, year, unit, label)
+    _check_name_and_year(name, year)
+    parsed = _read_in_full(data, folder, label, name, year)
+    held = _real_data(home, year, unit)
+    if held and not replace:
+        raise PublishedRecordRefused(
+            f"{label} {year} 年度已有报送的数据（{'、'.join(held[:3])}{' 等' if len(held) > 3 else ''}），"
+            "未导入。已公开年报不会悄悄替换已报送的数据；确需以已公开年报为准，请加 --replace"
+            "（门户中勾选“替换已报送的数据”），原有文件仍保留在收件箱和存档中"
+        )
+    [stored] = archive_files(home.archive, [(folder, year, name, data)], origin="published")
+    target = _put_in_place(home, year, folder, name, data)
+    if unit is not None:
+        # The year's inbox folder marks a year with something to build (sensor, portal, carry-over note).
+        home.inbox_dir(year).mkdir(parents=True, exist_ok=True)
+    figures = int((parsed.cells["table"] != "narrative").sum()) if len(parsed.cells) else 0
+    return Recorded(folder, year, target, stored.sha256, figures, tuple(held))
+
+
+def _check_unit(home: Home, year: int, unit: str, label: str) -> None:
+    """A unit of the registry that reports in `year`, or PublishedRecordRefused."""
+    found = home.registry().get(unit)
+    if found is None:
+        raise PublishedRecordRefused(f"单位代码“{unit}”不在单位名册（registry/units.csv）中")
+    if not found.active_in(year):
+        raise PublishedRecordRefused(f"{label}在 {year} 年度不需报送（见单位名册的起止年度）")
+
+
+def _check_name_and_year(name: str, year: int) -> None:
+    """A safe plain file name of a published report's type, and a year the readers know."""
+    from pipeline.ingest.published import PublishedRefused
+    from pipeline.ingest.published.core import check_year
+    from schemas.names import name_problem
+
     bad_name = name_problem(name)
     if bad_name or Path(name).name != name:
         raise PublishedRecordRefused(f"文件名“{name}”不能使用：{bad_name or '含有路径'}")
@@ -90,30 +113,30 @@ def record_published(
         check_year(year)
     except PublishedRefused as exc:
         raise PublishedRecordRefused(str(exc)) from None
+
+
+def _read_in_full(data: bytes, folder: str, label: str, name: str, year: int):
+    """The report's cells, or PublishedRecordRefused naming its first problems."""
+    from pipeline.ingest.published_cells import read_published
+    from schemas.catalogue import FileOrigin
+
     parsed = read_published(data, FileOrigin(folder, label, name), year)
     if parsed.problems:
         lines = "；".join(m.text for m in parsed.problems[:5])
         more = f"（另有 {len(parsed.problems) - 5} 处）" if len(parsed.problems) > 5 else ""
         raise PublishedRecordRefused(f"{name} 未导入：{lines}{more}")
-    held = _real_data(home, year, unit)
-    if held and not replace:
-        raise PublishedRecordRefused(
-            f"{label} {year} 年度已有报送的数据（{'、'.join(held[:3])}{' 等' if len(held) > 3 else ''}），"
-            "未导入。已公开年报不会悄悄替换已报送的数据；确需以已公开年报为准，请加 --replace"
-            "（门户中勾选“替换已报送的数据”），原有文件仍保留在收件箱和存档中"
-        )
-    [stored] = archive_files(home.archive, [(folder, year, name, data)], origin="published")
+    return parsed
+
+
+def _put_in_place(home: Home, year: int, folder: str, name: str, data: bytes) -> Path:
+    """published/<year>/<folder>/<name>, the folder's one report (an older one is removed)."""
     target = home.contained(home.published_dir(year) / folder) / name
-    for _unit, old in scan_published(home, year):  # one report per unit and year: the new one
-        if _unit == folder and old.name != name:
+    for owner, old in scan_published(home, year):  # one report per unit and year: the new one
+        if owner == folder and old.name != name:
             old.unlink()  # its bytes stay in the archive
     write_atomic(target, data)
     os.utime(target)  # the newest file of the unit's folders: it is in use (see intake)
-    if unit is not None:
-        # The year's inbox folder marks a year with something to build (sensor, portal, carry-over note).
-        home.inbox_dir(year).mkdir(parents=True, exist_ok=True)
-    figures = int((parsed.cells["table"] != "narrative").sum()) if len(parsed.cells) else 0
-    return Recorded(folder, year, target, stored.sha256, figures, tuple(held))
+    return target
 
 
 def _real_data(home: Home, year: int, unit: str | None) -> list[str]:

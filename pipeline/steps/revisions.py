@@ -113,7 +113,3 @@ def _label(fmt, table: str, row: str, column: str) -> str:
         return f"{t.title}·{'·'.join(t.row(row).path)}·{t.column(column).label}"
     except KeyError:
         return f"{table}·{row}·{column}"
-
-
-def read_log(home_root: Path, year: int) -> pd.DataFrame:
-    return _read_csv(home_root / "revisions" / str(year) / "log.csv", LOG_COLUMNS)

@@ -369,35 +369,46 @@ class _SheetWriter:
             (r, c) for b in table.blocks for r in b.rows for c in b.row_columns(r)
         ]
         rows = [r for b in table.blocks for r in b.rows]
-        depth = _label_depth(table)
-        start_of: dict[str, int] = {}
+        # Each row's group of columns, side by side: (first column, last column).
+        spans: dict[str, tuple[int, int]] = {}
         col = FIRST_COL
         for row in rows:
-            start_of[row.code] = col
-            col += sum(1 for r, _ in pairs if r.code == row.code)
+            count = sum(1 for r, _ in pairs if r.code == row.code)
+            spans[row.code] = (col, col + count - 1)
+            col += count
         for c in range(FIRST_COL, col):
             self.ws.column_dimensions[get_column_letter(c)].width = 11
+        self.wide_header(rows, pairs, spans, _label_depth(table))
+        self.wide_line(pairs)
+
+    def wide_header(self, rows: list[Row], pairs: list[tuple[Row, Column]], spans, depth: int):
+        """Each row's label (and its group headings) over its columns' labels."""
         top = self.r
         for n, row in enumerate(rows):
             for level, label in enumerate(row.path):
-                if n and rows[n - 1].path[: level + 1] == row.path[: level + 1]:
+                prefix = row.path[: level + 1]
+                if n and rows[n - 1].path[: level + 1] == prefix:
                     continue  # already written as part of a wider group heading
                 end = n
-                while end + 1 < len(rows) and rows[end + 1].path[: level + 1] == row.path[: level + 1]:
+                while end + 1 < len(rows) and rows[end + 1].path[: level + 1] == prefix:
                     end += 1
-                last_col = start_of[rows[end].code] + sum(1 for r, _ in pairs if r.code == rows[end].code) - 1
                 bottom = top + (depth - 1 if level == len(row.path) - 1 else level)
-                self.box(top + level, start_of[row.code], bottom, last_col, label)
+                self.box(top + level, spans[row.code][0], bottom, spans[rows[end].code][1], label)
+            first = spans[row.code][0]
             for i, (_, c) in enumerate(p for p in pairs if p[0].code == row.code):
-                self.box(top + depth, start_of[row.code] + i, top + depth, start_of[row.code] + i, c.label)
+                self.box(top + depth, first + i, top + depth, first + i, c.label)
         for rr in range(top, top + depth + 1):
             self.ws.row_dimensions[rr].height = 30
         self.r = top + depth + 1
-        keys, c = [], FIRST_COL
-        for r, column in pairs:
-            keys.append((c, f"{r.code}{WIDE_KEY_SEP}{column.code}"))
-            c += 1
-        self.key_row(keys)
+
+    def wide_line(self, pairs: list[tuple[Row, Column]]):
+        """The key row naming each cell, then the one line of input cells."""
+        self.key_row(
+            [
+                (c, f"{r.code}{WIDE_KEY_SEP}{column.code}")
+                for c, (r, column) in enumerate(pairs, start=FIRST_COL)
+            ]
+        )
         self.ws.cell(self.r, KEY_COL, WIDE_LINE_MARK)
         for c, (r, column) in enumerate(pairs, start=FIRST_COL):
             self.input_cell(self.r, c, 1, (self.table_code, r.code, column.code), column.kind)

@@ -28,7 +28,6 @@ ARTICLE_32_SECTIONS = (
     "六、其他需要报告的事项",
 )
 TYPES: dict[str, CellKind] = {"count": "count", "decimal": "decimal", "share": "share", "rate": "share"}
-TYPE_TEXT = {"count": "数量", "decimal": "数额", "share": "占比（%）", "rate": "比率（%）"}
 _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _TERM = re.compile(r"^(?:(?P<factor>\d+(?:\.\d+)?)\s*\*\s*)?(?P<ref>[A-Za-z_][A-Za-z0-9_.]*)$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")

@@ -211,7 +211,7 @@ def cmd_build(args) -> int:
             print(f"错误：{problem}", file=sys.stderr)
             return 2
     if is_region(home):
-        return 0 if build_region_year(home, args.year, formats, broker) else 1
+        return 0 if build_region_year(home, args.year, formats, broker, wait=args.wait) else 1
     if broker:
         return 0 if build_year_celery(home, args.year, formats, broker, args.unit_documents) else 1
     _reconcile_portal(home)
@@ -252,24 +252,33 @@ def build_year_celery(home, year: int, formats, broker: str, unit_documents: boo
 
 
 def build_region_year(
-    home, year: int, formats: tuple[str, ...] | None = None, broker: str | None = None
+    home,
+    year: int,
+    formats: tuple[str, ...] | None = None,
+    broker: str | None = None,
+    member_formats: tuple[str, ...] | None = None,
+    wait: float | None = None,
 ) -> bool:
-    """A region home's year (pipeline/ops/region.py): its members, then the whole area;
-    with `broker`, every step through the celery workers (pipeline/ops/celery.py)."""
+    """A region home's year (pipeline/ops/region.py): its members, then the whole area, under
+    the region's own lock of the year (each member's build takes its district's); with
+    `broker`, every step through the celery workers (pipeline/ops/celery.py)."""
+    from pipeline.locks import DEFAULT_WAIT_SECONDS, year_lock
     from pipeline.ops.region import build_region
     from pipeline.region import region_members
     from pipeline.steps.region import read_checks
 
     _show_progress()
     started = time.monotonic()
-    if broker:
-        from pipeline.ops.celery import build_region_through_celery
-        from pipeline.ops.instance import open_instance
+    waiting = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    with year_lock(home.root, year, timeout=DEFAULT_WAIT_SECONDS if wait is None else wait, waiting=waiting):
+        if broker:
+            from pipeline.ops.celery import build_region_through_celery
+            from pipeline.ops.instance import open_instance
 
-        with open_instance(home) as instance:
-            result = build_region_through_celery(home, year, instance, broker, formats)
-    else:
-        result = build_region(home, year, formats)
+            with open_instance(home) as instance:
+                result = build_region_through_celery(home, year, instance, broker, formats)
+        else:
+            result = build_region(home, year, formats, member_formats=member_formats)
     for line in result.failures:
         print(line, file=sys.stderr)
     if not result.success:
@@ -665,7 +674,9 @@ def _demo_city(target: Path, homes, formats):
     year = max(years)
     print(f"\n== 示范市（{CITY}）{year} 年度：三个区的汇总 ==", flush=True)
     city = make_demo_city(target, year, district)
-    return (city, year) if build_region_year(city, year, formats) else None
+    # The districts' own publication documents are shown by the demo districts already:
+    # the city's members write their HTML and Markdown only (the city's report all formats).
+    return (city, year) if build_region_year(city, year, formats, member_formats=("html", "md")) else None
 
 
 # argparse's own texts (usage, headings, errors) in Chinese. argparse looks its

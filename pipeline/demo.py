@@ -209,13 +209,17 @@ def _package_member(city: Path, code: str, year: int) -> None:
         # Handed in on 20 March: in time for the 31 March deadline.
         stamp = datetime(year + 1, 3, 20, 10, tzinfo=BEIJING).timestamp()
         os.utime(folder / "figures.csv", (stamp, stamp))
+        # A typo in a figure no total checks (行政许可 decisions): the report still adds up, so
+        # only the comparison with the compiled figures (R2) finds it.
         changed = dict(tables)
-        apps = changed["applications"].copy()
-        first = apps.index[
-            (apps["scope"] == DISTRICT) & (apps["row"] == "received") & (apps["column"] == "total")
-        ]
-        apps.loc[first, "value"] = str(int(apps.loc[first[0], "value"]) + 1)
-        changed["applications"] = apps
+        proactive = changed["proactive"].copy()
+        cell = (
+            (proactive["scope"] == DISTRICT)
+            & (proactive["row"] == "licensing")
+            & (proactive["column"] == "decisions")
+        )
+        proactive.loc[cell, "value"] = str(int(proactive.loc[cell, "value"].item()) + 1)
+        changed["proactive"] = proactive
         narrative = pd.DataFrame(columns=["scope", "row", "column", "value"])
         status = pd.DataFrame({"unit": list(names), "status": "accepted", "name": list(names.values())})
         view, _units = build_views(
@@ -237,12 +241,16 @@ def make_demo_city(target: Path, year: int, district: Home | None = None) -> Hom
     (city / "home.toml").write_text(CITY_TOML, encoding="utf-8")
     member = city / "members" / "shifanqu"
     if district is not None:
-        for part in ("home.toml", "registry", f"texts/{year}", f"inbox/{year}", f"warehouse/{year - 1}"):
+        # Last year's warehouse (the year-over-year comparison) and this year's parse cache
+        # (the units' files are not parsed again).
+        parts = ("home.toml", "registry", f"texts/{year}", f"inbox/{year}", f"warehouse/{year - 1}",
+                 f"warehouse/{year}/parse_cache.parquet", f"warehouse/{year}/parse_cache.json")  # fmt: skip
+        for part in parts:
             source = district.root / part
             if source.is_dir():
                 shutil.copytree(source, member / part, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
             elif source.is_file():
-                member.mkdir(parents=True, exist_ok=True)
+                (member / part).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, member / part)
         _stamp_receipts(Home.resolve(member), [year])
     else:

@@ -183,6 +183,32 @@ class Rule:
     outflow: str = ""
 
 
+CellRef = tuple[str, str, str]  # (table, row, column)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A rate regional leaders read, computed from a district's accepted figures:
+    sum(numerator) / (sum(denominator) - sum(less)), in percent. Below `minimum` cases
+    in the denominator there is no card: one case would move the rate by more than
+    100 / minimum points (3.3 at 30), so the colour would say more about chance than
+    about the district."""
+
+    code: str  # stable ASCII code, the home.toml key: [indicators.<code>]
+    label: str  # 实质公开率
+    definition: str  # the definition in words, verbatim as the card shows it
+    numerator: tuple[CellRef, ...]
+    denominator: tuple[CellRef, ...]
+    # "higher": higher is better (red below its red line); "lower": lower is better.
+    direction: Literal["higher", "lower"]
+    less: tuple[CellRef, ...] = ()  # subtracted from the denominator (尚未审结)
+    minimum: int = 30
+    denominator_label: str = ""  # what the denominator counts, for the no-card reason (办结)
+
+    def cells(self) -> tuple[CellRef, ...]:
+        return self.numerator + self.denominator + self.less
+
+
 @dataclass(frozen=True)
 class ReportFormat:
     code: str
@@ -208,6 +234,8 @@ class ReportFormat:
     claims: dict[str, tuple[tuple[str, str, str], ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    # The leaders' indicators (issue 18; pipeline/steps/indicators.py), where its cells allow.
+    indicators: tuple[Indicator, ...] = field(default=(), compare=False, hash=False, repr=False)
 
     def cell_kinds(self) -> dict[tuple[str, str, str], CellKind]:
         """(table, row, column) -> kind for every cell this format defines."""

@@ -6,7 +6,7 @@ Labels are verbatim from the official form; codes are the project's contract
 
 from __future__ import annotations
 
-from schemas.base import Block, Column, ReportFormat, Row, Rule, Section, Table
+from schemas.base import Block, Column, Indicator, ReportFormat, Row, Rule, Section, Table
 
 SECTIONS = (
     Section("overview", "一、总体情况"),
@@ -303,6 +303,64 @@ INSIGHT_RULES = [
 ]
 
 
+def _review_cells(rows: tuple[str, ...], column: str) -> tuple[tuple[str, str, str], ...]:
+    return tuple(("review_litigation", r, column) for r in rows)
+
+
+_LITIGATION = ("litigation_direct", "litigation_after_review")
+# Issue 18: the indicators regional leaders read. Both forms (2019 trial, 2021) have these
+# cells. Neither has a cell for 按期办结 (whether an application was answered within the
+# 条例's 20 working days), so there is no 按期办结率: it cannot be computed from the form.
+# 办结 is 三、本年度办理结果（七）总计: the form keeps 四、结转下年度继续办理 out of it
+# (N1: 一 + 二 = 三 + 四), so nothing is subtracted.
+INDICATORS = (
+    Indicator(
+        code="disclosure_rate",
+        label="实质公开率",
+        definition=(
+            "实质公开率 =（予以公开 + 部分公开）÷ 办结 × 100%。"
+            "予以公开、部分公开：“三、收到和处理政府信息公开申请情况”表中“三、本年度办理结果”"
+            "的“（一）予以公开”“（二）部分公开”两行的“总计”列；"
+            "办结：同表“三、本年度办理结果（七）总计”行的“总计”列"
+            "（本年度已办理完毕的申请，不含“四、结转下年度继续办理”）。"
+        ),
+        numerator=(("applications", "disclosed", "total"), ("applications", "partially_disclosed", "total")),
+        denominator=(("applications", "handled_total", "total"),),
+        direction="higher",
+        denominator_label="办结的申请",
+    ),
+    Indicator(
+        code="review_correction_rate",
+        label="复议纠错率",
+        definition=(
+            "复议纠错率 = 结果纠正 ÷（总计 − 尚未审结）× 100%，"
+            "均取“四、政府信息公开行政复议、行政诉讼情况”表“行政复议”的各列："
+            "已审结的行政复议案件中，结果被纠正的比例。"
+        ),
+        numerator=_review_cells(("review",), "corrected"),
+        denominator=_review_cells(("review",), "total"),
+        less=_review_cells(("review",), "pending"),
+        direction="lower",
+        denominator_label="已审结的行政复议案件",
+    ),
+    Indicator(
+        code="litigation_correction_rate",
+        label="诉讼纠错率",
+        definition=(
+            "诉讼纠错率 = 结果纠正 ÷（总计 − 尚未审结）× 100%，"
+            "均取“四、政府信息公开行政复议、行政诉讼情况”表“行政诉讼”下"
+            "“未经复议直接起诉”与“复议后起诉”两项之和："
+            "两项都是法院对本机关政府信息公开行为的审理结果，合起来是表中行政诉讼的全部案件。"
+        ),
+        numerator=_review_cells(_LITIGATION, "corrected"),
+        denominator=_review_cells(_LITIGATION, "total"),
+        less=_review_cells(_LITIGATION, "pending"),
+        direction="lower",
+        denominator_label="已审结的行政诉讼案件",
+    ),
+)
+
+
 def _same_meaning_as_trial_2019() -> dict[tuple[str, str, str], tuple[str, str, str]]:
     """2021 cells whose meaning the 2019 trial form already had (year-over-year across 2020→2021).
 
@@ -336,4 +394,5 @@ FORMAT = ReportFormat(
     narrative_rows=NARRATIVE_ROWS,
     comparable={"trial-2019": _same_meaning_as_trial_2019()},
     claims=prose_claims(RESULT_ROWS, {"issued": "issued", "repealed": "repealed", "in_force": "in_force"}),
+    indicators=INDICATORS,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from schemas.base import Block, Column, ReportFormat, Row, Table
 from schemas.national_2021 import (
+    INDICATORS,
     NARRATIVE_ROWS,
     OTHER,
     RESULT_ROWS_BEFORE_OTHER,
@@ -81,4 +82,5 @@ FORMAT = ReportFormat(
     template_dir="trial-2019",
     narrative_rows=NARRATIVE_ROWS,
     claims=prose_claims(RESULT_ROWS, {"issued": "made"}),
+    indicators=INDICATORS,  # the same applications and review cells as 2021
 )

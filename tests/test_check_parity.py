@@ -15,6 +15,7 @@ from hostile.corpus import CASES, UNIT, YEAR
 
 from pipeline.cli import main
 from pipeline.home import Home
+from pipeline.region import is_region
 from pipeline.synth import to_csv
 from pipeline.warehouse import Warehouse
 
@@ -34,7 +35,30 @@ def build_lines(home: Home, year: int, unit: str) -> list[str]:
 def demo_homes(tmp_path_factory):
     target = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--home", str(target), "--formats", "html,md"]) == 0
-    return [Home.resolve(p) for p in sorted(target.iterdir())]
+    homes = [Home.resolve(p) for p in sorted(target.iterdir())]
+    # The district homes; the demo city (a region home: no inbox of its own) is checked below.
+    return [h for h in homes if not is_region(h)]
+
+
+def test_demo_city_has_each_district_and_its_totals_are_their_sums(demo_homes):
+    """`nianbao demo` also builds 示范市 over three districts (issue 18): its open data carries
+    each district as a unit, and the city's rows (unit `region`) are their sums."""
+    import csv
+    from decimal import Decimal
+
+    city = demo_homes[0].root.parent / "shifanshi"
+    with open(city / "reports" / "2025" / "open-data" / "figures.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["unit"] for r in rows} == {"region", "shifanqu", "xiqu", "beiqu"}
+    sums: dict = {}
+    for r in rows:
+        if r["unit"] != "region":
+            key = (r["table"], r["row"], r["column"])
+            sums[key] = sums.get(key, Decimal(0)) + Decimal(r["value"])
+    totals = {(r["table"], r["row"], r["column"]): Decimal(r["value"]) for r in rows if r["unit"] == "region"}
+    assert totals == sums and len(totals) > 100
+    page = (city / "reports" / "2025" / "region" / "index.html").read_text(encoding="utf-8")
+    assert "R2" in page and "北区" in page and "行政许可" in page
 
 
 def test_check_equals_build_for_every_demo_file(demo_homes, capsys):

@@ -186,6 +186,7 @@ def test_city_open_data_has_each_district_and_totals_that_are_their_sums(city):
     assert result.members == {"shifanqu": "编制完成", "xiqu": "编制完成", "beiqu": "已报送"}
     rows = read_figures(home)
     assert {r["unit"] for r in rows} == {"region", "shifanqu", "xiqu", "beiqu"}
+    assert rows[0]["unit"] == "region"  # the totals first, as a district's open data has them
     totals = {(r["table"], r["row"], r["column"]): Decimal(r["value"]) for r in rows if r["unit"] == "region"}
     sums: dict = {}
     for r in rows:
@@ -227,7 +228,7 @@ def test_published_report_differing_by_one_figure_is_flagged(city):
             for r in csv.DictReader(f)
             if r["unit"] == "district"
         }
-    compiled = package[("applications", "received", "total")]
+    compiled = package[("proactive", "licensing", "decisions")]
     assert (
         flag["unit"] == "beiqu"
         and flag["file"] == "published/2025/beiqu.html"
@@ -235,9 +236,9 @@ def test_published_report_differing_by_one_figure_is_flagged(city):
     )
     for words in (
         "北区",
-        "表三",
-        "本年新收政府信息公开申请数量",
-        "总计",
+        "表二",
+        "行政许可",
+        "本年处理决定数量",
         f"为 {int(compiled) + 1}",
         f"为 {compiled}",
     ):
@@ -314,9 +315,59 @@ def test_definitions_partitions_and_district_to_region_lineage(city):
 def test_code_location_picks_the_region_definitions(city, monkeypatch):
     home, _ = city
     import pipeline.defs.definitions as location
+    from pipeline.defs.partitions import yearly_partitions
 
     monkeypatch.setenv("NIANBAO_HOME", str(home.root))
     defs = location.location_definitions()
     assert {j.name for j in defs.jobs} >= {"region_members", "region_year"}
+    # A district's definitions point the shared yearly partitions at their home: put them back.
+    monkeypatch.setattr(yearly_partitions, "home", yearly_partitions.home)
     monkeypatch.setenv("NIANBAO_HOME", str(home.root / "members" / "xiqu"))
     assert "yearly_report" in {j.name for j in location.location_definitions().jobs}
+
+
+def test_a_published_member_is_read_from_its_report(tmp_path):
+    """A district that hands in its published report: its figures are the report's, checked
+    by the format's rules; the one changed figure of the demo's report is what it says."""
+    import shutil
+
+    from pipeline.demo import _package_member
+    from pipeline.steps.region import intake_member, read_member
+
+    region = region_home(tmp_path / "r", entry("beiqu", "北区") + entry("nanqu", "南区", "published"), ())
+    _package_member(region.root, "beiqu", YEAR)
+    (region.root / "members" / "nanqu" / str(YEAR)).mkdir(parents=True)
+    shutil.copy(region.published_dir(YEAR) / "beiqu.html", region.root / "members/nanqu/2025/report.html")
+    beiqu, nanqu = region_members(region)
+    status = intake_member(region, nanqu, YEAR, None)
+    assert status["state"] == "已报送" and status["file"] == "members/nanqu/2025/report.html", status
+    assert intake_member(region, beiqu, YEAR, None)["state"] == "已报送"
+
+    def licensing(member):
+        f = read_member(region, YEAR, member)[0]
+        cell = (f["table"] == "proactive") & (f["row"] == "licensing") & (f["column"] == "decisions")
+        return int(f[cell]["value"].item())
+
+    assert licensing(nanqu) == licensing(beiqu) + 1
+
+
+def test_nianbao_build_on_a_bad_region_home_is_one_line_and_exit_2(tmp_path, capsys):
+    from pipeline.cli import main
+
+    region = region_home(tmp_path / "r", entry(source="ftp"))
+    assert main(["build", "--home", str(region.root), "--year", str(YEAR)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "ftp" in err and "Traceback" not in err, err
+
+
+def test_a_member_folder_linking_outside_the_region_is_refused(tmp_path):
+    from pipeline.steps.region import intake_member
+
+    outside = tmp_path / "elsewhere"
+    (outside / str(YEAR)).mkdir(parents=True)
+    (outside / str(YEAR) / "figures.csv").write_text(HEADER, encoding="utf-8")
+    region = region_home(tmp_path / "r", entry(), ())
+    (region.root / "members").mkdir()
+    (region.root / "members" / "a").symlink_to(outside)
+    status = intake_member(region, region_members(region)[0], YEAR, None)
+    assert status["state"] == "读取失败" and "数据目录之外" in status["reason"], status

@@ -86,7 +86,9 @@ def member_build(formats: list[str] = ALL_FORMATS, run_id: str = ""):
 def extra_page_sections(region, year: int) -> list:
     """Sections other region outputs add to the region page (pipeline/render/region.py
     PageSection): the hook where the leaders' indicator cards and the 整改通知 list plug in."""
-    return []
+    from pipeline.render.region_cards import cards_section, notices_section
+
+    return [cards_section(region, year), notices_section(region, year)]
 
 
 def build_region_definitions(
@@ -185,8 +187,24 @@ def build_region_definitions(
         return MaterializeResult(metadata={"files": MetadataValue.json([str(p) for p in paths])})
 
     @asset(
+        partitions_def=years, group_name=GROUP, owners=[OWNER], kinds={"docx"}, deps=[region_figures],
+        description="整改通知：reports/<年度>/region/notices/<地区代码>.docx，每个下级地区一份"
+        "（问题 → 整改要求 → 整改期限，期限为编制之日起 [region] rectify_days 天）。",
+    )  # fmt: skip
+    def region_notices(context: AssetExecutionContext, home: NianbaoHome):
+        from datetime import datetime
+
+        from pipeline.render.region_cards import write_region_notices
+        from pipeline.render.times import BEIJING
+
+        region_home, year = home.home(), year_of(context)
+        paths = write_region_notices(region_home, year, datetime.now(BEIJING).date())
+        progress(context, f"已生成整改通知 {len(paths)} 份")
+        return MaterializeResult(metadata={"files": MetadataValue.json([str(p) for p in paths])})
+
+    @asset(
         partitions_def=years, group_name=GROUP, owners=[OWNER], kinds={"html"},
-        deps=[region_figures, region_report, region_open_data],
+        deps=[region_figures, region_report, region_open_data, region_notices],
         description="下级地区报送与审查页：reports/<年度>/region/index.html（地区 × 年度）。",
     )  # fmt: skip
     def region_page(context: AssetExecutionContext, home: NianbaoHome):
@@ -202,11 +220,11 @@ def build_region_definitions(
         description="读取一个下级地区一个年度的数字（年度 × 地区分区）。",
     )  # fmt: skip
     region_year_job = define_asset_job(
-        "region_year", selection=[region_figures, region_report, region_open_data, region_page],
+        "region_year", selection=[region_figures, region_report, region_open_data, region_notices, region_page],
         description="汇总一个年度的全域数字、审查并生成全域报告和报送情况页。",
     )  # fmt: skip
     return Definitions(
-        assets=[member_figures, region_figures, region_report, region_open_data, region_page],
+        assets=[member_figures, region_figures, region_report, region_open_data, region_notices, region_page],
         jobs=[region_members_job, region_year_job],
         resources={"home": NianbaoHome(path=home_path)},
         executor=executor or in_process_executor,

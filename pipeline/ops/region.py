@@ -16,8 +16,16 @@ class RegionBuild:
     failures: list[str]
 
 
-def build_region(region, year: int, formats: tuple[str, ...] | None = None, executor=None) -> RegionBuild:
-    """Build `year` of the region home: each member (a broken one stops no other), then the region."""
+def build_region(
+    region,
+    year: int,
+    formats: tuple[str, ...] | None = None,
+    executor=None,
+    member_formats: tuple[str, ...] | None = None,
+) -> RegionBuild:
+    """Build `year` of the region home: each member (a broken one stops no other), then the
+    region. `formats`: the writers of the region's report and, unless `member_formats` says
+    otherwise, of the members' own builds (default every one)."""
     from dagster import MultiPartitionKey
 
     from pipeline.defs.region import DISTRICT, YEAR, build_region_definitions
@@ -32,7 +40,8 @@ def build_region(region, year: int, formats: tuple[str, ...] | None = None, exec
     failures: list[str] = []
     tags = {"nianbao/started_by": "cli"}
     chosen = {"config": {"formats": list(formats)}} if formats else {}
-    members_config = {"ops": {"member_figures": chosen}} if formats else {}
+    members_chosen = {"config": {"formats": list(member_formats)}} if member_formats else chosen
+    members_config = {"ops": {"member_figures": members_chosen}} if members_chosen else {}
     outputs = {"ops": {"region_report": chosen}} if formats else {}
     with open_instance(region) as instance:
         for member in members:

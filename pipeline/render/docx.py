@@ -97,13 +97,13 @@ def _tc(width_twips: int, props: str, paragraph: str) -> str:
     )
 
 
-def grid_xml(grid: Grid, text_style: str) -> str:
+def grid_xml(grid: Grid, text_style: str, widths: list[int] | None = None) -> str:
     """A Word table drawn from a layout grid: merged cells as gridSpan (across) and vMerge
     (down), header rows repeated on each page, no row split across pages. Written as XML
     directly: python-docx's cell merging walks the whole table for each cell, too slow
-    for every unit's document."""
+    for every unit's document. `widths` (mm) when the caller knows its columns better."""
     rows = grid.head + grid.body
-    widths = _column_widths(grid, width(rows))
+    widths = widths or _column_widths(grid, width(rows))
     out = [
         "<w:tbl><w:tblPr>",
         f'<w:tblW w:w="{_twips(sum(widths))}" w:type="dxa"/><w:jc w:val="center"/>',
@@ -180,9 +180,19 @@ def body_xml(view: ReportView, style_ids: dict[str, str]) -> str:
 
 def _body(tpl: DocxTemplate, view: ReportView):
     """The body as a docxtpl sub-document (inserted at the template's {{p body }})."""
+    return subdoc(tpl, body_xml(view, style_ids(tpl)))
+
+
+def style_ids(tpl: DocxTemplate) -> dict[str, str]:
+    """The template's style names -> their ids (an office's copy may number them otherwise)."""
+    tpl.init_docx()  # docxtpl opens the document on first use
+    return {s.name: s.style_id for s in tpl.docx.styles}
+
+
+def subdoc(tpl: DocxTemplate, xml: str):
+    """Body XML (paragraphs and tables) as a docxtpl sub-document."""
     sub = tpl.new_subdoc()
-    style_ids = {s.name: s.style_id for s in tpl.docx.styles}
-    body = parse_xml(f'<w:body xmlns:w="{W_NS}">{body_xml(view, style_ids)}</w:body>')
+    body = parse_xml(f'<w:body xmlns:w="{W_NS}">{xml}</w:body>')
     target = sub.subdocx.element.body
     for element in list(body):
         target.append(element)
@@ -212,7 +222,6 @@ def _fixed_zip(data: bytes) -> bytes:
 
 def render_docx(view: ReportView, template_dir: str, home_root: Path | None = None) -> bytes:
     tpl = DocxTemplate(template_path(template_dir, home_root))
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
     record = view.record
     context = {
         "title": _clean(view.title),
@@ -228,14 +237,19 @@ def render_docx(view: ReportView, template_dir: str, home_root: Path | None = No
         "year": view.year,
         "government": _clean(view.government),
     }
-    tpl.render(context, jinja_env=env)
+    return filled_bytes(tpl, context, title=view.title, author=view.government, stamp=document_date(view))
+
+
+def filled_bytes(tpl: DocxTemplate, context: dict, *, title: str, author: str, stamp: datetime) -> bytes:
+    """The template filled in a jinja2 sandbox, its properties set from the document (not
+    the clock) and its zip entries fixed: equal inputs, equal bytes."""
+    tpl.render(context, jinja_env=SandboxedEnvironment(undefined=StrictUndefined, autoescape=True))
     props = tpl.docx.core_properties
-    stamp = document_date(view).replace(tzinfo=None)
     # Only dc:/dcterms: properties: docxcompose rebinds the "cp" prefix, so python-docx would
     # add cp: elements (lastModifiedBy, revision) in the wrong namespace; the template holds those.
-    props.created = props.modified = stamp
-    props.title = _clean(view.title)
-    props.author = _clean(view.government)
+    props.created = props.modified = stamp.replace(tzinfo=None)
+    props.title = _clean(title)
+    props.author = _clean(author)
     props.language = "zh-CN"
     buffer = io.BytesIO()
     tpl.save(buffer)

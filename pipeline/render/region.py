@@ -20,7 +20,6 @@ from pipeline.render.outputs import write_district, write_if_changed
 from pipeline.render.reports import build_views, environment
 from pipeline.render.writers import WRITERS, RenderContext
 from pipeline.steps.region import ACCEPTED_STATES, RegionYear, read_checks, read_member, region_dir
-from pipeline.steps.sections import DISTRICT
 
 REGION_FOLDER = "region"
 CHECK_TITLES = {
@@ -89,15 +88,13 @@ def write_region_open_data(region, data: RegionYear, year: int) -> list[Path]:
     from pipeline.steps.opendata import write_open_data
     from pipeline.steps.revisions import LOG_COLUMNS
 
-    tables = {
-        code: frame.assign(scope=frame["scope"].replace(DISTRICT, REGION_UNIT))
-        for code, frame in data.sections.items()
-        if code in data.fmt.tables
-    }
+    tables = {code: frame for code, frame in data.sections.items() if code in data.fmt.tables}
     config = region.config()
-    names = {m.code: m.name for m in data.members} | {REGION_UNIT: config["district"]}
+    names = {m.code: m.name for m in data.members}
     revisions = pd.DataFrame(columns=LOG_COLUMNS)
-    return write_open_data(region.reports_dir(year), data.fmt, year, config, tables, names, revisions)
+    return write_open_data(
+        region.reports_dir(year), data.fmt, year, config, tables, names, revisions, total=REGION_UNIT
+    )
 
 
 def _cell(region, member: Member, year: int, this_year: int, page: Path) -> dict | None:

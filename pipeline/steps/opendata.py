@@ -44,7 +44,14 @@ REVISION_FIELDS = {
 }
 
 
-def long_form(fmt: ReportFormat, sections: dict[str, pd.DataFrame], names: dict[str, str], district: str):
+def long_form(
+    fmt: ReportFormat,
+    sections: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    district: str,
+    total: str = DISTRICT,
+):
+    """One row per figure, the sums first; `total` is the sums' unit code (a region's: region)."""
     rows = []
     for code, table in fmt.tables.items():
         frame = sections.get(code)
@@ -59,8 +66,8 @@ def long_form(fmt: ReportFormat, sections: dict[str, pd.DataFrame], names: dict[
             ["scope", "row", "column", "value"]
         ].itertuples(index=False):
             row_label, column_label = row_labels.get(r, r), column_labels.get(c, c)
-            rows.append((s, district if s == DISTRICT else names.get(s, s), code, table.title, r, row_label, c,
-                         column_label, v))  # fmt: skip
+            unit, name = (total, district) if s == DISTRICT else (s, names.get(s, s))
+            rows.append((unit, name, code, table.title, r, row_label, c, column_label, v))
     return pd.DataFrame(rows, columns=[f[0] for f in FIGURE_FIELDS])
 
 
@@ -141,9 +148,10 @@ def write_open_data(
     names: dict[str, str],
     revisions: pd.DataFrame,
     published: dict[str, str] | None = None,
+    total: str = DISTRICT,
 ) -> list[Path]:
     folder = out / "open-data"
-    figures = long_form(fmt, sections, names, config["district"])
+    figures = long_form(fmt, sections, names, config["district"], total)
     meta = package(fmt, year, config["district"], config["government"], published)
     revisions = revisions[LOG_COLUMNS] if len(revisions) else pd.DataFrame(columns=LOG_COLUMNS)
     names = list(figures.columns)

@@ -254,6 +254,7 @@ def intake_member(region: Home, member: Member, year: int, build: BuildHome) -> 
     """Read one member's figures for `year` and write its two files; the status written.
     Whatever is wrong with the member is its state (缺报, 读取失败), never an exception."""
     try:
+        region.contained(member.folder(region))  # members/<code> may not link outside the region home
         fmt = format_for_year(year, region.root)
         if member.source == "home":
             intake = _from_home(region, member, year, fmt, build)

@@ -371,3 +371,12 @@ def test_a_member_folder_linking_outside_the_region_is_refused(tmp_path):
     (region.root / "members" / "a").symlink_to(outside)
     status = intake_member(region, region_members(region)[0], YEAR, None)
     assert status["state"] == "读取失败" and "数据目录之外" in status["reason"], status
+
+
+def test_a_district_run_by_the_region_without_submissions_is_missing(tmp_path):
+    from pipeline.steps.region import intake_member
+
+    region = region_home(tmp_path / "r", entry("dongqu", "东区", "home"), ())
+    write_home(region.root / "members" / "dongqu", [("A", "甲局")])
+    status = intake_member(region, region_members(region)[0], YEAR, build=None)  # nothing to build
+    assert status["state"] == "缺报" and "members/dongqu/inbox/2025/" in status["reason"], status

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,11 @@ class Workers:
 RECEIVED = re.compile(r"接收于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d".encode())
 
 
+def docx_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
 def same_outputs(a: Path, b: Path, year: int) -> None:
     """Every report file byte for byte (but the receipt times), every warehouse table equal,
     in the home and in each member district's home of a region."""
@@ -126,10 +132,12 @@ def same_outputs(a: Path, b: Path, year: int) -> None:
             assert files_a == files_b
             for path in files_a:
                 compared += 1
+                if path.suffix == ".docx":  # the same parts; the zip's own member times are the clock's
+                    assert docx_parts(a / path) == docx_parts(b / path), path
+                    continue
                 if path.suffix != ".parquet":
-                    assert RECEIVED.sub(b"", (a / path).read_bytes()) == RECEIVED.sub(
-                        b"", (b / path).read_bytes()
-                    ), path
+                    text_a, text_b = (RECEIVED.sub(b"", (root / path).read_bytes()) for root in (a, b))
+                    assert text_a == text_b, path
                     continue
                 frame_a, frame_b = pd.read_parquet(a / path), pd.read_parquet(b / path)
                 if path.name == "files.parquet":

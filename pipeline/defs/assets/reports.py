@@ -34,10 +34,10 @@ def _paths(paths) -> MetadataValue:
 
 @multi_asset(
     specs=[
-        AssetSpec("district_report", deps=[*SECTION_ASSETS, submission_status], group_name="reports",
+        AssetSpec("district_report", deps=[*SECTION_ASSETS, submission_status, "year_over_year"], group_name="reports",
                   owners=[OWNER], kinds={"jinja", "html", "markdown"}, partitions_def=yearly_partitions,
                   description="全区（合并）年度报告：reports/<年度>/report.html 与 report.md，汇总所有已采用单位。"),
-        AssetSpec("unit_reports", deps=[*SECTION_ASSETS, submission_status], group_name="reports",
+        AssetSpec("unit_reports", deps=[*SECTION_ASSETS, submission_status, "year_over_year"], group_name="reports",
                   owners=[OWNER], kinds={"jinja", "html", "markdown"}, partitions_def=yearly_partitions,
                   description="各单位的年度报告：reports/<年度>/units/<单位代码>.html 与 .md。"),
         AssetSpec("validation_report", deps=[validated_submissions, submission_status], group_name="reports",
@@ -45,7 +45,7 @@ def _paths(paths) -> MetadataValue:
                   description="报送审核情况：reports/<年度>/validation.html，按单位列出每一条错误和提醒。"),
     ],
     partitions_def=yearly_partitions,
-    # Run as soon as the sections and the status are there, before the insight step that
+    # Run as soon as the sections, the status and the year-over-year table are there, before the insight step that
     # is ready at the same time: an upload's district report is on disk that much sooner.
     op_tags={"dagster/priority": "1"},
 )  # fmt: skip

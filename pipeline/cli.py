@@ -153,24 +153,25 @@ def _summary(
     status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    from pipeline.render.writers import BUNDLE, WRITERS
+    from pipeline.render.writers import WRITERS, bundled, quick
 
     chosen = formats or tuple(WRITERS)
-    quick = [n for n in ("html", "md") if n in chosen]
-    for name in [*(f"report.{n}" for n in quick), "validation.html", "status.csv"]:
+    pages = [w.suffix for w in quick(chosen)]
+    for name in [*(f"report{s}" for s in pages), "validation.html", "status.csv"]:
         print(f"  {out / name}")
-    if quick:
-        print(f"  {out / 'units'}/<单位代码>.{'|.'.join(quick)}")
-    bundle = [WRITERS[n].suffix for n in BUNDLE if n in chosen]
+    if pages:
+        print(f"  {out / 'units'}/<单位代码>{'|'.join(pages)}")
+    bundle = bundled(chosen)
     if bundle:
         print("发布包（上传到政府信息公开年报栏目）：")
-        for suffix in bundle:
-            print(f"  {out / 'publish' / ('report' + suffix)}")
-        unit_suffixes = [s for s in bundle if unit_documents or s == ".html"]
+        for writer in bundle:
+            print(f"  {out / 'publish' / ('report' + writer.suffix)}")
+        unit_suffixes = [w.suffix for w in bundle if unit_documents or not w.document]
         if unit_suffixes:
             print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
         if not unit_documents and len(unit_suffixes) < len(bundle):
-            print("  各单位的 Word/PDF 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+            kinds = "/".join(w.label or w.name for w in bundle if w.document)
+            print(f"  各单位的 {kinds} 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():

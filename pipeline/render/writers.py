@@ -1,9 +1,10 @@
 """The writers: each turns one report view into the bytes of one output type.
 
-Adding an output type is one `register(Writer(...))` with a function
-`(view, context) -> bytes`. `document=True` marks a publication document (slow to
-make): it is written by the documents asset into reports/<year>/publish/, after
-the reports, so the HTML and Markdown never wait for it.
+Adding an output type is one `register(Writer(...))` here with a function
+`(view, context) -> bytes`: the registry alone decides what a build writes, where,
+and what the portal serves (see `Writer`). `document=True` marks a publication
+document (slow to make): it is written by the documents asset into
+reports/<year>/publish/, after the reports, so the HTML and Markdown never wait for it.
 """
 
 from __future__ import annotations
@@ -45,11 +46,21 @@ class RenderContext:
 
 @dataclass(frozen=True)
 class Writer:
+    """One output type. Where its files go follows from its flags (pipeline/render/outputs.py):
+    a quick output (not `document`) is written with the reports, reports/<year>/report<suffix>
+    and units/<code><suffix>; `published` puts it in the publication bundle too (publish/);
+    a `document` is slow to make, so it goes to publish/ only, after the reports, and a
+    unit's is made when the unit downloads it from the portal (`label` names it on the
+    button) or by a build with --unit-documents. `render` is a module-level function: the
+    units' documents are rendered in worker processes, which receive the writer pickled."""
+
     name: str
     suffix: str
     render: Callable[[ReportView, RenderContext], bytes]
     document: bool = False
+    published: bool = False
     media_type: str = "application/octet-stream"
+    label: str = ""
 
 
 WRITERS: dict[str, Writer] = {}
@@ -58,6 +69,29 @@ WRITERS: dict[str, Writer] = {}
 def register(writer: Writer) -> Writer:
     WRITERS[writer.name] = writer
     return writer
+
+
+def quick(formats) -> list[Writer]:
+    """The writers of `formats` written with the reports (reports/<year>/), in registry order."""
+    return [w for w in WRITERS.values() if w.name in formats and not w.document]
+
+
+def bundled(formats) -> list[Writer]:
+    """The writers of `formats` in the publication bundle (publish/), in registry order."""
+    return [w for w in WRITERS.values() if w.name in formats and (w.document or w.published)]
+
+
+def documents() -> dict[str, Writer]:
+    """The publication documents, by name: what the portal offers a unit to download."""
+    return {w.name: w for w in WRITERS.values() if w.document}
+
+
+def _html(view: ReportView, ctx: RenderContext) -> bytes:
+    return ctx.html(view).encode("utf-8")
+
+
+def _markdown(view: ReportView, ctx: RenderContext) -> bytes:
+    return ctx.markdown(view).encode("utf-8")
 
 
 def _docx(view: ReportView, ctx: RenderContext) -> bytes:
@@ -74,21 +108,12 @@ def _pdf(view: ReportView, ctx: RenderContext) -> bytes:
     return data
 
 
-register(Writer("html", ".html", lambda v, ctx: ctx.html(v).encode("utf-8"), media_type="text/html"))
-register(Writer("md", ".md", lambda v, ctx: ctx.markdown(v).encode("utf-8"), media_type="text/markdown"))
-register(
-    Writer(
-        "docx",
-        ".docx",
-        _docx,
-        document=True,
-        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    )
-)
-register(Writer("pdf", ".pdf", _pdf, document=True, media_type="application/pdf"))
-
-# The publication bundle (reports/<year>/publish/): the page a portal shows, and the documents.
-BUNDLE = ("html", "docx", "pdf")
+# The order here is the order of --formats and of the files listed after a build.
+register(Writer("html", ".html", _html, published=True, media_type="text/html"))
+register(Writer("md", ".md", _markdown, media_type="text/markdown"))
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+register(Writer("docx", ".docx", _docx, document=True, media_type=DOCX_TYPE, label="Word"))
+register(Writer("pdf", ".pdf", _pdf, document=True, media_type="application/pdf", label="PDF"))
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:

@@ -11,21 +11,22 @@ from pipeline.defs.assets.validation import submission_status, validated_submiss
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
 
-ALL_FORMATS = ["html", "md", "docx", "pdf"]
-
 
 class OutputsConfig(Config):
-    """Which writers run (`nianbao build --formats`, default every one), and whether each
-    unit's DOCX/PDF is written too (`--unit-documents`; otherwise made on download)."""
+    """Which writers run (`nianbao build --formats`; None: every writer registered in
+    pipeline/render/writers.py), and whether each unit's documents are written too
+    (`--unit-documents`; otherwise made on download)."""
 
-    formats: list[str] = ALL_FORMATS
+    formats: list[str] | None = None
     unit_documents: bool = False
 
 
-def outputs_run_config(formats=ALL_FORMATS, unit_documents: bool = False) -> dict:
-    """Run config choosing the writers of the report and publication assets."""
-    chosen = {"config": {"formats": list(formats), "unit_documents": unit_documents}}
-    return {"ops": {"reports": chosen, "publication_bundle": chosen}}
+def outputs_run_config(formats=None, unit_documents: bool = False) -> dict:
+    """Run config choosing the writers of the report and publication assets (None: every one)."""
+    chosen: dict = {"unit_documents": unit_documents}
+    if formats is not None:
+        chosen["formats"] = list(formats)
+    return {"ops": {"reports": {"config": chosen}, "publication_bundle": {"config": chosen}}}
 
 
 def _paths(paths) -> MetadataValue:

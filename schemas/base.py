@@ -132,6 +132,12 @@ class Rule:
       stock_flow  for each row in `left`: stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y),
                   `stock`, `inflow`, `outflow` being column codes of `table`;
       relation    a legacy catalogue's relation (schemas/legacy/checks.py);
+      prose_fee, prose_problems, prose_length
+                  the text section `left[0]` (a row of the narrative table);
+      unhandled   rows `left` (received, carried over) of `table` in column `over[0]`
+                  are not all 0 while row `right[0]` (handled) is 0;
+      level       rows `left` of `table` hold 0 at a level of government that cannot
+                  make them (schemas/rules/insight.py);
       the others  take no fields.
     """
 

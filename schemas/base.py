@@ -172,7 +172,8 @@ class ReportFormat:
     sections: tuple[Section, ...]
     tables: dict[str, Table]
     rules: tuple[Rule, ...]
-    # Folder under templates/ holding report.html.j2, report.md.j2.
+    # Folder under templates/ for the format's own templates (report.html.j2, report.md.j2,
+    # report.docx, district_overview.txt.j2); what it lacks comes from templates/shared/.
     template_dir: str
     # Row codes of narrative sections that units fill in.
     narrative_rows: tuple[str, ...] = ()

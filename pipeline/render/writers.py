@@ -29,17 +29,21 @@ class RenderContext:
     # Warnings a writer met (e.g. WeasyPrint's), for the asset's metadata and the tests.
     warnings: list[str] = field(default_factory=list)
 
+    def template(self, name: str):
+        """templates/<the format's folder>/<name> where the format has its own, else templates/shared/."""
+        return self.env.select_template([f"{self.fmt.template_dir}/{name}", f"shared/{name}"])
+
     def html(self, view: ReportView, *, document: bool = False) -> str:
         print_css = ""
         if document:
             from pipeline.render.pdf import print_css as make_print_css
 
             print_css = make_print_css(view, self.home_root)
-        template = self.env.get_template(f"{self.fmt.template_dir}/report.html.j2")
+        template = self.template("report.html.j2")
         return template.render(report=view, document=document, print_css=print_css)
 
     def markdown(self, view: ReportView) -> str:
-        md = self.env.get_template(f"{self.fmt.template_dir}/report.md.j2").render(report=view)
+        md = self.template("report.md.j2").render(report=view)
         # Template control lines leave runs of blank lines; Markdown needs at most one.
         return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
 

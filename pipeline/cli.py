@@ -153,25 +153,9 @@ def _summary(
     status = Warehouse.of(home, year).read("status")
     out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    from pipeline.render.writers import WRITERS, bundled, quick
+    from pipeline.render.outputs import listing
 
-    chosen = formats or tuple(WRITERS)
-    pages = [w.suffix for w in quick(chosen)]
-    for name in [*(f"report{s}" for s in pages), "validation.html", "status.csv"]:
-        print(f"  {out / name}")
-    if pages:
-        print(f"  {out / 'units'}/<单位代码>{'|'.join(pages)}")
-    bundle = bundled(chosen)
-    if bundle:
-        print("发布包（上传到政府信息公开年报栏目）：")
-        for writer in bundle:
-            print(f"  {out / 'publish' / ('report' + writer.suffix)}")
-        unit_suffixes = [w.suffix for w in bundle if unit_documents or not w.document]
-        if unit_suffixes:
-            print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
-        if not unit_documents and len(unit_suffixes) < len(bundle):
-            kinds = "/".join(w.label or w.name for w in bundle if w.document)
-            print(f"  各单位的 {kinds} 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+    print("\n".join(listing(out, formats or None, unit_documents)))
     counts = status["status"].value_counts()
     print("\n单位报送情况：" + "，".join(f"{STATUS_TEXT[s]} {int(counts.get(s, 0))} 个" for s in STATUS_TEXT))
     for row in status.itertuples():

@@ -306,6 +306,28 @@ def write_publication(
     }
 
 
+def listing(out: Path, formats=None, unit_documents: bool = False) -> list[str]:
+    """The lines `nianbao build` prints for the files the writers of `formats` (None: every
+    one) wrote under `out` (reports/<year>/), in the registry's order."""
+    chosen = _chosen(formats)
+    pages = [w.suffix for w in quick(chosen)]
+    lines = [f"  {out / name}" for name in [*(f"report{s}" for s in pages), "validation.html", "status.csv"]]
+    if pages:
+        lines.append(f"  {out / 'units'}/<单位代码>{'|'.join(pages)}")
+    bundle = bundled(chosen)
+    if not bundle:
+        return lines
+    lines.append("发布包（上传到政府信息公开年报栏目）：")
+    lines += [f"  {out / PUBLISH / ('report' + w.suffix)}" for w in bundle]
+    unit_suffixes = [w.suffix for w in bundle if unit_documents or not w.document]
+    if unit_suffixes:
+        lines.append(f"  {out / PUBLISH / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
+    if not unit_documents and len(unit_suffixes) < len(bundle):
+        kinds = "/".join(w.label or w.name for w in bundle if w.document)
+        lines.append(f"  各单位的 {kinds} 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+    return lines
+
+
 def write_unit_document(
     out: Path, fmt: ReportFormat, code: str, view: ReportView | LazyView, name: str, home_root: Path | None
 ) -> Path:

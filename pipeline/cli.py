@@ -354,16 +354,15 @@ def _record_published(args, path: Path) -> int:
 
 def cmd_audit(args) -> int:
     """Published reports of many bodies: copied into audit/<year>/, audited through Dagster."""
-    from pipeline.ingest.published.core import FORM_FORMATS
     from pipeline.ops.audit import gather, run_audit
-    from schemas import format_code_for_year
+    from schemas import has_form
 
     home = _home(args)
     folder = Path(args.folder)
     if not folder.is_dir():
         print(f"找不到目录：{folder}", file=sys.stderr)
         return 2
-    if format_code_for_year(args.year) not in FORM_FORMATS:
+    if not has_form(args.year):
         print(
             f"错误：{args.year} 年度使用旧格式，各地指标不同，没有统一表样，不能审查已公开的年报。",
             file=sys.stderr,

@@ -23,10 +23,13 @@ class FormatEntry:
     first_year: int  # the first report year the format applies to (until the next row's)
     code: str
     module: str  # importable module with FORMAT, or load_format(home, year)
+    # A printed national form, the same in every home (published reports are read against
+    # it); the legacy era's indicators differ from district to district.
+    form: bool = True
 
 
 FORMATS: list[FormatEntry] = [
-    FormatEntry(FIRST_YEAR, "legacy", "schemas.legacy"),
+    FormatEntry(FIRST_YEAR, "legacy", "schemas.legacy", form=False),
     FormatEntry(2019, "trial-2019", "schemas.trial_2019"),  # 国办公开办函〔2019〕60号
     FormatEntry(2021, "national-2021", "schemas.national_2021"),  # 国办公开办函〔2021〕30号
 ]
@@ -41,6 +44,16 @@ def format_entry(year: int) -> FormatEntry:
 
 def format_code_for_year(year: int) -> str:
     return format_entry(year).code
+
+
+def has_form(year: int) -> bool:
+    """Whether `year`'s format is a printed national form (not the legacy era's)."""
+    return format_entry(year).form
+
+
+def form_formats() -> list[ReportFormat]:
+    """Every printed national form, newest first."""
+    return [format_for_year(f.first_year) for f in sorted(FORMATS, key=lambda f: -f.first_year) if f.form]
 
 
 def format_for_year(year: int, home: Path | None = None) -> ReportFormat:

@@ -59,6 +59,13 @@ def test_a_new_format_is_one_module_and_one_row_and_builds(tmp_path, revision):
     assert format_code_for_year(2025) == "national-2021" and format_code_for_year(2026) == "revision-2026"
     fmt = format_for_year(2026)
     assert fmt.name == "国办公开办函〔2026〕99号（测试修订）"
+    # A printed form like the others: published 2026 reports are read against it.
+    from pipeline.ingest.published.core import check_year
+
+    assert check_year(2026) is fmt and [f.code for f in schemas.form_formats()][:2] == [
+        "revision-2026",
+        "national-2021",
+    ]
 
     home = write_home(tmp_path / "home", [("A", "甲局"), ("B", "乙局")])
     for seed, unit in enumerate("AB", 1):

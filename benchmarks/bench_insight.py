@@ -50,7 +50,7 @@ def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
     from pipeline.render.review import review_view, trend_series, write_review
     from pipeline.steps.opendata import write_open_data
     from pipeline.steps.provenance import provenance
-    from pipeline.steps.yoy import previous_sections, year_over_year
+    from pipeline.steps.yoy import last_year_sections, read_last_year, year_over_year
     from pipeline.warehouse import Warehouse
     from schemas import format_for_year
 
@@ -68,7 +68,7 @@ def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
     out: dict[str, float] = {}
 
     t = time.perf_counter()
-    yoy = year_over_year(tables, fmt, previous_sections(home.root, year))
+    yoy = year_over_year(tables, fmt, last_year_sections(home, year, *read_last_year(home, year)))
     out["yoy_s"] = time.perf_counter() - t
     t = time.perf_counter()
     prov = provenance(wh.read("accepted"), wh.read("cells"))
@@ -77,9 +77,7 @@ def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
     write_open_data(home.reports_dir(year), fmt, year, config, tables, names, pd.DataFrame())
     out["open_data_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    view = review_view(
-        fmt, year, config, yoy, prov, names, [], pd.DataFrame(), trend_series(home.root, year), []
-    )
+    view = review_view(fmt, year, config, yoy, prov, names, [], pd.DataFrame(), trend_series(home, year), [])
     write_review(home.reports_dir(year), view)
     out["review_page_s"] = time.perf_counter() - t
     return out

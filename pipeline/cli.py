@@ -147,37 +147,13 @@ def build_year(
 def _summary(
     home, year: int, seconds: float, formats: tuple[str, ...] | None = None, unit_documents: bool = False
 ) -> None:
-    from pipeline.render.writers import WRITERS
+    from pipeline.render.outputs import listing
     from pipeline.warehouse import Warehouse
 
     status = Warehouse.of(home, year).read("status")
-    out = home.reports_dir(year)
     print(f"\n{year} 年度报告已生成（用时 {seconds:.1f} 秒）：")
-    chosen = formats or tuple(WRITERS)
-    quick = [n for n in ("html", "md") if n in chosen]
-    for name in [*(f"report.{n}" for n in quick), "validation.html", "status.csv"]:
-        print(f"  {out / name}")
-    if quick:
-        print(f"  {out / 'units'}/<单位代码>.{'|.'.join(quick)}")
-    _summary_bundle(out, chosen, unit_documents)
+    print("\n".join(listing(home.reports_dir(year), formats or None, unit_documents)))
     _summary_units(status)
-
-
-def _summary_bundle(out, chosen: tuple[str, ...], unit_documents: bool) -> None:
-    """The publication bundle's files, the units' as a pattern."""
-    from pipeline.render.writers import BUNDLE, WRITERS
-
-    bundle = [WRITERS[n].suffix for n in BUNDLE if n in chosen]
-    if not bundle:
-        return
-    print("发布包（上传到政府信息公开年报栏目）：")
-    for suffix in bundle:
-        print(f"  {out / 'publish' / ('report' + suffix)}")
-    unit_suffixes = [s for s in bundle if unit_documents or s == ".html"]
-    if unit_suffixes:
-        print(f"  {out / 'publish' / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
-    if not unit_documents and len(unit_suffixes) < len(bundle):
-        print("  各单位的 Word/PDF 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
 
 
 def _summary_units(status) -> None:
@@ -246,14 +222,14 @@ def cmd_build(args) -> int:
 def build_year_celery(home, year: int, formats, broker: str, unit_documents: bool) -> bool:
     """A district's year with every step run by the celery workers on `broker`
     (pipeline/ops/celery.py). No year lock here: each step takes it in its worker."""
-    from pipeline.defs.assets.reports import ALL_FORMATS, outputs_run_config
+    from pipeline.defs.assets.reports import outputs_run_config
     from pipeline.ops.celery import run_through_celery
     from pipeline.ops.instance import open_instance
 
     _reconcile_portal(home)
     _show_progress()
     started = time.monotonic()
-    config = outputs_run_config(formats or ALL_FORMATS, unit_documents)
+    config = outputs_run_config(formats or None, unit_documents)
     with open_instance(home) as instance:
         result = run_through_celery(home, "yearly_report", str(year), instance, broker, run_config=config,
                                     tags={"nianbao/started_by": "cli"})  # fmt: skip
@@ -463,16 +439,15 @@ def _record_published(args, path: Path) -> int:
 
 def cmd_audit(args) -> int:
     """Published reports of many bodies: copied into audit/<year>/, audited through Dagster."""
-    from pipeline.ingest.published.core import FORM_FORMATS
     from pipeline.ops.audit import gather, run_audit
-    from schemas import format_code_for_year
+    from schemas import has_form
 
     home = _home(args)
     folder = Path(args.folder)
     if not folder.is_dir():
         print(f"找不到目录：{folder}", file=sys.stderr)
         return 2
-    if format_code_for_year(args.year) not in FORM_FORMATS:
+    if not has_form(args.year):
         print(
             f"错误：{args.year} 年度使用旧格式，各地指标不同，没有统一表样，不能审查已公开的年报。",
             file=sys.stderr,

@@ -129,6 +129,14 @@ class ProvenanceTable(_CellAddress, _SourcePlace, Contract):
     sha256: Series[str] = pa.Field(description="文件内容哈希（SHA-256）")
 
 
+class LastYearTable(AcceptedTable):
+    """上年度的单元格（各规则与“与上年比较”所读的上年数字）：已采用的，及被退回单位最后一份文件中的。"""
+
+    rejected_file: Series[str] = pa.Field(description="被退回单位的上年文件（空：上年已采用）")
+    unreadable: Series[bool] = pa.Field(description="上年文件中无法读取的数字（未知，不按 0）")
+    published_file: Series[str] = pa.Field(description="据已公开年报导入时的年报文件")
+
+
 class YoyTable(_CellAddress, Contract):
     """与上年比较：全区（scope = district）与各单位的每个数字、上年可比数字、增减与变化百分比。"""
 
@@ -162,6 +170,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("messages", "messages.parquet", MessagesTable),
         TableSpec("status", "status.parquet", StatusTable),
         TableSpec("provenance", "provenance.parquet", ProvenanceTable),
+        TableSpec("last_year", "last_year.parquet", LastYearTable),
         TableSpec("yoy", "yoy.parquet", YoyTable),
     )
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas import FIRST_YEAR, format_code_for_year, format_for_year
+from schemas import FIRST_YEAR, format_for_year, has_form
 from schemas.errors import HomeError
 from schemas.years import catalogue_path, last_year
 
@@ -35,4 +35,4 @@ def buildable_years(home: Path | None) -> list[str]:
     years = range(FIRST_YEAR, last_year() + 1)
     if home is None:
         return [str(y) for y in years]
-    return [str(y) for y in years if format_code_for_year(y) != "legacy" or catalogue_path(home, y).is_file()]
+    return [str(y) for y in years if has_form(y) or catalogue_path(home, y).is_file()]

@@ -16,33 +16,9 @@ from typing import Literal
 # "text": free text (narrative).
 CellKind = Literal["count", "signed", "decimal", "share", "text"]
 Severity = Literal["ERROR", "WARNING"]
-# Every kind of rule; each has one checking function registered in schemas/rules/.
-RuleKind = Literal[
-    "cell_kind",  # N5: a cell holds what its column's kind allows
-    "known_cell",  # N6: the format defines the cell, and it appears once
-    "identity",  # sums of cells equal (or bound) each other
-    "range",  # cells lie within [low, high]
-    "carry_over",  # a row equals last year's row
-    "stock_flow",  # stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y)
-    "blank_table",  # N9: a whole table left blank
-    "owner",  # L1: only an indicator's owners submit it (legacy catalogue)
-    "owned_missing",  # L4: owners submit every indicator they own
-    "share_cross_check",  # L2: a submitted share agrees with its counts
-    "share_sum",  # L3: shares of one whole sum to 100
-    "relation",  # relations a legacy catalogue declares (JH1, …)
-    # Added for issue 9 (schemas/rules/prose.py, schemas/rules/insight.py):
-    "placeholder",  # N10: a count cell holding "—", "无", … read as 0
-    "precision",  # N11: a decimal written to more places than its column's, rounded
-    "prose_figures",  # P1: figures quoted in a unit's text agree with its tables
-    "prose_fee",  # P2: section 六 says something about the 信息处理费
-    "prose_problems",  # P3: section 五 is not empty or 无
-    "prose_length",  # P4: 总体情况 within the office's limit
-    "copy_text",  # P5: a text section identical to last year's
-    "copy_figures",  # P6: every figure identical to last year's
-    "anomaly",  # Y1: a figure jumps or falls by more than a factor against last year
-    "unhandled",  # Y2: applications received but none handled
-    "level",  # G1: figures impossible at the home's level of government (规章 at 县级)
-]
+# A kind of rule: one of schemas.rules.registry.KIND_ORDER, where every kind is declared
+# once, in the order the engine checks them; each has one checking function registered.
+RuleKind = str
 
 NARRATIVE_TABLE = "narrative"
 NARRATIVE_COLUMN = "text"
@@ -156,6 +132,12 @@ class Rule:
       stock_flow  for each row in `left`: stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y),
                   `stock`, `inflow`, `outflow` being column codes of `table`;
       relation    a legacy catalogue's relation (schemas/legacy/checks.py);
+      prose_fee, prose_problems, prose_length
+                  the text section `left[0]` (a row of the narrative table);
+      unhandled   rows `left` (received, carried over) of `table` in column `over[0]`
+                  are not all 0 while row `right[0]` (handled) is 0;
+      level       rows `left` of `table` hold 0 at a level of government that cannot
+                  make them (schemas/rules/insight.py);
       the others  take no fields.
     """
 
@@ -216,7 +198,8 @@ class ReportFormat:
     sections: tuple[Section, ...]
     tables: dict[str, Table]
     rules: tuple[Rule, ...]
-    # Folder under templates/ holding report.html.j2, report.md.j2.
+    # Folder under templates/ for the format's own templates (report.html.j2, report.md.j2,
+    # report.docx, district_overview.txt.j2); what it lacks comes from templates/shared/.
     template_dir: str
     # Row codes of narrative sections that units fill in.
     narrative_rows: tuple[str, ...] = ()

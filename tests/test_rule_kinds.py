@@ -4,7 +4,6 @@ failures are read by check name, so the order of checks does not matter."""
 from __future__ import annotations
 
 import dataclasses
-from typing import get_args
 
 import pandas as pd
 import pandera.pandas as pa
@@ -12,15 +11,15 @@ import pytest
 from conftest import cells_frame, valid_cells
 
 import schemas.legacy  # noqa: F401 - registers the legacy kinds
-from schemas.base import Rule, RuleKind
+from schemas.base import Rule
 from schemas.national_2021 import FORMAT as NATIONAL
 from schemas.rules import check_cells
 from schemas.rules.context import failed_rows
-from schemas.rules.registry import CHECKERS, rule_kind
+from schemas.rules.registry import CHECKERS, KIND_ORDER, rule_kind
 
 
 def test_every_kind_has_exactly_one_checker():
-    assert set(CHECKERS) == set(get_args(RuleKind))
+    assert set(CHECKERS) == set(KIND_ORDER) and len(KIND_ORDER) == len(set(KIND_ORDER))
 
 
 def test_a_kind_outside_the_closed_set_cannot_be_registered():
@@ -38,7 +37,18 @@ def test_a_format_with_an_unregistered_kind_fails_loudly(monkeypatch):
     fmt = dataclasses.replace(
         NATIONAL, rules=(*NATIONAL.rules, Rule("X1", "range", "ERROR", "测试", table="proactive"))
     )
-    with pytest.raises(LookupError, match="range"):
+    with pytest.raises(LookupError, match="no registered checker \\['range'\\]"):
+        check_cells(cells_frame(valid_cells(2025)), fmt)
+
+
+def test_a_format_with_a_kind_outside_the_order_is_refused(monkeypatch):
+    """A checker put in the registry by hand, for a kind KIND_ORDER does not list, would
+    never run: the engine refuses the format instead of passing its rules by."""
+    monkeypatch.setitem(CHECKERS, "made_up", lambda *a: [])
+    fmt = dataclasses.replace(
+        NATIONAL, rules=(*NATIONAL.rules, Rule("X2", "made_up", "ERROR", "测试", table="proactive"))
+    )
+    with pytest.raises(LookupError, match="no place in schemas.rules.registry.KIND_ORDER \\['made_up'\\]"):
         check_cells(cells_frame(valid_cells(2025)), fmt)
 
 

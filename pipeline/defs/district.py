@@ -6,7 +6,7 @@ from dagster import Definitions, EnvVar, in_process_executor
 
 from pipeline.defs.assets.audit import audit_reads, published_audit
 from pipeline.defs.assets.documents import publication_bundle
-from pipeline.defs.assets.insight import insight
+from pipeline.defs.assets.insight import insight, year_over_year
 from pipeline.defs.assets.intake import submissions, unit_registry
 from pipeline.defs.assets.reports import reports
 from pipeline.defs.assets.sections import report_sections
@@ -33,6 +33,7 @@ def build_definitions(home_path: str | EnvVar, executor=in_process_executor) -> 
             validated_submissions,
             submission_status,
             report_sections,
+            year_over_year,
             reports,
             insight,
             publication_bundle,

@@ -30,7 +30,6 @@ from dagster import (
 )
 
 from pipeline.defs.assets.common import OWNER, messages_table, progress, year_of
-from pipeline.defs.assets.reports import ALL_FORMATS
 from pipeline.defs.resources import NianbaoHome
 
 GROUP = "region"
@@ -47,12 +46,12 @@ CHECKS = {
 
 class RegionOutputsConfig(Config):
     """The writers of the whole-area report and of the members' own builds
-    (`nianbao build --formats`), default every one."""
+    (`nianbao build --formats`); None: every writer registered in pipeline/render/writers.py."""
 
-    formats: list[str] = ALL_FORMATS
+    formats: list[str] | None = None
 
 
-def member_build(formats: list[str] = ALL_FORMATS, run_id: str = ""):
+def member_build(formats: list[str] | None = None, run_id: str = ""):
     """The member district's own `yearly_report` job, run in this process on its home
     (the district pipeline as it is), writing `formats`. Its runs use a throwaway instance:
     the member's asset keys are the district's own and would mix across members in the region's."""

@@ -64,10 +64,10 @@ class Builder:
     ) -> BuildResult:
         """Build `year`; `formats` limits the writers (pipeline/render/writers.py), default all;
         `unit_documents` writes every unit's DOCX/PDF too (else made when downloaded)."""
-        from pipeline.defs.assets.reports import ALL_FORMATS, outputs_run_config
+        from pipeline.defs.assets.reports import outputs_run_config
 
         chosen = formats is not None or unit_documents
-        outputs = outputs_run_config(formats or ALL_FORMATS, unit_documents) if chosen else {}
+        outputs = outputs_run_config(formats, unit_documents) if chosen else {}
         run_config = {**QUIET_DAGSTER, **outputs}
         result = self.job.execute_in_process(
             partition_key=str(year),

@@ -595,25 +595,30 @@ class Portal:
             build_messages=status.build_messages(self.home, year, unit) if from_build else [],
             uploads=list(reversed(uploads)),
             has_template=_has_template(self.home, year),
-            documents=list(UNIT_DOCUMENTS) if self._unit_in_report(unit, year) else [],
+            documents=self._documents(unit, year),
         )
 
     # The unit's own report as published (reports/<year>/publish/units/<unit>.docx|.pdf): made
     # on the first download after a build and kept while current (pipeline/render/on_demand.py).
-    def _unit_in_report(self, unit: str, year: int) -> bool:
+    def _documents(self, unit: str, year: int) -> list:
+        """The publication documents a unit may download (the writer registry's), once built."""
         from pipeline.render.on_demand import unit_in_report
+        from pipeline.render.writers import documents
 
-        return unit_in_report(self.home, year, unit)
+        return list(documents().values()) if unit_in_report(self.home, year, unit) else []
 
     async def unit_document(self, request: Request) -> Response:
         from pipeline.locks import LockTimeout
         from pipeline.render.on_demand import unit_document
+        from pipeline.render.writers import documents
 
         session = self.require(request, "unit")
         year, kind = request.path_params["year"], request.path_params["kind"]
         self.unit_year(session, year)
-        if kind not in UNIT_DOCUMENTS:
-            raise HTTPException(404, "单位报告只有 Word（report.docx）和 PDF（report.pdf）两种格式。")
+        offered = documents()  # the registry's publication documents (pipeline/render/writers.py)
+        if kind not in offered:
+            kinds = "、".join(f"{w.label or w.name}（report{w.suffix}）" for w in offered.values())
+            raise HTTPException(404, f"单位报告只有以下格式：{kinds}。")
         try:
             path = await run_in_threadpool(unit_document, self.home, year, session.unit, kind)
         except LockTimeout:
@@ -622,8 +627,8 @@ class Portal:
             raise HTTPException(
                 404, f"{year} 年度的报告还没有生成{kind.upper()}文件，请在政务公开办编制年度报告后再下载。"
             )
-        name = f"{self.unit_name(session.unit)}{year}年政府信息公开工作年度报告.{kind}"
-        return download(await run_in_threadpool(path.read_bytes), name, UNIT_DOCUMENTS[kind])
+        name = f"{self.unit_name(session.unit)}{year}年政府信息公开工作年度报告{offered[kind].suffix}"
+        return download(await run_in_threadpool(path.read_bytes), name, offered[kind].media_type)
 
     async def template(self, request: Request) -> Response:
         session = self.require(request, "unit")
@@ -876,10 +881,6 @@ class Portal:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UNIT_DOCUMENTS = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "pdf": "application/pdf",
-}
 
 
 def download(data: bytes, name: str, media_type: str) -> Response:

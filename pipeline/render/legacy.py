@@ -220,7 +220,7 @@ def _table_values(fmt: ReportFormat, sections: dict[str, pd.DataFrame], code: st
     return values_for(frame, scope)
 
 
-def narrative_context(fmt, year, config, sections, status, home_root: Path | None = None) -> dict:
+def narrative_context(fmt, year, config, sections, status, yoy=None) -> dict:
     catalogue = fmt.catalogue
     names, state = _state(status)
     template = str(catalogue.narrative)
@@ -242,16 +242,16 @@ def narrative_context(fmt, year, config, sections, status, home_root: Path | Non
             texts[code] = "\n".join(parts)
     context["text"] = _Figures("text", texts, _missing_text(catalogue, names, state, template))
     # --- issue 9 hook: {{ yoy("hotline", "calls") }} -> “较上年增加…”, wording by sign
-    # (pipeline/steps/yoy.py). Without a home (tests of the template alone) nothing compares.
-    if home_root is not None:
+    # (pipeline/steps/yoy.py). Without the build's table (tests of the template alone) nothing compares.
+    if yoy is not None:
         from pipeline.steps.yoy import district_changes
 
-        context["yoy"] = district_changes(home_root, year, fmt, sections, default_column="value")
+        context["yoy"] = district_changes(yoy, default_column="value")
     return context
 
 
 def render_district_text(
-    fmt, year, config, sections, status, home_root: Path | None = None
+    fmt, year, config, sections, status, yoy=None
 ) -> tuple[list[Para], list[SectionView]]:
     catalogue = fmt.catalogue
     path: Path = catalogue.narrative
@@ -260,7 +260,7 @@ def render_district_text(
             f"缺少 {year} 年度的报告叙述模板 {path}。请由政务公开办编写（格式见 pipeline/render/legacy.py 开头的说明）。"
         )
     source = path.read_text(encoding="utf-8")
-    context = narrative_context(fmt, year, config, sections, status, home_root)
+    context = narrative_context(fmt, year, config, sections, status, yoy)
     preamble, found = parse_rendered(render_narrative(source, context, name=str(path)))
     headings = [h for h, _ in found]
     if headings != list(catalogue.sections):
@@ -298,10 +298,10 @@ def report_title(config: dict, year: int) -> str:
     return str(record.get("title") or district_title(config, year))
 
 
-def build_views(fmt, year, config, sections, status, home_root):
+def build_views(fmt, year, config, sections, status, yoy=None):
     """District view from the narrative template; one view per accepted unit with its indicators."""
     catalogue = fmt.catalogue
-    preamble, report_sections = render_district_text(fmt, year, config, sections, status, home_root)
+    preamble, report_sections = render_district_text(fmt, year, config, sections, status, yoy)
     appendix = []
     if catalogue.appendix:
         appendix = [_indicator_section(fmt, c, _table_values(fmt, sections, c, DISTRICT)) for c in fmt.tables]

@@ -37,7 +37,9 @@ def load_views(data_home, year: int):
     for code in [*fmt.tables, NARRATIVE_TABLE]:
         sections.setdefault(code, frames["narrative"].iloc[0:0])
     status = warehouse.read("status")
-    district, units = build_views(fmt, year, config, sections, status, data_home.root)
+    # The build's year-over-year table (the office's texts quote it): last year is not read again.
+    yoy = warehouse.read("yoy") if warehouse.exists("yoy") else None
+    district, units = build_views(fmt, year, config, sections, status, data_home, yoy)
     return fmt, district, units, status
 
 

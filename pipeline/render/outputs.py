@@ -27,14 +27,13 @@ from pipeline.render.fonts import require as require_fonts
 from pipeline.render.model import LazyView, ReportView, resolve, view_key
 from pipeline.render.reports import TEMPLATES, environment
 from pipeline.render.times import beijing_time
-from pipeline.render.writers import BUNDLE, WRITERS, RenderContext
+from pipeline.render.writers import WRITERS, RenderContext, Writer, bundled, quick
 from pipeline.steps.validate import STATUS_COLUMNS, STATUS_TEXT, status_text
 from pipeline.tabular import frame_csv
 from schemas import text as text_module
 from schemas.base import ReportFormat
 from schemas.messages import Message
 
-QUICK = ("html", "md")
 PUBLISH = "publish"
 
 
@@ -74,32 +73,31 @@ def _renderer_digest(home_root: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _names(formats: Iterable[str], quick: bool) -> list[str]:
-    wanted = set(formats)
-    if quick:
-        return [n for n in QUICK if n in wanted]
-    return [n for n in BUNDLE if n in wanted]
+def _chosen(formats: Iterable[str] | None) -> tuple[str, ...]:
+    """The writers asked for by name; None: every registered writer."""
+    return tuple(WRITERS) if formats is None else tuple(formats)
 
 
-def write_district(out: Path, fmt: ReportFormat, view: ReportView, formats=QUICK) -> dict[str, Path]:
-    """report.html and report.md (those of `formats`)."""
+def write_district(out: Path, fmt: ReportFormat, view: ReportView, formats=None) -> dict[str, Path]:
+    """report<suffix> of each quick writer of `formats` (default: every one; html and md)."""
     ctx = RenderContext(fmt)
     return {
-        name: write_if_changed(out / f"report{WRITERS[name].suffix}", WRITERS[name].render(view, ctx))
-        for name in _names(formats, quick=True)
+        w.name: write_if_changed(out / f"report{w.suffix}", w.render(view, ctx))
+        for w in quick(_chosen(formats))
     }
 
 
 _CONTEXTS: dict[tuple, RenderContext] = {}
 
 
-def _render_unit(fmt: ReportFormat, home_root: Path | None, names: list[str], view: ReportView):
-    """One unit's files in a worker process; the worker keeps its compiled templates between units."""
+def _render_unit(fmt: ReportFormat, home_root: Path | None, writers: list[Writer], view: ReportView):
+    """One unit's files in a worker process (the writers come pickled, so one registered
+    outside this package renders there too); the worker keeps its compiled templates."""
     ctx = _CONTEXTS.get((fmt.code, fmt.name, home_root))
     if ctx is None:
         ctx = _CONTEXTS[(fmt.code, fmt.name, home_root)] = RenderContext(fmt, home_root)
     ctx.warnings = []
-    return {name: WRITERS[name].render(view, ctx) for name in names}, ctx.warnings
+    return {w.name: w.render(view, ctx) for w in writers}, ctx.warnings
 
 
 DIGESTS = ".render-digests.json"
@@ -133,7 +131,7 @@ class _Reusable:
         self.renderer = _renderer_digest(None)  # write_units renders without the home's files
 
     def link(self, code: str, view: ReportView | LazyView, name: str, target_folder: Path) -> bool:
-        if name not in QUICK:
+        if WRITERS[name].document:  # write_units writes the quick outputs only
             return False
         source = self.folder / f"{code}{WRITERS[name].suffix}"
         if (
@@ -149,14 +147,14 @@ def _write_set(
     folder: Path,
     fmt: ReportFormat,
     views: dict[str, ReportView | LazyView],
-    names: list[str],
+    writers: list[Writer],
     home_root: Path | None,
     *,
     workers: int = 1,
     current: Path | None = None,
 ) -> tuple[list[Path], list[Path], list[str]]:
-    """Each view's files `<code><suffix>` in `folder` for the writers `names`; returns
-    (the paths, the paths rewritten, the writers' warnings).
+    """Each view's files `<code><suffix>` in `folder` for `writers`; returns (the paths, the
+    paths rewritten, the writers' warnings).
 
     A file whose view, templates and render code are unchanged since it was written is
     not rendered again (digests per file in .render-digests.json). Files of other writers
@@ -167,45 +165,64 @@ def _write_set(
     `current`: a folder of quick outputs written by `write_units` in this run; a file of
     it whose digest matches is linked rather than rendered again (the bundle's HTML is
     the same page as the report's)."""
-    digests_path = folder / DIGESTS
-    previous = _read_digests(folder)
     renderer = _renderer_digest(home_root)
-    reusable = _Reusable(current, fmt) if current is not None else None
-    suffixes = {w.name: w.suffix for w in WRITERS.values()}
+    digests, paths, todo = _plan(folder, {w.name for w in writers}, fmt, views, renderer)
+    written = _link_current(folder, fmt, views, todo, current) if current is not None else []
+    rendered, warnings = _render(folder, fmt, views, todo, home_root, workers)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / DIGESTS, json.dumps(digests, sort_keys=True))
+    _remove_unlisted(folder, views)
+    return paths, written + rendered, warnings
+
+
+def _plan(folder: Path, names: set[str], fmt: ReportFormat, views, renderer: str):
+    """(the digests to record, the paths of `names`, {code: [writers to render]}); files of
+    other writers are kept while current and removed once outdated."""
+    previous = _read_digests(folder)
     digests: dict[str, str] = {}
     paths: list[Path] = []
-    todo: dict[str, list[str]] = {}
+    todo: dict[str, list[Writer]] = {}
     for code, view in views.items():
         digest = _view_digest(renderer, fmt, view)
-        for name in suffixes:
-            key, path = f"{code}|{name}", folder / f"{code}{suffixes[name]}"
-            if name in names:
+        for writer in WRITERS.values():
+            key, path = f"{code}|{writer.name}", folder / f"{code}{writer.suffix}"
+            current = previous.get(key) == digest and path.exists()
+            if writer.name in names:
                 digests[key] = digest
                 paths.append(path)
-                if previous.get(key) != digest or not path.exists():
-                    todo.setdefault(code, []).append(name)
-            elif previous.get(key) == digest and path.exists():
+                if not current:
+                    todo.setdefault(code, []).append(writer)
+            elif current:
                 digests[key] = digest  # another writer's file, still current: kept
             elif path.exists():
                 path.unlink()  # another writer's file of a changed report: outdated
+    return digests, paths, todo
+
+
+def _link_current(folder: Path, fmt: ReportFormat, views, todo: dict[str, list[Writer]], current: Path):
+    """Link the files `current` holds for the same view instead of rendering them (taken out of `todo`)."""
+    reusable, linked = _Reusable(current, fmt), []
+    for code, wanted in list(todo.items()):
+        for writer in list(wanted):
+            if reusable.link(code, views[code], writer.name, folder):
+                wanted.remove(writer)
+                linked.append(folder / f"{code}{writer.suffix}")
+        if not wanted:
+            del todo[code]
+    return linked
+
+
+def _render(folder: Path, fmt: ReportFormat, views, todo: dict[str, list[Writer]], home_root, workers: int):
+    """Render and save `todo`; returns (the paths whose bytes changed, the writers' warnings)."""
     written: list[Path] = []
     warnings: list[str] = []
 
     def save(code: str, data: dict[str, bytes]) -> None:
         for name, blob in data.items():
-            path = folder / f"{code}{suffixes[name]}"
+            path = folder / f"{code}{WRITERS[name].suffix}"
             if not (path.exists() and path.stat().st_size == len(blob) and path.read_bytes() == blob):
                 write_atomic(path, blob)
                 written.append(path)
-
-    if reusable is not None:
-        for code, wanted in list(todo.items()):
-            for name in list(wanted):
-                if reusable.link(code, views[code], name, folder):
-                    wanted.remove(name)
-                    written.append(folder / f"{code}{suffixes[name]}")
-            if not wanted:
-                del todo[code]
 
     if workers > 1 and len(todo) >= 2 * workers:
         # Documents are CPU-bound (WeasyPrint, zip): separate processes pay on 2+ cores.
@@ -222,23 +239,27 @@ def _write_set(
         ctx = RenderContext(fmt, home_root)
         for code, wanted in todo.items():
             view = resolve(views[code])
-            save(code, {name: WRITERS[name].render(view, ctx) for name in wanted})
+            save(code, {w.name: w.render(view, ctx) for w in wanted})
         warnings += ctx.warnings
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(digests_path, json.dumps(digests, sort_keys=True))
-    listed = {f"{code}{suffix}" for code in views for suffix in suffixes.values()}
+    return written, warnings
+
+
+def _remove_unlisted(folder: Path, views) -> None:
+    """Files of units no longer listed (any writer's) are removed."""
+    suffixes = {w.suffix for w in WRITERS.values()}
+    listed = {f"{code}{suffix}" for code in views for suffix in suffixes}
     for stale in folder.iterdir():
-        if stale.name not in listed and stale.suffix in suffixes.values():
+        if stale.name not in listed and stale.suffix in suffixes:
             stale.unlink()
-    return paths, written, warnings
 
 
 def write_units(
-    out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=QUICK
+    out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=None
 ) -> list[Path]:
-    """Each unit's report.html/.md. A unit whose view and templates are unchanged since the
-    last run is not rendered again (a re-run after one file changed stays cheap)."""
-    paths, _, _ = _write_set(out / "units", fmt, views, _names(formats, quick=True), None)
+    """Each unit's files of the quick writers of `formats` (default: every one; html and md).
+    A unit whose view and templates are unchanged since the last run is not rendered again
+    (a re-run after one file changed stays cheap)."""
+    paths, _, _ = _write_set(out / "units", fmt, views, quick(_chosen(formats)), None)
     return paths
 
 
@@ -253,23 +274,29 @@ def write_publication(
     district: ReportView,
     units: dict[str, ReportView | LazyView],
     home_root: Path | None,
-    formats=BUNDLE,
+    formats=None,
     unit_documents: bool = False,
 ) -> dict:
     """The publication bundle reports/<year>/publish/: report.html|.docx|.pdf and
     units/<code>.html; the units' .docx|.pdf too with `unit_documents` (otherwise a
     unit's document made on demand is kept while current, removed once outdated).
     Returns the paths written and kept, and the writers' warnings."""
-    names = _names(formats, quick=False)
-    if "pdf" in names:
+    writers = bundled(_chosen(formats))
+    if "pdf" in {w.name for w in writers}:
         require_fonts(home_root)  # before anything is written: no PDF in empty boxes
     folder = out / PUBLISH
     district_paths, district_written, warnings = _write_set(
-        folder, fmt, {"report": district}, names, home_root
+        folder, fmt, {"report": district}, writers, home_root
     )
-    unit_names = names if unit_documents else [n for n in names if not WRITERS[n].document]
+    unit_writers = writers if unit_documents else [w for w in writers if not w.document]
     unit_paths, unit_written, unit_warnings = _write_set(
-        folder / "units", fmt, units, unit_names, home_root, workers=document_workers(), current=out / "units"
+        folder / "units",
+        fmt,
+        units,
+        unit_writers,
+        home_root,
+        workers=document_workers(),
+        current=out / "units",
     )
     return {
         "district": district_paths,
@@ -277,6 +304,28 @@ def write_publication(
         "written": district_written + unit_written,
         "warnings": warnings + unit_warnings,
     }
+
+
+def listing(out: Path, formats=None, unit_documents: bool = False) -> list[str]:
+    """The lines `nianbao build` prints for the files the writers of `formats` (None: every
+    one) wrote under `out` (reports/<year>/), in the registry's order."""
+    chosen = _chosen(formats)
+    pages = [w.suffix for w in quick(chosen)]
+    lines = [f"  {out / name}" for name in [*(f"report{s}" for s in pages), "validation.html", "status.csv"]]
+    if pages:
+        lines.append(f"  {out / 'units'}/<单位代码>{'|'.join(pages)}")
+    bundle = bundled(chosen)
+    if not bundle:
+        return lines
+    lines.append("发布包（上传到政府信息公开年报栏目）：")
+    lines += [f"  {out / PUBLISH / ('report' + w.suffix)}" for w in bundle]
+    unit_suffixes = [w.suffix for w in bundle if unit_documents or not w.document]
+    if unit_suffixes:
+        lines.append(f"  {out / PUBLISH / 'units'}/<单位代码>{'|'.join(unit_suffixes)}")
+    if not unit_documents and len(unit_suffixes) < len(bundle):
+        kinds = "/".join(w.label or w.name for w in bundle if w.document)
+        lines.append(f"  各单位的 {kinds} 在报送门户下载时生成；要一次全部生成，请加 --unit-documents")
+    return lines
 
 
 def write_unit_document(

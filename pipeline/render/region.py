@@ -61,25 +61,22 @@ def member_status_frame(data: RegionYear) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "status", "errors", "warnings", "name", "file", "origin"])
 
 
-def write_region_report(
-    region, data: RegionYear, year: int, formats=("html", "md", "docx", "pdf")
-) -> list[Path]:
-    """reports/<year>/region/report.{html,md,docx,pdf}: the whole-area report."""
+def write_region_report(region, data: RegionYear, year: int, formats=None) -> list[Path]:
+    """reports/<year>/region/report.<suffix>: the whole-area report, by every writer of
+    `formats` (None: every registered writer), documents included."""
     out = region.reports_dir(year) / REGION_FOLDER
     view, _members = build_views(
         data.fmt, year, region.config(), data.sections, member_status_frame(data), region.root
     )
     written = list(write_district(out, data.fmt, view, formats).values())
-    documents = [n for n in ("docx", "pdf") if n in formats]
-    if "pdf" in documents:
+    documents = [w for w in WRITERS.values() if w.document and (formats is None or w.name in formats)]
+    if any(w.name == "pdf" for w in documents):
         from pipeline.render.fonts import require as require_fonts
 
         require_fonts(region.root)
     ctx = RenderContext(data.fmt, region.root)
-    for name in documents:
-        written.append(
-            write_if_changed(out / f"report{WRITERS[name].suffix}", WRITERS[name].render(view, ctx))
-        )
+    for writer in documents:
+        written.append(write_if_changed(out / f"report{writer.suffix}", writer.render(view, ctx)))
     return written
 
 

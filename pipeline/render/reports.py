@@ -18,6 +18,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from pipeline.home import Home
 from pipeline.render.layout import html_grids, plain_tables
 from pipeline.render.model import (
     LazyView,
@@ -32,6 +33,7 @@ from pipeline.render.skeleton import RenderedTable
 from pipeline.render.skeleton import install as install_table_renderers
 from pipeline.steps.office_texts import office_template_context, office_texts, render_office_texts
 from pipeline.steps.sections import DISTRICT, values_for
+from pipeline.steps.yoy import district_changes
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
 
@@ -97,7 +99,7 @@ def section_views(
 
 
 def district_texts(
-    env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config, home_root=None
+    env: Environment, fmt: ReportFormat, year: int, texts: dict[str, str], sections, config, yoy=None
 ) -> dict:
     """Office text where written; otherwise the overview is generated from the figures."""
     out = dict(texts)
@@ -106,7 +108,7 @@ def district_texts(
         return values_for(sections[table], DISTRICT).get((row, column), "0")
 
     # --- issue 9 hook: year-over-year values (`yoy`) for the office's text templates ---
-    extra = office_template_context(home_root, year, fmt, sections, v)
+    extra = office_template_context(district_changes(yoy), v)
     out = render_office_texts(out, {**extra, "year": year, "district": config["district"]})
     # --- end of hook ---
     if "overview" not in out and f"{fmt.template_dir}/district_overview.txt.j2" in env.list_templates():
@@ -122,9 +124,11 @@ def build_views(
     config: dict,
     sections: dict[str, pd.DataFrame],
     status: pd.DataFrame,
-    home_root: Path,
+    home: Home,
+    yoy: pd.DataFrame | None = None,
 ) -> tuple[ReportView, dict[str, ReportView | LazyView]]:
-    """The district report's view and one view per accepted unit.
+    """The district report's view and one view per accepted unit; `yoy` is the build's
+    year-over-year table (pipeline/steps/yoy.py), None where nothing compares.
 
     A format whose report the office writes as a narrative (the legacy era,
     `fmt.report_kind == "narrative"`) is built by pipeline/render/legacy.py.
@@ -132,13 +136,13 @@ def build_views(
     if fmt.report_kind == "narrative":
         from pipeline.render.legacy import build_views as narrative_views
 
-        return narrative_views(fmt, year, config, sections, status, home_root)
+        return narrative_views(fmt, year, config, sections, status, yoy)
     env = environment()
-    written = office_texts(home_root, year)
+    written = office_texts(home, year)
     preamble = paragraphs(written.get("preamble", "")) or paragraphs(
         env.get_template("shared/preamble.txt.j2").render(fmt=fmt, year=year)
     )
-    texts = district_texts(env, fmt, year, written, sections, config, home_root)
+    texts = district_texts(env, fmt, year, written, sections, config, yoy)
     accepted = status[status["status"] == "accepted"]
     district = district_view(
         config,

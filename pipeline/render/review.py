@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import escape
 
+from pipeline.home import Home
 from pipeline.steps.sections import DISTRICT
 from schemas.base import ReportFormat
 
@@ -42,19 +43,17 @@ TRENDS = (
 )  # fmt: skip
 
 
-def trend_series(home_root: Path, year: int) -> tuple[list[int], dict]:
+def trend_series(home: Home, year: int) -> tuple[list[int], dict]:
     """Years on record up to `year` and, per chart, per line, the district figure of each year."""
-    from pipeline.home import Home
     from schemas import format_for_year
 
-    home = Home(home_root)
     years, figures = [], []
     for y in range(year - 30, year + 1):
         accepted_path = home.warehouse_dir(y) / "accepted.parquet"
         if not accepted_path.exists():
             continue
         try:
-            fmt = format_for_year(y, home_root)
+            fmt = format_for_year(y, home.root)
         except Exception:  # noqa: BLE001 - a legacy year without its catalogue: no trend
             continue
         accepted = pd.read_parquet(accepted_path, columns=["table", "row", "column", "number"])

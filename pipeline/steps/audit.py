@@ -35,9 +35,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import Home, write_atomic
-from pipeline.ingest.published.core import FORM_FORMATS
 from pipeline.steps.inbox import regular_file_problem
-from schemas import format_code_for_year, format_for_year
+from schemas import format_for_year, has_form
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
 from schemas.catalogue import FileOrigin, cap_messages
 from schemas.messages import Message, sort_messages
@@ -366,9 +365,7 @@ def audit_year(home: Home, year: int, reads: list[ReadReport], previous: list[Re
         findings += [replace(m, unit=key, unit_label=key) for m in r.findings]
     cells = cell_frame(reads, keys, year, fmt)
     before, before_fmt = (
-        previous_cells(previous, year - 1)
-        if previous and format_code_for_year(year - 1) in FORM_FORMATS
-        else (None, None)
+        previous_cells(previous, year - 1) if previous and has_form(year - 1) else (None, None)
     )
     # Every rule is about one unit: bodies printing a table in another form are checked
     # apart, against the form as they printed it.

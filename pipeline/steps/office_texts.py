@@ -5,30 +5,27 @@ the review page and the insight checks alike."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from pipeline.home import HomeError
-from schemas.base import ReportFormat
+from pipeline.home import Home, HomeError
 
 
-def office_texts(home_root: Path, year: int) -> dict[str, str]:
+def office_texts(home: Home, year: int) -> dict[str, str]:
     """The coordinating office's own text for the district report: texts/<year>/<section>.md."""
-    folder = home_root / "texts" / str(year)
+    folder = home.root / "texts" / str(year)
     if not folder.is_dir():
         return {}
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.md"))}
 
 
-def office_template_context(home_root: Path | None, year: int, fmt: ReportFormat, sections, v) -> dict:
-    """`yoy(table, row, column="total")` and `v(table, row, column)` for the office's texts."""
-    if home_root is None:
+def office_template_context(yoy, v) -> dict:
+    """`yoy(table, row, column="total")` (pipeline.steps.yoy.district_changes of the build's
+    year-over-year table; None without one) and `v(table, row, column)` for the office's texts."""
+    if yoy is None:
         return {}
-    from pipeline.steps.yoy import district_changes
-
-    return {"yoy": district_changes(Path(home_root), year, fmt, sections), "v": v}
+    return {"yoy": yoy, "v": v}
 
 
 _TEMPLATE_MARK = re.compile(r"\{\{|\{%")

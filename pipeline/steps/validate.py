@@ -34,6 +34,9 @@ class Validation:
     accepted: pd.DataFrame  # ACCEPTED_COLUMNS: cells of accepted units
     messages: list[Message]
     status: pd.DataFrame  # STATUS_COLUMNS + name, file, origin
+    # Last year's cells as the rules read them (None: no last year), read once per build:
+    # kept in the warehouse as `last_year` for the year-over-year table (pipeline/steps/yoy.py).
+    previous: pd.DataFrame | None = None
 
 
 def carry_over_note(
@@ -89,4 +92,4 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     cells = checked.cells
     accepted = cells[cells["unit"].isin(accepted_units) & cells["ok"] & (cells["kind"] != "")]
     accepted = accepted.drop_duplicates(["unit", "table", "row", "column"])[ACCEPTED_COLUMNS]
-    return Validation(accepted=accepted.reset_index(drop=True), messages=messages, status=status)
+    return Validation(accepted.reset_index(drop=True), messages, status, previous)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pandas as pd
 
+from pipeline.home import Home
 from pipeline.steps.sections import DISTRICT, all_sections
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.compare import comparable_cells
@@ -119,20 +119,20 @@ def _long(sections: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["scope", "table", "row", "column", "value"]]
 
 
-def previous_sections(home_root: Path, year: int) -> LastYear | None:
-    """Last year's sections (district and units) and format; see `LastYear`."""
-    from pipeline.home import Home
+def last_year_sections(home: Home, year: int, previous: pd.DataFrame | None, fmt: ReportFormat | None):
+    """Last year's sections (district and units) and format from last year's cells as the
+    build read them once (`pipeline.steps.rules.previous_year`, kept in the warehouse as
+    `last_year`); see `LastYear`."""
     from pipeline.steps.published import district_report
-    from pipeline.steps.rules import ACCEPTED_COLUMNS, previous_year
+    from pipeline.steps.rules import ACCEPTED_COLUMNS
     from schemas import format_for_year
 
-    previous, fmt = previous_year(Home(home_root), year)
-    report = district_report(Home(home_root), year - 1)
+    report = district_report(home, year - 1)
     if previous is None or fmt is None:
         if report is None:
             return None
         # No unit on record last year: the district's published report alone.
-        fmt = format_for_year(year - 1, home_root)
+        fmt = format_for_year(year - 1, home.root)
         previous = pd.DataFrame({c: pd.Series(dtype="string") for c in ACCEPTED_COLUMNS}).assign(
             number=pd.Series(dtype=float), rejected_file="", unreadable=False, published_file=""
         )
@@ -160,6 +160,20 @@ def previous_sections(home_root: Path, year: int) -> LastYear | None:
             zip(bad["unit"], bad["table"], bad["row"], bad["column"])
         )
     return LastYear(sections, fmt, rejected_files(previous), frozenset(unknown), published)
+
+
+def read_last_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFormat | None]:
+    """Last year's cells and format as this year's validation read them (the warehouse's
+    `last_year`, written by the validation step): (None, None) when there is no last year."""
+    from pipeline.warehouse import Warehouse
+    from schemas import format_for_year
+
+    warehouse = Warehouse.of(home, year)
+    if not warehouse.exists("last_year"):
+        return None, None
+    previous = warehouse.read("last_year")
+    previous["unreadable"] = previous["unreadable"].astype(bool)
+    return previous, format_for_year(year - 1, home.root)
 
 
 @dataclass(frozen=True)
@@ -222,19 +236,9 @@ def changes(frame: pd.DataFrame, scope: str = DISTRICT, default_column: str = "t
     return yoy
 
 
-def district_changes(
-    home_root: Path, year: int, fmt: ReportFormat, sections: dict[str, pd.DataFrame], default_column="total"
-):
-    """The `yoy` function of the district for this year's sections (text templates)."""
-    last = previous_sections(home_root, year)
-
-    def district(frames):
-        return {
-            c: f[f["scope"] == DISTRICT] for c, f in frames.items() if f is not None and c != NARRATIVE_TABLE
-        }
-
-    tables = district({c: f for c, f in sections.items() if c in fmt.tables})
-    if last is not None:
-        last = LastYear(district(last.sections), last.format, {}, last.unknown, last.published_files)
-    frame = year_over_year(tables, fmt, last)
-    return changes(frame, default_column=default_column)
+def district_changes(yoy: pd.DataFrame | None, default_column: str = "total"):
+    """The `yoy` function of the district for the office's text templates, read from the
+    build's year-over-year table (None: no table, so nothing to compare with)."""
+    if yoy is None:
+        return None
+    return changes(yoy[yoy["scope"] == DISTRICT], default_column=default_column)

@@ -18,36 +18,9 @@ from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.messages import Message
 from schemas.rules import insight, prose, structure, tables, years  # noqa: F401 - register the built-in kinds
 from schemas.rules.context import CellFrame, RuleContext, prepare
-from schemas.rules.registry import CHECKERS, Settings, YearInputs
+from schemas.rules.registry import CHECKERS, KIND_ORDER, Settings, YearInputs, require_kinds
 
 __all__ = ["CellFrame", "Checked", "RuleContext", "Settings", "check_cells", "KIND_ORDER"]
-
-# The order kinds are checked in, which is the order of their messages before sorting.
-KIND_ORDER = (
-    "known_cell",
-    "cell_kind",
-    "precision",
-    "identity",
-    "range",
-    "carry_over",
-    "stock_flow",
-    "owner",
-    "owned_missing",
-    "share_cross_check",
-    "share_sum",
-    "relation",
-    "blank_table",
-    "placeholder",
-    "level",
-    "unhandled",
-    "anomaly",
-    "copy_figures",
-    "prose_figures",
-    "prose_fee",
-    "prose_problems",
-    "prose_length",
-    "copy_text",
-)
 
 
 @dataclass
@@ -76,10 +49,7 @@ def check_cells(
     inputs = YearInputs(
         previous, previous_format, list(dict.fromkeys(frame["unit"])), frame, settings or Settings()
     )
-    kinds = {r.kind for r in fmt.rules}
-    unknown = kinds - set(CHECKERS)
-    if unknown:
-        raise LookupError(f"no checker registered for rule kinds {sorted(unknown)} of format {fmt.code}")
+    require_kinds(fmt)
     messages: list[Message] = []
     for kind in KIND_ORDER:
         rules = fmt.rules_of(kind)

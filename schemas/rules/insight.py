@@ -120,42 +120,40 @@ def check_anomalies(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule
 
 @rule_kind("unhandled")
 def check_unhandled(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
-    if "applications" not in fmt.tables:
-        return []
-    totals = frame[(frame["table"] == "applications") & (frame["column"] == "total")]
-    values = _by_unit(totals)
+    """Y2: the rule's rows `left` (received, carried over) of its table are not all 0 in
+    column `over[0]` while row `right[0]` (handled) is 0."""
     messages = []
-    for unit, cells in values.items():
-        if not any(k[0] == "applications" for k in cells):
+    for rule in rules:
+        if rule.table not in fmt.tables:
             continue
-
-        def v(row: str, cells=cells) -> float:
-            return cells.get(("applications", row, "total"), 0.0)
-
-        if v("received") + v("carried_over") > 0 and v("handled_total") == 0:
-            for rule in rules:
+        (received, carried_over), handled, column = rule.left, rule.right[0], rule.over[0]
+        totals = frame[(frame["table"] == rule.table) & (frame["column"] == column)]
+        for unit, cells in _by_unit(totals).items():
+            v = {row: n for (_, row, _), n in cells.items()}  # this table and column only
+            if v.get(received, 0.0) + v.get(carried_over, 0.0) > 0 and v.get(handled, 0.0) == 0:
                 messages.append(
-                    ctx.message(rule, unit, "unhandled", ("applications", "handled_total", "total"),
-                                column=ctx.column_label("applications", "total"),
-                                received=format_number(v("received")),
-                                carried_over=format_number(v("carried_over")))
+                    ctx.message(rule, unit, "unhandled", (rule.table, handled, column),
+                                column=ctx.column_label(rule.table, column),
+                                received=format_number(v.get(received, 0.0)),
+                                carried_over=format_number(v.get(carried_over, 0.0)))
                 )  # fmt: skip
     return messages
 
 
-# Row codes of 规章 in the formats that have them: county governments cannot make 规章
-# (《立法法》: only provinces, cities divided into districts and State Council departments can).
-NO_REGULATIONS_AT = {"县级": ("regulations",)}
+# Levels of government that cannot make 规章 (《立法法》: only provinces, cities divided into
+# districts and State Council departments can): a level rule's rows must be 0 there.
+NO_REGULATIONS_AT = ("县级",)
 
 
 @rule_kind("level")
 def check_level(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
     level = inputs.settings.level
-    rows = NO_REGULATIONS_AT.get(level, ())
-    part = frame[(frame["table"] == "proactive") & frame["row"].isin(rows) & (frame["number"].fillna(0) != 0)]
+    if level not in NO_REGULATIONS_AT:
+        return []
+    nonzero = frame[frame["number"].fillna(0) != 0]
     return [
-        ctx.message(rule, r.unit, "level", ("proactive", r.row, r.column),
-                    cell=ctx.cell_text(r.unit, "proactive", r.row, r.column), level=level)
+        ctx.message(rule, r.unit, "level", (rule.table, r.row, r.column),
+                    cell=ctx.cell_text(r.unit, rule.table, r.row, r.column), level=level)
         for rule in rules
-        for r in part.itertuples(index=False)
+        for r in nonzero[(nonzero["table"] == rule.table) & nonzero["row"].isin(rule.left)].itertuples(index=False)
     ]  # fmt: skip

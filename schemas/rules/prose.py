@@ -192,10 +192,10 @@ def check_prose_figures(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[
 def check_prose_fee(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
     texts = _texts(frame)
     return [
-        ctx.message(rule, unit, "prose_fee", (NARRATIVE_TABLE, "other_matters", NARRATIVE_COLUMN))
+        ctx.message(rule, unit, "prose_fee", (NARRATIVE_TABLE, rule.left[0], NARRATIVE_COLUMN))
         for rule in rules
         for unit in _units(frame, inputs)
-        if not states_fee(texts.get((unit, "other_matters"), ""))
+        if not states_fee(texts.get((unit, rule.left[0]), ""))
     ]
 
 
@@ -209,11 +209,11 @@ def check_prose_problems(frame, fmt: ReportFormat, ctx: RuleContext, rules: list
     messages = []
     for rule in rules:
         for unit in _units(frame, inputs):
-            written = bare(texts.get((unit, "problems"), ""))
+            written = bare(texts.get((unit, rule.left[0]), ""))
             if written in NOTHING:
                 what = "没有填写" if not written else f"只写了“{written}”"
                 messages.append(
-                    ctx.message(rule, unit, "prose_problems", (NARRATIVE_TABLE, "problems", NARRATIVE_COLUMN),
+                    ctx.message(rule, unit, "prose_problems", (NARRATIVE_TABLE, rule.left[0], NARRATIVE_COLUMN),
                                 what=what)
                 )  # fmt: skip
     return messages
@@ -226,7 +226,7 @@ def check_prose_length(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[R
     for rule in rules:
         for (unit, section), text in _texts(frame).items():
             length = len(re.sub(r"\s", "", text))
-            if section == "overview" and length > limit:
+            if section == rule.left[0] and length > limit:
                 messages.append(
                     ctx.message(rule, unit, "prose_length", (NARRATIVE_TABLE, section, NARRATIVE_COLUMN),
                                 length=length, limit=limit)

@@ -11,17 +11,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from schemas.base import RuleKind
 
 if TYPE_CHECKING:
     from schemas.base import ReportFormat, Rule
     from schemas.messages import Message
     from schemas.rules.context import RuleContext
 
+
+# Every kind of rule, declared here only, in the order the engine checks them (the order of
+# their messages before sorting); each has one checking function registered with `rule_kind`.
+KIND_ORDER = (
+    "known_cell",  # N6: the format defines the cell, and it appears once
+    "cell_kind",  # N5: a cell holds what its column's kind allows
+    "precision",  # N11: a decimal written to more places than its column's, rounded
+    "identity",  # sums of cells equal (or bound) each other
+    "range",  # cells lie within [low, high]
+    "carry_over",  # a row equals last year's row
+    "stock_flow",  # stock(Y) == stock(Y-1) + inflow(Y) - outflow(Y)
+    "owner",  # L1: only an indicator's owners submit it (legacy catalogue)
+    "owned_missing",  # L4: owners submit every indicator they own
+    "share_cross_check",  # L2: a submitted share agrees with its counts
+    "share_sum",  # L3: shares of one whole sum to 100
+    "relation",  # relations a legacy catalogue declares (JH1, …)
+    "blank_table",  # N9: a whole table left blank
+    "placeholder",  # N10: a count cell holding "—", "无", … read as 0
+    "level",  # G1: figures impossible at the home's level of government (规章 at 县级)
+    "unhandled",  # Y2: applications received but none handled
+    "anomaly",  # Y1: a figure jumps or falls by more than a factor against last year
+    "copy_figures",  # P6: every figure identical to last year's
+    "prose_figures",  # P1: figures quoted in a unit's text agree with its tables
+    "prose_fee",  # P2: section 六 says something about the 信息处理费
+    "prose_problems",  # P3: section 五 is not empty or 无
+    "prose_length",  # P4: 总体情况 within the office's limit
+    "copy_text",  # P5: a text section identical to last year's
+)
 
 LEVELS = ("县级", "设区的市", "省级")
 
@@ -111,8 +137,8 @@ CHECKERS: dict[str, Checker] = {}
 
 def rule_kind(kind: str) -> Callable[[Checker], Checker]:
     """Register the function that checks every rule of `kind`."""
-    if kind not in get_args(RuleKind):
-        raise ValueError(f"rule kind {kind!r} is not one of schemas.base.RuleKind")
+    if kind not in KIND_ORDER:
+        raise ValueError(f"rule kind {kind!r} is not one of schemas.rules.registry.KIND_ORDER")
 
     def register(check: Checker) -> Checker:
         if kind in CHECKERS:
@@ -121,3 +147,16 @@ def rule_kind(kind: str) -> Callable[[Checker], Checker]:
         return check
 
     return register
+
+
+def require_kinds(fmt: ReportFormat) -> None:
+    """Refuse a format with a kind of rule the engine would never check: one with no
+    registered checker, or none in KIND_ORDER (the loop over kinds would pass it by)."""
+    kinds = {r.kind for r in fmt.rules}
+    unchecked = sorted(kinds - set(CHECKERS))
+    unordered = sorted(kinds - set(KIND_ORDER))
+    if unchecked or unordered:
+        raise LookupError(
+            f"format {fmt.code}: rule kinds with no registered checker {unchecked}, "
+            f"with no place in schemas.rules.registry.KIND_ORDER {unordered}"
+        )

@@ -25,6 +25,7 @@ from pipeline.defs.resources import NianbaoHome
 def publication_bundle(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
     from pipeline.render.on_demand import load_views
     from pipeline.render.outputs import write_publication
+    from pipeline.render.writers import WRITERS, bundled
 
     data_home, year = home.home(), year_of(context)
     fmt, district, units, _ = load_views(data_home, year)
@@ -35,7 +36,7 @@ def publication_bundle(context: AssetExecutionContext, home: NianbaoHome, config
     rewritten = len(result["written"])
     progress(
         context,
-        f"已生成发布包：{out / 'publish'}（{'、'.join(n for n in ('html', 'docx', 'pdf') if n in config.formats)}；"
+        f"已生成发布包：{out / 'publish'}（{'、'.join(w.name for w in bundled(config.formats or WRITERS))}；"
         f"本次写入 {rewritten} 个文件）" + ("，征求意见稿" if district.draft else ""),
     )
     for warning in result["warnings"]:

@@ -9,6 +9,7 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
+    asset,
     multi_asset,
 )
 
@@ -21,12 +22,60 @@ from pipeline.defs.resources import NianbaoHome
 ANOMALY_RULES = ("Y1", "Y2", "G1", "P6")
 
 
+def _tables(warehouse, fmt):
+    """This year's figures of the format's tables, from the section assets."""
+    import pandas as pd
+
+    frames = [warehouse.read_section(key) for key in SECTION_ASSETS if warehouse.section_path(key).exists()]
+    sections = {
+        code: f[f["table"] == code].drop(columns="table") for f in frames for code in f["table"].unique()
+    }
+    return {
+        code: sections.get(code, pd.DataFrame(columns=["scope", "row", "column", "value"]))
+        for code in fmt.tables
+    }
+
+
+@asset(
+    partitions_def=yearly_partitions,
+    deps=[*SECTION_ASSETS, validated_submissions],
+    group_name="insight",
+    owners=[OWNER],
+    kinds={"python", "parquet"},
+    description="与上年比较：全区与各单位每个数字的上年可比数字、增减和变化百分比"
+    "（2020→2021 格式变化按格式数据中的对照表）。每次编制算一次，报告、审阅页和发布包都读它。",
+    check_specs=[
+        AssetCheckSpec("no_anomalies", asset="year_over_year",
+                       description="各单位没有与上年相比的异常、照抄或与行政层级不符的数字（Y1、Y2、P6、G1）"),
+    ],
+)  # fmt: skip
+def year_over_year(context: AssetExecutionContext, home: NianbaoHome):
+    from pipeline.steps.sections import DISTRICT
+    from pipeline.steps.yoy import last_year_sections, read_last_year
+    from pipeline.steps.yoy import year_over_year as compare
+    from pipeline.warehouse import Warehouse
+    from schemas import format_for_year
+
+    data_home, year = home.home(), year_of(context)
+    fmt = format_for_year(year, data_home.root)
+    warehouse = Warehouse.of(data_home, year)
+    last = last_year_sections(data_home, year, *read_last_year(data_home, year))
+    yoy = compare(_tables(warehouse, fmt), fmt, last)
+    path = warehouse.write("yoy", yoy)
+    anomalies = [m for m in warehouse.read_messages("messages") if m.rule in ANOMALY_RULES]
+    compared = yoy[(yoy["scope"] == DISTRICT) & (yoy["previous"] != "")]
+    yield MaterializeResult(
+        metadata={"figures": len(yoy), "district_compared": len(compared), "path": MetadataValue.path(str(path)),
+                  **table_schema("yoy")},
+    )  # fmt: skip
+    yield AssetCheckResult(
+        check_name="no_anomalies", passed=not anomalies, severity=AssetCheckSeverity.WARN,
+        metadata={"failures": len(anomalies), "failure_table": messages_table(anomalies)},
+    )  # fmt: skip
+
+
 @multi_asset(
     specs=[
-        AssetSpec("year_over_year", deps=[*SECTION_ASSETS], group_name="insight", owners=[OWNER],
-                  kinds={"python", "parquet"}, partitions_def=yearly_partitions,
-                  description="与上年比较：全区与各单位每个数字的上年可比数字、增减和变化百分比"
-                  "（2020→2021 格式变化按格式数据中的对照表）。"),
         AssetSpec("revisions_log", deps=[*SECTION_ASSETS, submission_status], group_name="insight",
                   owners=[OWNER], kinds={"python", "csv"}, partitions_def=yearly_partitions,
                   description="更正说明：报告发布（home.toml 中的发布日期）后，更正报送改动的每个数字一条，"
@@ -43,14 +92,10 @@ ANOMALY_RULES = ("Y1", "Y2", "G1", "P6")
     check_specs=[
         AssetCheckSpec("office_text_matches_tables", asset="review_page",
                        description="政务公开办的文字中引用的数字与全区表格一致（P1–P4）"),
-        AssetCheckSpec("no_anomalies", asset="year_over_year",
-                       description="各单位没有与上年相比的异常、照抄或与行政层级不符的数字（Y1、Y2、P6、G1）"),
     ],
     partitions_def=yearly_partitions,
 )  # fmt: skip
 def insight(context: AssetExecutionContext, home: NianbaoHome):
-    import pandas as pd
-
     from pipeline.forked import both
     from pipeline.render.review import review_view, trend_series, write_review
     from pipeline.steps import revisions
@@ -59,7 +104,7 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     from pipeline.steps.prose import office_messages
     from pipeline.steps.rules import check_settings
     from pipeline.steps.sections import DISTRICT, values_for
-    from pipeline.steps.yoy import previous_sections, year_over_year
+    from pipeline.steps.yoy import district_changes
     from pipeline.warehouse import Warehouse
     from schemas import format_for_year
 
@@ -67,32 +112,11 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     config = data_home.config()
     fmt = format_for_year(year, data_home.root)
     warehouse = Warehouse.of(data_home, year)
-    frames = [warehouse.read_section(key) for key in SECTION_ASSETS if warehouse.section_path(key).exists()]
-    sections = {
-        code: f[f["table"] == code].drop(columns="table") for f in frames for code in f["table"].unique()
-    }
-    tables = {
-        code: sections.get(code, pd.DataFrame(columns=["scope", "row", "column", "value"]))
-        for code in fmt.tables
-    }
+    tables = _tables(warehouse, fmt)
     status = warehouse.read("status")
     names = dict(zip(status["unit"], status["name"]))
-
-    yoy = year_over_year(tables, fmt, previous_sections(data_home.root, year))
-    path = warehouse.write("yoy", yoy)
-    messages = warehouse.read_messages("messages")
-    anomalies = [m for m in messages if m.rule in ANOMALY_RULES]
-    compared = yoy[(yoy["scope"] == DISTRICT) & (yoy["previous"] != "")]
-    yield MaterializeResult(
-        asset_key="year_over_year",
-        metadata={"figures": len(yoy), "district_compared": len(compared), "path": MetadataValue.path(str(path)),
-                  **table_schema("yoy")},
-    )  # fmt: skip
-    yield AssetCheckResult(
-        asset_key="year_over_year", check_name="no_anomalies", passed=not anomalies,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"failures": len(anomalies), "failure_table": messages_table(anomalies)},
-    )  # fmt: skip
+    yoy = warehouse.read("yoy")  # the year_over_year asset's table: last year is not read again here
+    anomalies = [m for m in warehouse.read_messages("messages") if m.rule in ANOMALY_RULES]
 
     log = revisions.update(data_home.root, year, config, fmt, tables, warehouse.read("files"), names)
     yield MaterializeResult(
@@ -116,14 +140,14 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
         return values_for(tables[table], DISTRICT).get((row, column), "0")
 
     def review_page():
-        extra = office_template_context(data_home.root, year, fmt, tables, v)
+        extra = office_template_context(district_changes(yoy), v)
         texts = render_office_texts(
-            office_texts(data_home.root, year), {**extra, "year": year, "district": config["district"]}
+            office_texts(data_home, year), {**extra, "year": year, "district": config["district"]}
         )
         office = office_messages(fmt, year, texts, lambda t, r, c: float(v(t, r, c)), config["district"],
                                  check_settings(config))  # fmt: skip
         view = review_view(fmt, year, config, yoy, warehouse.read("provenance"), names, office, log,
-                           trend_series(data_home.root, year), anomalies)  # fmt: skip
+                           trend_series(data_home, year), anomalies)  # fmt: skip
         return write_review(out, view), office
 
     # Open data in a second process, where there is a core for it, while the review page is made here.

@@ -11,21 +11,22 @@ from pipeline.defs.assets.validation import submission_status, validated_submiss
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
 
-ALL_FORMATS = ["html", "md", "docx", "pdf"]
-
 
 class OutputsConfig(Config):
-    """Which writers run (`nianbao build --formats`, default every one), and whether each
-    unit's DOCX/PDF is written too (`--unit-documents`; otherwise made on download)."""
+    """Which writers run (`nianbao build --formats`; None: every writer registered in
+    pipeline/render/writers.py), and whether each unit's documents are written too
+    (`--unit-documents`; otherwise made on download)."""
 
-    formats: list[str] = ALL_FORMATS
+    formats: list[str] | None = None
     unit_documents: bool = False
 
 
-def outputs_run_config(formats=ALL_FORMATS, unit_documents: bool = False) -> dict:
-    """Run config choosing the writers of the report and publication assets."""
-    chosen = {"config": {"formats": list(formats), "unit_documents": unit_documents}}
-    return {"ops": {"reports": chosen, "publication_bundle": chosen}}
+def outputs_run_config(formats=None, unit_documents: bool = False) -> dict:
+    """Run config choosing the writers of the report and publication assets (None: every one)."""
+    chosen: dict = {"unit_documents": unit_documents}
+    if formats is not None:
+        chosen["formats"] = list(formats)
+    return {"ops": {"reports": {"config": chosen}, "publication_bundle": {"config": chosen}}}
 
 
 def _paths(paths) -> MetadataValue:
@@ -34,10 +35,10 @@ def _paths(paths) -> MetadataValue:
 
 @multi_asset(
     specs=[
-        AssetSpec("district_report", deps=[*SECTION_ASSETS, submission_status], group_name="reports",
+        AssetSpec("district_report", deps=[*SECTION_ASSETS, submission_status, "year_over_year"], group_name="reports",
                   owners=[OWNER], kinds={"jinja", "html", "markdown"}, partitions_def=yearly_partitions,
                   description="全区（合并）年度报告：reports/<年度>/report.html 与 report.md，汇总所有已采用单位。"),
-        AssetSpec("unit_reports", deps=[*SECTION_ASSETS, submission_status], group_name="reports",
+        AssetSpec("unit_reports", deps=[*SECTION_ASSETS, submission_status, "year_over_year"], group_name="reports",
                   owners=[OWNER], kinds={"jinja", "html", "markdown"}, partitions_def=yearly_partitions,
                   description="各单位的年度报告：reports/<年度>/units/<单位代码>.html 与 .md。"),
         AssetSpec("validation_report", deps=[validated_submissions, submission_status], group_name="reports",
@@ -45,7 +46,7 @@ def _paths(paths) -> MetadataValue:
                   description="报送审核情况：reports/<年度>/validation.html，按单位列出每一条错误和提醒。"),
     ],
     partitions_def=yearly_partitions,
-    # Run as soon as the sections and the status are there, before the insight step that
+    # Run as soon as the sections, the status and the year-over-year table are there, before the insight step that
     # is ready at the same time: an upload's district report is on disk that much sooner.
     op_tags={"dagster/priority": "1"},
 )  # fmt: skip

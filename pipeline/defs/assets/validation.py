@@ -35,7 +35,7 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     from pipeline.ingest.archive import record_outcomes
     from pipeline.steps.intake import Intake
     from pipeline.steps.validate import validate_year
-    from pipeline.warehouse import Warehouse
+    from pipeline.warehouse import TABLES, Warehouse, model_columns
     from schemas import format_for_year
 
     data_home, year = home.home(), year_of(context)
@@ -50,6 +50,10 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     warehouse.write("accepted", result.accepted)
     warehouse.write_messages("messages", result.messages)
     warehouse.write("status", result.status)
+    if result.previous is not None:  # last year, read once: the year-over-year table reads it here
+        warehouse.write("last_year", result.previous[model_columns(TABLES["last_year"].model)])
+    else:
+        warehouse.path("last_year").unlink(missing_ok=True)
 
     status_of = dict(zip(result.status["unit"], result.status["status"]))
     record_outcomes(

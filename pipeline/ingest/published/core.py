@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 
 from pipeline.ingest.published.grid import Slot
 from pipeline.ingest.published.labels import label_key, looks_like_value, squeeze
-from schemas import format_code_for_year, format_for_year
+from schemas import form_formats, format_for_year, has_form
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, Block, ReportFormat, Row, Table
 
-# Formats that have a printed form; legacy years have per-district indicator lists.
-FORM_FORMATS = ("national-2021", "trial-2019")
 MAX_TABLE_SLOTS = 20_000  # the three tables of a report fill about 400 grid slots
 # Two runs of digits with only spaces between them: "1 234" is 1234 or 1 and 234.
 _SPLIT_FIGURE = re.compile(r"\d[\d,.]*\s+[\d,.]*\d")
@@ -183,9 +181,7 @@ class _Reader:
     def __init__(self, year: int):
         self.year = year
         self.own = format_for_year(year)
-        self.formats = [self.own] + [
-            format_for_year(y) for y in (2021, 2019) if format_code_for_year(y) != self.own.code
-        ]
+        self.formats = [self.own] + [f for f in form_formats() if f.code != self.own.code]
         self.report = PublishedReport(year, self.own.code)
         self.found: dict[tuple[str, str, str], PublishedCell] = {}
         self.clashes: set[tuple[str, str, str]] = set()
@@ -441,7 +437,7 @@ class _Reader:
 
 def check_year(year: int) -> ReportFormat:
     """The year's format, or PublishedRefused for a year without a printed form."""
-    if format_code_for_year(year) not in FORM_FORMATS:
+    if not has_form(year):  # legacy years have per-district indicator lists
         raise PublishedRefused(f"{year} 年度使用旧格式，各地指标不同，没有统一表样，不能从已公开的年报读取")
     return format_for_year(year)
 

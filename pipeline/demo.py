@@ -223,7 +223,7 @@ def _package_member(city: Path, code: str, year: int) -> None:
         narrative = pd.DataFrame(columns=["scope", "row", "column", "value"])
         status = pd.DataFrame({"unit": list(names), "status": "accepted", "name": list(names.values())})
         view, _units = build_views(
-            fmt, year, config, {**changed, "narrative": narrative}, status, Path(scratch)
+            fmt, year, config, {**changed, "narrative": narrative}, status, Home(Path(scratch))
         )
     published = city / "published" / str(year) / f"{code}.html"
     published.parent.mkdir(parents=True, exist_ok=True)

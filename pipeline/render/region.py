@@ -66,7 +66,7 @@ def write_region_report(region, data: RegionYear, year: int, formats=None) -> li
     `formats` (None: every registered writer), documents included."""
     out = region.reports_dir(year) / REGION_FOLDER
     view, _members = build_views(
-        data.fmt, year, region.config(), data.sections, member_status_frame(data), region.root
+        data.fmt, year, region.config(), data.sections, member_status_frame(data), region
     )
     written = list(write_district(out, data.fmt, view, formats).values())
     documents = [w for w in WRITERS.values() if w.document and (formats is None or w.name in formats)]

@@ -450,7 +450,7 @@ def check_prose(region: Home, data: RegionYear, year: int) -> list[Message]:
 
     config = region.config()
     totals = {(t, r, c): v for t, r, c, v in data.totals.itertuples(index=False)}
-    texts = office_texts(region.root, year)
+    texts = office_texts(region, year)
     if not texts:
         return []
     return office_messages(data.fmt, year, texts, lambda t, r, c: float(totals.get((t, r, c), "0")),

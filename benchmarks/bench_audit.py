@@ -54,7 +54,7 @@ def make_reports(root: Path, count: int, year: int) -> Path:
     print(f"编制 {count} 个单位的报告…", flush=True)
     subprocess.run([str(BIN / "nianbao"), "build", "--year", str(year), "--home", str(source), "--formats",
                     "html,md"], check=True, stdout=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
-    from pipeline.defs.assets.reports import load_views
+    from pipeline.render.on_demand import load_views
     from pipeline.home import Home, write_atomic
     from pipeline.render.model import resolve
     from pipeline.render.writers import WRITERS, RenderContext

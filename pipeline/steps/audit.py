@@ -29,7 +29,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import pandas as pd
@@ -188,9 +189,11 @@ def save_cache(path: Path, reads: list[tuple[str, ReadReport]]) -> None:
 
 
 def _to_json(read: ReadReport) -> dict:
-    fields = asdict(read)
-    fields["findings"] = [m.as_dict() for m in read.findings]
-    return fields
+    # Shallow, in field order (what asdict gives, without its deep copy of every cell:
+    # a third of writing a thousand reports' cache).
+    out = {f.name: getattr(read, f.name) for f in dataclass_fields(read)}
+    out["findings"] = [m.as_dict() for m in read.findings]
+    return out
 
 
 def _from_json(fields: dict) -> ReadReport:
@@ -324,13 +327,15 @@ def copies_across(reads: list[ReadReport], keys: list[str], fmt: ReportFormat) -
     for (code, _), owners in by_text.items():
         if len(owners) < 2:
             continue
+        # Each owner names the first other owner and counts the rest: linear in the owners
+        # (a paragraph every body of a district copied has a thousand of them).
+        how = "完全相同" if len(owners) == 2 else f"以及另外 {len(owners) - 2} 份报告完全相同"
         for i in owners:
-            others = [j for j in owners if j != i]
-            how = "完全相同" if len(others) == 1 else f"以及另外 {len(others) - 1} 份报告完全相同"
+            other = owners[1] if i == owners[0] else owners[0]
             r = reads[i]
             out.append(FileOrigin(keys[i], keys[i], r.file).problem(
                 "A1.copy_across", location=headings.get(code, code), section=headings.get(code, code),
-                other=keys[others[0]], other_file=reads[others[0]].file, how=how))  # fmt: skip
+                other=keys[other], other_file=reads[other].file, how=how))  # fmt: skip
     return out
 
 
@@ -384,11 +389,15 @@ def audit_year(home: Home, year: int, reads: list[ReadReport], previous: list[Re
     printed = {
         key: {where: (page, text) for _, _, _, _, where, page, text in r.cells} for r, key in zip(reads, keys)
     }
+    counts: dict[str, list[int]] = {}  # unit -> [errors, findings], in one pass over the findings
+    for m in findings:
+        count = counts.setdefault(m.unit, [0, 0])
+        count[0] += m.severity == "ERROR"
+        count[1] += 1
     rows = []
     for r, key in zip(reads, keys):
-        mine = [m for m in findings if m.unit == key]
-        errors = sum(m.severity == "ERROR" for m in mine)
-        status = "unread" if not r.read else "errors" if errors else "warnings" if mine else "clean"
-        rows.append((key, r.body, r.file, r.kind, r.named_by, status, errors, len(mine) - errors))
+        errors, found = counts.get(key, (0, 0))
+        status = "unread" if not r.read else "errors" if errors else "warnings" if found else "clean"
+        rows.append((key, r.body, r.file, r.kind, r.named_by, status, errors, found - errors))
     bodies = pd.DataFrame(rows, columns=BODY_COLUMNS)
     return Audit(year, fmt, bodies, findings, printed, year - 1 if before is not None else None)

@@ -26,8 +26,8 @@ def test_last_year_is_the_last_partition():
 
 
 def test_a_prefetched_build_writes_what_a_build_without_it_writes(home, tmp_path, monkeypatch):
-    """The console script prefetches and forks (pipeline/forked.py) its units' reports;
-    the same build in this process, with neither, writes the same bytes."""
+    """The console script prefetches and forks (pipeline/forked.py) its reports and open
+    data; the same build in this process, with neither, writes the same bytes."""
     plain = tmp_path / "plain"
     shutil.copytree(home.root, plain)
     from pipeline import forked

@@ -51,6 +51,7 @@ ANOMALY_RULES = ("Y1", "Y2", "G1", "P6")
 def insight(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
+    from pipeline.forked import both
     from pipeline.render.review import review_view, trend_series, write_review
     from pipeline.steps import revisions
     from pipeline.steps.office_texts import office_template_context, office_texts, render_office_texts
@@ -125,7 +126,8 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
                            trend_series(data_home.root, year), anomalies)  # fmt: skip
         return write_review(out, view), office
 
-    written, (page, office) = open_data(), review_page()
+    # Open data in a second process, where there is a core for it, while the review page is made here.
+    written, (page, office) = both(open_data, review_page)
     yield MaterializeResult(
         asset_key="open_data",
         metadata={"files": [str(p) for p in written], "folder": MetadataValue.path(str(out / "open-data"))},

@@ -33,6 +33,15 @@ from benchmarks.generate import generate, set_aside  # noqa: E402
 # The build as the console script runs it (`run`), after one replacement.
 LAUNCH = "import sys\nfrom pipeline import cli\n{patch}\nsys.argv = ['nianbao', *sys.argv[1:]]\n{start}\n"
 RUN = "cli.run()"
+# forked.both run in this process, one after the other, for one step's asset module only.
+FORK_OFF = (
+    "import pipeline.forked as f\nreal = f.both\n"
+    "def both(first, second):\n"
+    "    if sys._getframe(1).f_globals['__name__'].endswith('.{step}'):\n"
+    "        return first(), second()\n"
+    "    return real(first, second)\n"
+    "f.both = both"
+)
 DEVICES = {
     "none": ("", RUN),
     # Dagster's own instance class on the same files (deploy/dagster-upgrade.md); the
@@ -42,7 +51,8 @@ DEVICES = {
     # main() outside the collector's context; the intake prefetch still forks.
     "gc": ("", "cli._COMMAND_PROCESS = True\nsys.exit(cli.main())"),
     "prefetch": ("import pipeline.ops.build as b\nb.start_intake_prefetch = lambda *a: None", RUN),
-    "fork_reports": ("import pipeline.forked as f\nf.both = lambda first, second: (first(), second())", RUN),
+    "fork_reports": (FORK_OFF.format(step="reports"), RUN),
+    "fork_insight": (FORK_OFF.format(step="insight"), RUN),
     "capture": ("import pipeline.ops.instance as i\ni.IN_PROCESS_OVERRIDES = {}", RUN),
 }
 STORAGE_SECTION = "instance_class:\n  module: pipeline.ops.storage\n  class: HomeInstance\n"

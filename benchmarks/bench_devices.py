@@ -97,10 +97,12 @@ def bench(units: int, devices: list[str], repeat: int, kinds: list[str], year: i
         build = ["build", "--year", str(year), "--home", str(home), *FORMATS]
         timed([nianbao, *build])  # the home's instance exists before the timed builds
         commands[kind] = home, floor, build
-    # Round by round, so that a change in the machine's load reaches every device alike.
-    for _ in range(repeat):
+    # Round by round, each round starting one device further on, so that a change in the
+    # machine's load during a round does not always fall on the same devices.
+    for round_ in range(repeat):
+        order = devices[round_ % len(devices) :] + devices[: round_ % len(devices)]
         for kind, (home, floor, build) in commands.items():
-            for device in devices:
+            for device in order:
                 floor_s = timed(floor)
                 set_aside(home)
                 build_s = build_without(device, home, build)

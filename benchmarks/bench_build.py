@@ -7,6 +7,9 @@ For each N: N synthetic units' workbooks for one year (benchmarks/generate.py).
   the same files with openpyxl (benchmarks/floor_parse.py);
 - CSV floor and CSV cold build: the same district handed in as interchange CSV,
   read by one process with pandas, and built cold;
+- cold build with history: a CSV home with 2024 and 2025 on record (2024 built, so
+  last year's figures, year-over-year table and the review page's trend charts are
+  all computed), 2025 built cold, against the CSV floor of 2025's files;
 - import floor: that process without reading the files;
 - cold build: `nianbao build` on a home with no archive, warehouse or reports (its
   Dagster instance exists, as in any home built before: creating one is timed once,
@@ -35,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import bench_home, generate, set_aside, size_arguments  # noqa: E402
+from benchmarks.generate import bench_home, generate, generate_years, set_aside, size_arguments  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
@@ -105,12 +108,25 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
 
     timed(csv_build)  # the instance of the CSV home exists before the timed builds
 
+    history_home = REPO / "build" / "bench" / f"n{units}-csv-history"
+    history_inbox = history_home / "inbox" / str(year)
+    if not history_inbox.is_dir() or len(list(history_inbox.iterdir())) != units:
+        generate_years(history_home, units, (year - 1, year), csv=True)
+    history_floor = [python, "benchmarks/floor_parse.py", str(history_inbox), "--csv"]
+    history_build = [nianbao, "build", "--home", str(history_home), *FORMATS]
+
+    def fresh_history(_):
+        set_aside(history_home)
+        timed([*history_build, "--year", str(year - 1)])  # last year on record, not timed
+
     # Each cold build right after its floor, so that a change in the machine's load
     # (other sessions share it) moves both; the ratio is the median of the pairs'.
-    pairs: dict[str, list[tuple[float, float]]] = {"xlsx": [], "csv": []}
+    pairs: dict[str, list[tuple[float, float]]] = {"xlsx": [], "csv": [], "history": []}
     for _ in range(repeat):
         pairs["xlsx"].append((timed(floor), median(build, 1, before=fresh)))
         pairs["csv"].append((timed(csv_floor), median(csv_build, 1, before=fresh_csv)))
+        fresh_history(0)
+        pairs["history"].append((timed(history_floor), timed([*history_build, "--year", str(year)])))
     result = {
         "units": units,
         "parse_floor_s": statistics.median(f for f, _ in pairs["xlsx"]),
@@ -119,6 +135,9 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
         "csv_floor_s": statistics.median(f for f, _ in pairs["csv"]),
         "csv_cold_build_s": statistics.median(c for _, c in pairs["csv"]),
         "csv_cold_ratio": statistics.median(c / f for f, c in pairs["csv"]),
+        "history_floor_s": statistics.median(f for f, _ in pairs["history"]),
+        "history_cold_build_s": statistics.median(c for _, c in pairs["history"]),
+        "history_cold_ratio": statistics.median(c / f for f, c in pairs["history"]),
         "import_floor_s": median([python, "benchmarks/floor_parse.py", "-", "--import-only"], repeat),
         "dagster_floor_s": median(
             [python, "benchmarks/floor_dagster.py", "--home", str(dagster_home)], repeat
@@ -142,6 +161,13 @@ def main() -> None:
             f"   {r['csv_floor_s']:>6.2f}s {r['csv_cold_build_s']:>10.2f}s {r['csv_cold_ratio']:>5.2f}"
         )
     print("目标：冷启动比值 <= 2.0（xlsx 与 CSV 各自对照同一次运行中测得的下限）")
+    print(f"\n{'N':>5} {'CSV下限':>7} {'有上年数据的冷启动(CSV)':>22} {'比值':>5}")
+    for r in rows:
+        print(
+            f"{r['units']:>5} {r['history_floor_s']:>6.2f}s {r['history_cold_build_s']:>21.2f}s"
+            f" {r['history_cold_ratio']:>5.2f}"
+        )
+    print("有历史的数据目录：上一年度已编制，本年度冷启动（含同比、趋势图）；目标 <= 2.0。")
     print(
         f"\n{'N':>5} {'导入下限':>8} {'Dagster下限':>11} {'新目录首次编制':>14} {'改一个文件后重编':>16} {'比值':>5}"
     )

@@ -12,7 +12,6 @@ Target: cold build <= 2.0 x parse floor.
 from __future__ import annotations
 
 import json
-import random
 import statistics
 import sys
 import time
@@ -22,24 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import BIN, timed  # noqa: E402
-from benchmarks.generate import set_aside, size_arguments  # noqa: E402
-
-
-def generate_two_years(home: Path, units: int) -> None:
-    """N units' workbooks for 2024 and 2025, the second carrying over from the first."""
-    from benchmarks.generate import bench_home
-    from pipeline.synth import UnitHistory, submission
-    from pipeline.workbook.writer import write_template
-    from schemas import format_for_year
-
-    codes = bench_home(home, units)
-    for code in codes:
-        rng, history = random.Random(code), UnitHistory()
-        for year in (2024, 2025):
-            fmt = format_for_year(year)
-            cells = submission(fmt, f"基准单位{code}", year, rng, history)
-            write_template(fmt, home / "inbox" / str(year) / code / f"{code}.xlsx", unit_code=code,
-                           unit_name=f"基准单位{code}", year=year, values=cells)  # fmt: skip
+from benchmarks.generate import generate_years, set_aside, size_arguments  # noqa: E402
 
 
 def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
@@ -87,7 +69,7 @@ def bench(units: int, repeat: int) -> dict:
     home = REPO / "build" / "bench" / f"insight-n{units}"
     if not (home / "inbox" / "2025").is_dir() or len(list((home / "inbox" / "2025").iterdir())) != units:
         print(f"生成 {units} 个单位 2024、2025 年度的工作簿…", flush=True)
-        generate_two_years(home, units)
+        generate_years(home, units, (2024, 2025))
     python, nianbao = str(BIN / "python"), str(BIN / "nianbao")
 
     def fresh():

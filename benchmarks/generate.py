@@ -65,19 +65,28 @@ def size_arguments(doc: str | None) -> argparse.Namespace:
 
 def generate(out: Path, units: int, year: int, *, csv: bool = False) -> Path:
     """A home of `units` synthetic units for `year`: filled workbooks, or interchange CSV files."""
+    return generate_years(out, units, (year,), csv=csv)
+
+
+def generate_years(out: Path, units: int, years: tuple[int, ...], *, csv: bool = False) -> Path:
+    """A home of `units` synthetic units with a submission for each of `years`, each
+    year carrying over from the one before (a home with history: the review page then
+    draws trend charts)."""
     codes = bench_home(out, units)
-    fmt = format_for_year(year)
     for code in codes:
-        cells = submission(fmt, f"基准单位{code}", year, random.Random(code), UnitHistory())
-        if csv:
-            path = out / "inbox" / str(year) / code / f"{code}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(to_csv(cells))
-            continue
-        write_template(
-            fmt, out / "inbox" / str(year) / code / f"{code}.xlsx",
-            unit_code=code, unit_name=f"基准单位{code}", year=year, values=cells,
-        )  # fmt: skip
+        rng, history = random.Random(code), UnitHistory()
+        for year in years:
+            fmt = format_for_year(year)
+            cells = submission(fmt, f"基准单位{code}", year, rng, history)
+            if csv:
+                path = out / "inbox" / str(year) / code / f"{code}.csv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(to_csv(cells))
+                continue
+            write_template(
+                fmt, out / "inbox" / str(year) / code / f"{code}.xlsx",
+                unit_code=code, unit_name=f"基准单位{code}", year=year, values=cells,
+            )  # fmt: skip
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import re
@@ -11,26 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-# --- the collector in a command's own process --------------------------------------
-# A build loads dagster, pandas and pyarrow: ~250,000 long-lived objects. While they load,
-# the cyclic collector walks the growing heap again and again (0.3 s of an 80-unit build),
-# and when the process ends Python's last collections walk it once more (0.7 s). The
-# console script (`run`) pauses the collector until the command's modules are loaded,
-# then freezes those objects out of it (gc.freeze, as the CPython docs advise for a
-# process's start-up objects) and collects as usual; at exit it freezes what is left.
-# `main()` called in a process that is not the command's own (the tests) is untouched.
+from pipeline import collector
+
+# Set by `run` (the console script): the command has a process of its own, with no
+# other thread yet (the intake prefetch may fork: pipeline/ops/build.py).
 _COMMAND_PROCESS = False
 
 
-def _startup_loaded() -> None:
-    """The command's modules are loaded: its start-up objects leave the collector's care."""
-    if _COMMAND_PROCESS and not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
 def _load_build_libraries() -> None:
-    """What every build's steps import, loaded with the start-up objects (see above)."""
+    """What every build's steps import, loaded with the start-up objects (pipeline/collector.py)."""
     import pandas  # noqa: F401
     import pandera.pandas  # noqa: F401
     import pyarrow.parquet  # noqa: F401
@@ -42,16 +30,8 @@ def run() -> None:
     """The `nianbao` console script."""
     global _COMMAND_PROCESS
     _COMMAND_PROCESS = True
-    # pandera imports hypothesis when it is installed (a test or development environment:
-    # 80 modules, 0.08 s of a build) for generating data, which no command does. A None
-    # entry makes that import fail, as it does where hypothesis is not installed.
-    sys.modules.setdefault("hypothesis", None)
-    gc.disable()
-    try:
+    with collector.paused_while_loading():
         code = main()
-    finally:
-        _startup_loaded()  # any command that did not say so itself
-    gc.freeze()  # the process ends: no object needs collecting now
     sys.exit(code)
 
 
@@ -120,7 +100,7 @@ def build_year(
     _show_progress()
     started = time.monotonic()
     with open_instance(home) as instance:
-        _startup_loaded()  # the instance's storage modules are loaded too
+        collector.loaded()  # the instance's storage modules are loaded too
         wait_intake_prefetch(prefetch)
         with year_lock(
             home.root,
@@ -667,39 +647,6 @@ def _demo_city(target: Path, homes, formats):
     return (city, year) if build_region_year(city, year, formats, member_formats=("html", "md")) else None
 
 
-# argparse's own texts (usage, headings, errors) in Chinese. argparse looks its
-# `_` and `ngettext` up at call time, so replacing them here covers every parser
-# of the `nianbao` command; texts not listed stay as they are.
-_ARGPARSE_ZH = {
-    "usage: ": "用法：",
-    "positional arguments": "位置参数",
-    "options": "选项",
-    "show this help message and exit": "显示本帮助并退出",
-    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
-    "the following arguments are required: %s": "缺少必需的参数：%s",
-    "unrecognized arguments: %s": "无法识别的参数：%s",
-    "expected one argument": "需要一个值",
-    "expected at most one argument": "最多一个值",
-    "expected at least one argument": "至少需要一个值",
-    "expected %s argument": "需要 %s 个值",
-    "expected %s arguments": "需要 %s 个值",
-    "invalid %(type)s value: %(value)r": "“%(value)s”不是有效的%(type)s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
-    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
-    "not allowed with argument %s": "不能与参数 %s 同时使用",
-    "one of the arguments %s is required": "参数 %s 必须指定其中一个",
-    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
-}
-
-
-def _zh(text: str) -> str:
-    return _ARGPARSE_ZH.get(text, text)
-
-
-argparse._ = _zh
-argparse.ngettext = lambda singular, plural, n: _zh(singular if n == 1 else plural)
-
-
 def _year(text: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) == 4):
         raise ValueError(text)
@@ -723,8 +670,9 @@ UNIT_DOCUMENTS_HELP = "同时生成每个单位的 Word/PDF（默认只生成全
 
 def parser() -> argparse.ArgumentParser:
     from pipeline.locks import DEFAULT_WAIT_SECONDS
+    from pipeline.zh_argparse import ChineseArgumentParser
 
-    p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
+    p = ChineseArgumentParser(prog="nianbao", description="政府信息公开工作年度报告编制工具")
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
     def with_home(sp):
@@ -855,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.locks import LockTimeout
 
     if getattr(args, "command", None) not in BUILDING_COMMANDS:
-        _startup_loaded()
+        collector.loaded()
     try:
         return args.func(args)
     except (HomeError, LockTimeout, ArchiveError) as exc:

@@ -108,33 +108,3 @@ def test_check_equals_build_for_every_hostile_file(case, hostile_home, tmp_path,
 
 
 A_REPORT: dict[str, str] = {}  # unit A's report from the first hostile build, for the others to equal
-
-
-def test_the_rules_over_two_halves_of_the_units_give_what_they_give_over_all(demo_homes, monkeypatch):
-    """A large district is checked as two halves of its units, one in a forked child
-    (pipeline/steps/rules.py): the same cells and, in the order every output
-    shows them, the same messages, for every demo year in every format."""
-    import pandas as pd
-
-    from pipeline import forked
-    from pipeline.steps import rules
-    from schemas import format_for_year
-    from schemas.messages import sort_messages
-
-    monkeypatch.setattr(forked, "can_fork", lambda: True)
-    compared = 0
-    for home in demo_homes:
-        for year_dir in sorted((home.root / "inbox").iterdir()):
-            year = int(year_dir.name)
-            cells = Warehouse.of(home, year).read("cells")
-            previous, previous_format = rules.previous_year(home, year)
-            args = (cells, format_for_year(year, home.root), home.registry().names(), previous, previous_format,
-                    rules.home_settings(home))  # fmt: skip
-            monkeypatch.setattr(rules, "SPLIT_CHECK_FROM", 10**6)
-            whole = rules.check_isolated(*args)
-            monkeypatch.setattr(rules, "SPLIT_CHECK_FROM", 2)
-            halves = rules.check_isolated(*args)
-            pd.testing.assert_frame_equal(halves.cells, whole.cells)
-            assert sort_messages(halves.messages) == sort_messages(whole.messages), f"{home.root.name} {year}"
-            compared += bool(whole.messages)
-    assert compared >= 4  # demo years whose rules give messages: the comparison is not of empty lists

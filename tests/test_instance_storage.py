@@ -4,12 +4,14 @@ layout, with one open connection per database instead of one per event."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 from dagster import AssetKey, DagsterInstance
 from dagster import __version__ as dagster_version
 
 from pipeline.cli import build_year
-from pipeline.ops.instance import open_instance
+from pipeline.ops.instance import ensure_instance, open_instance
 from pipeline.ops.storage import MAX_OPEN_SHARDS, HomeInstance, PooledSqliteEventLogStorage
 
 
@@ -54,3 +56,42 @@ def test_runs_after_a_wipe_and_many_shards_still_store_events(home, monkeypatch)
     assert build_year(home, 2025, quiet=True, formats=("html", "md"))
     with open_instance(home) as instance:
         assert len(instance.get_run_records()) == 1
+
+
+def test_the_fsync_pragma_is_set_on_the_instances_engines_only(home, tmp_path, monkeypatch):
+    from sqlalchemy import create_engine
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with open_instance(home) as instance:
+        with instance.event_log_storage.run_connection("some-run") as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        other = create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+        with other.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # SQLite's FULL, untouched
+        other.dispose()
+
+
+def test_a_home_opts_out_of_the_instance_class_in_its_dagster_yaml(home, monkeypatch):
+    """Without the `instance_class` section (deploy/dagster-upgrade.md), builds run on
+    Dagster's own instance and storage, and nianbao's storage module is never imported."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    config = ensure_instance(home) / "dagster.yaml"
+    text = config.read_text(encoding="utf-8")
+    section = "instance_class:\n  module: pipeline.ops.storage\n  class: HomeInstance\n"
+    assert section in text
+    config.write_text(text.replace(section, ""), encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from pipeline.cli import build_year\n"
+        "from pipeline.home import Home\n"
+        "from pipeline.ops.instance import open_instance\n"
+        f"home = Home.resolve({str(home.root)!r})\n"
+        "assert build_year(home, 2025, quiet=True, formats=('md',))\n"
+        "with open_instance(home) as instance:\n"
+        "    print(type(instance).__name__, type(instance.event_log_storage).__name__,"
+        " len(instance.get_run_records()), 'pipeline.ops.storage' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["DagsterInstance", "SqliteEventLogStorage", "1", "False"], result.stderr[
+        -2000:
+    ]

@@ -38,11 +38,9 @@ def test_a_table_naming_an_unknown_section_asset_fails_loudly():
     assert "fees" not in TABLE_SECTIONS
 
 
-@pytest.mark.parametrize("fork", [True, False])
-def test_sums_that_break_an_identity_fail_the_blocking_check(home, monkeypatch, fork):
-    """The check of the district sums (run in a forked child where it can be) reports an
-    aggregation that went wrong, and the reports are not written from it."""
-    from pipeline import forked
+def test_sums_that_break_an_identity_fail_the_blocking_check(home, monkeypatch):
+    """The check of the district sums reports an aggregation that went wrong, and the
+    reports are not written from it."""
     from pipeline.defs.assets.reports import outputs_run_config
     from pipeline.defs.definitions import build_definitions
     from pipeline.steps import sections as steps
@@ -57,7 +55,6 @@ def test_sums_that_break_an_identity_fail_the_blocking_check(home, monkeypatch, 
         return out
 
     monkeypatch.setattr(steps, "all_sections", miscounted)
-    monkeypatch.setattr(forked, "can_fork", lambda: fork)
     from dagster import DagsterInstance
 
     with DagsterInstance.ephemeral() as instance:

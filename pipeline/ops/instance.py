@@ -42,29 +42,6 @@ def ensure_instance(home) -> Path:
     return folder
 
 
-def _sqlite_commits_without_fsync() -> None:
-    """Run history in SQLite is written an event at a time, each commit followed by an
-    fsync: on a virtual disk (~4 ms per fsync) that was a third of an 80-unit build.
-    Dagster already uses WAL; with WAL, synchronous=NORMAL keeps the database
-    consistent and syncs at checkpoints only, so a power cut can lose the last
-    events of a run, never the history before them. Registered once per process,
-    for SQLite connections only (a PostgreSQL instance is untouched)."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if getattr(_sqlite_commits_without_fsync, "done", False):
-        return
-
-    @event.listens_for(Engine, "connect")
-    def _normal_sync(dbapi_connection, _record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    _sqlite_commits_without_fsync.done = True
-
-
 # Runs executed in this process (`nianbao build`, the resident worker of `nianbao serve`)
 # do not capture stdout/stderr into compute-log files: capturing redirects the whole
 # process's file descriptors 1 and 2 for the run (the portal's own log lines too) and
@@ -89,7 +66,6 @@ def open_instance(home):
     from dagster._core.instance.ref import InstanceRef
 
     folder = ensure_instance(home)
-    _sqlite_commits_without_fsync()
     fd = os.open(folder / ".open.lock", os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

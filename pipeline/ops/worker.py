@@ -45,10 +45,8 @@ def warm_up() -> None:
     """Load what a rebuild's steps load on first use (pandas, pyarrow, pandera, the
     readers, rules and writers, WeasyPrint: about 2 s on a quiet 2-core machine) before
     the first upload rather than during it, then take these long-lived objects out of
-    the cyclic collector's walks (gc.freeze, as pipeline/cli.py does for a build): every
+    the cyclic collector's walks (pipeline/collector.py): every
     collection of the oldest generation walked them again, 0.2-0.4 s of a rebuild."""
-    import gc
-
     import pandera.pandas  # noqa: F401
     import pyarrow.parquet  # noqa: F401
     import weasyprint  # noqa: F401
@@ -67,9 +65,9 @@ def warm_up() -> None:
     import pipeline.steps.yoy  # noqa: F401
     import pipeline.warehouse  # noqa: F401
     import schemas.rules  # noqa: F401
+    from pipeline import collector
 
-    gc.collect()
-    gc.freeze()
+    collector.freeze_loaded()
 
 
 class RebuildWorker:

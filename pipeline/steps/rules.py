@@ -89,36 +89,9 @@ def check_settings(config: dict) -> Settings:
         raise HomeError(f"home.toml 的 [checks] 中有不是数字的设置：{exc}") from exc
 
 
-# From this many units the rules run over two halves at once (pipeline/forked.py): below
-# it, each half's fixed cost (about 0.06 s) ate the gain (none measured at 80 units;
-# 0.13 s of 0.6 s at 1,000).
-SPLIT_CHECK_FROM = 200
-
-
 def check_isolated(cells, fmt, names, previous, previous_format, settings=None) -> Checked:
     """The rules over every unit at once; should that fail, unit by unit, so that a
-    unit whose cells break a rule's code is rejected (F15) and the others still build.
-
-    Every rule is about one unit (tests/test_check_parity.py holds a build's messages
-    to those of each file checked alone), so a large district is checked as two halves
-    of its units, one in a forked child, and the results joined in the units' order."""
-    units = list(dict.fromkeys(cells["unit"]))
-    if len(units) >= SPLIT_CHECK_FROM:
-        from pipeline.forked import both
-
-        first = cells["unit"].isin(units[: len(units) // 2])
-        halves = both(
-            lambda: _check_isolated(cells[first], fmt, names, previous, previous_format, settings),
-            lambda: _check_isolated(cells[~first], fmt, names, previous, previous_format, settings),
-        )
-        return Checked(
-            pd.concat([half.cells for half in halves], ignore_index=True),
-            [m for half in halves for m in half.messages],
-        )
-    return _check_isolated(cells, fmt, names, previous, previous_format, settings)
-
-
-def _check_isolated(cells, fmt, names, previous, previous_format, settings) -> Checked:
+    unit whose cells break a rule's code is rejected (F15) and the others still build."""
     try:
         checked = check_cells(
             cells,

@@ -57,7 +57,6 @@ def section_asset_for(fmt, table_code: str) -> str:
 def report_sections(context: AssetExecutionContext, home: NianbaoHome):
     import pandas as pd
 
-    from pipeline.forked import both
     from pipeline.steps.provenance import preview, provenance
     from pipeline.steps.sections import DISTRICT, all_sections
     from pipeline.warehouse import Warehouse
@@ -114,8 +113,7 @@ def report_sections(context: AssetExecutionContext, home: NianbaoHome):
             }
         return stored
 
-    # The check of the sums in a second process, where there is a core for it.
-    failures, stored = both(sums_failures, store)
+    failures, stored = sums_failures(), store()
     for key, metadata in stored.items():
         yield MaterializeResult(asset_key=key, metadata=metadata)
     for key in TABLE_SECTIONS:

@@ -190,6 +190,7 @@ class _Reader:
         # Table code -> printed rows with figures whose label names no row: said with the cells not read.
         self.stray: dict[str, list[Provenance]] = {}
         self.ctx = _Context()
+        self._rows_cache: list | None = None
 
     # -- helpers
 
@@ -304,27 +305,10 @@ class _Reader:
     def _matrix_row(self, line: list[Slot | None], where: Place) -> bool:
         if self.ctx.table != "applications" or not self.ctx.columns:
             return False
-        path: list[str] = []
-        for s in line[: self.ctx.label_cols]:
-            if s and s.text and (not path or path[-1] != label_key(s.text)):
-                path.append(label_key(s.text))
+        path = self._printed_path(line)
         if not path:
             return False
-        candidates = []
-        for fmt in self.formats:
-            for row in fmt.tables["applications"].rows:
-                keys = [label_key(p) for p in row.path]
-                groups, printed_groups = set(keys[:-1]), set(path[:-1])
-                # Every group printed, or (a table continued on the next page, whose
-                # spanning group cells stay on the page before) only groups of this row,
-                # or part of them (a group cell cut by the page prints the start of its
-                # label on one page, the rest on the next): either way the row is taken
-                # only when one row code fits.
-                if keys[-1] == path[-1] and (
-                    groups <= printed_groups | {keys[0]}
-                    or all(any(k.startswith(p) or k.endswith(p) for k in groups) for p in printed_groups)
-                ):
-                    candidates.append((fmt, row))
+        candidates = [(fmt, row) for fmt, row, keys in self._application_rows() if _row_fits(keys, path)]
         codes = {row.code for _, row in candidates}
         if not codes:
             self._stray(line, where)
@@ -336,6 +320,25 @@ class _Reader:
             self._use_format("applications", fmt)
         self._values(line, row.code, where)
         return True
+
+    def _printed_path(self, line: list[Slot | None]) -> list[str]:
+        """The label keys printed left of the figures, a label repeated by a merged cell once."""
+        path: list[str] = []
+        for s in line[: self.ctx.label_cols]:
+            if s and s.text and (not path or path[-1] != label_key(s.text)):
+                path.append(label_key(s.text))
+        return path
+
+    def _application_rows(self) -> list[tuple[ReportFormat, Row, list[str]]]:
+        """(format, 表三 row, its label keys) of every form this reader knows, worked out once
+        per reader: every printed line of 表三 is matched against all of them."""
+        if self._rows_cache is None:
+            self._rows_cache = [
+                (fmt, row, [label_key(p) for p in row.path])
+                for fmt in self.formats
+                for row in fmt.tables["applications"].rows
+            ]
+        return self._rows_cache
 
     def _stray(self, line: list[Slot | None], where: Place) -> None:
         """A row printing figures under a label no row has (a misprinted label): kept to be
@@ -353,22 +356,13 @@ class _Reader:
         keys = [label_key(s.text) if s else "" for s in grid[r]]
         if label_key(table.rows[0].label) not in keys:
             return False
-        header = []
-        for line in grid[r:]:
-            if any(s and s.text and looks_like_value(s.text) and squeeze(s.text) for s in line):
-                break
-            header.append(line)
-        columns: dict[int, tuple[str, str]] = {}
+        header = _header_lines(grid[r:])
         width = max(len(line) for line in header)
+        columns: dict[int, tuple[str, str]] = {}
         for i in range(width):
-            path = {label_key(line[i].text) for line in header if i < len(line) and line[i]}
-            bottom = next(
-                (label_key(line[i].text) for line in reversed(header) if i < len(line) and line[i]), ""
-            )
-            rows = [row for row in reversed(table.rows) if label_key(row.label) in path]
-            cols = [c.code for b in table.blocks for c in b.columns if label_key(c.label) == bottom]
-            if rows and len(cols) == 1:
-                columns[i] = (rows[0].code, cols[0])
+            cell = _wide_column(table, header, i)
+            if cell is not None:
+                columns[i] = cell
         if len(set(columns.values())) != len(table.cells()):
             return False
         self.ctx = _Context("review_litigation", self.own, table.blocks[0], columns, min(columns))
@@ -433,6 +427,40 @@ class _Reader:
                     f"不是 {self.year} 年度应使用的{self.own.name}；已按印制的表样读取"
                 )
         return report
+
+
+def _row_fits(keys: list[str], path: list[str]) -> bool:
+    """Whether a printed label path is this row's: the last label is the row's own, and every
+    group is printed, or (a table continued on the next page, whose spanning group cells stay
+    on the page before) only groups of this row, or part of them (a group cell cut by the page
+    prints the start of its label on one page, the rest on the next). The row is taken only
+    when one row code fits."""
+    if keys[-1] != path[-1]:
+        return False
+    groups, printed_groups = set(keys[:-1]), set(path[:-1])
+    return groups <= printed_groups | {keys[0]} or all(
+        any(k.startswith(p) or k.endswith(p) for k in groups) for p in printed_groups
+    )
+
+
+def _header_lines(lines: list[list[Slot | None]]) -> list[list[Slot | None]]:
+    """表四's header: the lines from its first down to the first printing a figure."""
+    header = []
+    for line in lines:
+        if any(s and s.text and looks_like_value(s.text) and squeeze(s.text) for s in line):
+            break
+        header.append(line)
+    return header
+
+
+def _wide_column(table: Table, header: list[list[Slot | None]], i: int) -> tuple[str, str] | None:
+    """(row, column) of 表四 printed in column `i` of the header: the row named anywhere above
+    it (the innermost when several), the column by the bottom label; None when not one."""
+    path = {label_key(line[i].text) for line in header if i < len(line) and line[i]}
+    bottom = next((label_key(line[i].text) for line in reversed(header) if i < len(line) and line[i]), "")
+    rows = [row for row in reversed(table.rows) if label_key(row.label) in path]
+    cols = [c.code for b in table.blocks for c in b.columns if label_key(c.label) == bottom]
+    return (rows[0].code, cols[0]) if rows and len(cols) == 1 else None
 
 
 def check_year(year: int) -> ReportFormat:

@@ -157,10 +157,7 @@ def paragraphs(pages_lines: list[list[dict]], headings: tuple[str, ...]) -> list
     every = [line for lines in pages_lines for line in lines]
     if not every:
         return []
-    repeated = Counter(
-        printed(x["text"]) for lines in pages_lines for x in {printed(y["text"]): y for y in lines}.values()
-    )
-    furniture = {t for t, n in repeated.items() if len(pages_lines) > 1 and n > len(pages_lines) / 2}
+    furniture = _furniture(pages_lines)
     left = Counter(round(x["x0"]) for x in every).most_common(1)[0][0]
     right = max(x["x1"] for x in every)
     out: list[str] = []
@@ -172,12 +169,26 @@ def paragraphs(pages_lines: list[list[dict]], headings: tuple[str, ...]) -> list
         size = max(line["bottom"] - line["top"], 1.0)
         indented = line["x0"] > left + size * 0.8
         if open_paragraph and not indented and not _compact(text).startswith(starts):
-            glue = " " if _ASCII_WORD.match(out[-1][-1]) and _ASCII_WORD.match(text[0]) else ""
-            out[-1] += glue + text
+            out[-1] += _glue(out[-1], text) + text
         else:
             out.append(text)
         open_paragraph = line["x1"] >= right - size * 1.5  # a full line: the paragraph goes on
     return out
+
+
+def _furniture(pages_lines: list[list[dict]]) -> set[str]:
+    """Lines printed on more than half of the pages (running heads and feet)."""
+    if len(pages_lines) < 2:
+        return set()
+    repeated = Counter(
+        printed(x["text"]) for lines in pages_lines for x in {printed(y["text"]): y for y in lines}.values()
+    )
+    return {t for t, n in repeated.items() if n > len(pages_lines) / 2}
+
+
+def _glue(before: str, after: str) -> str:
+    """A space between two ASCII words joined across a line break, nothing between CJK."""
+    return " " if _ASCII_WORD.match(before[-1]) and _ASCII_WORD.match(after[0]) else ""
 
 
 def read_pdf(data: bytes, year: int) -> PublishedReport:

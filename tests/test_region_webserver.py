@@ -5,16 +5,11 @@ district → region lineage, and a member partition launched there reads that me
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from test_webserver_e2e import LAUNCH, STATUS, free_port, graphql
+from test_webserver_e2e import LAUNCH, STATUS, graphql, running_webserver
 
 pytestmark = pytest.mark.e2e
 
@@ -29,39 +24,8 @@ def region_server(tmp_path: Path):
     from pipeline.demo import make_demo_city
 
     home = make_demo_city(tmp_path, 2025).root
-    dagster_home = tmp_path / "dagster"
-    dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
-        "  class: DefaultRunCoordinator\n"
-    )
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "NIANBAO_HOME": str(home)}
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "webserver.log").read_text()
-                time.sleep(0.5)
-        else:
-            pytest.fail("webserver did not start: " + (tmp_path / "webserver.log").read_text()[-2000:])
+    with running_webserver(tmp_path, home) as port:
         yield port, home
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_ui_shows_year_by_district_partitions_and_lineage_and_runs_a_member(region_server):

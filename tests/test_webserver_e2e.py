@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def running_webserver(tmp_path: Path, home: Path):
+    """The real `dagster-webserver` over `home` on a free loopback port, until the block ends.
+    Runs launch at once (no daemon): with the default queued coordinator a daemon would
+    have to dequeue them (`make ui` runs `dagster dev`, which starts one)."""
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
+        "  class: DefaultRunCoordinator\n"
+    )
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "NIANBAO_HOME": str(home)}
+    log_path = tmp_path / "webserver.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
+             "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            _wait_until_serving(process, port, log_path)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_serving(process, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
+                return
+        except OSError:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.5)
+    pytest.fail("webserver did not start: " + log_path.read_text()[-2000:])
+
+
 def graphql(port: int, query: str, variables: dict) -> dict:
     body = json.dumps({"query": query, "variables": variables}).encode()
     request = urllib.request.Request(
@@ -51,41 +95,8 @@ def graphql(port: int, query: str, variables: dict) -> dict:
 @pytest.fixture
 def webserver(tmp_path: Path):
     home = copy_demo(tmp_path / "shifanqu", "shifanqu", [2025]).root  # the year the run builds
-    dagster_home = tmp_path / "dagster"
-    dagster_home.mkdir()
-    # Launch runs at once: with the default queued coordinator a daemon would
-    # have to dequeue them (`make ui` runs `dagster dev`, which starts one).
-    (dagster_home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
-        "  class: DefaultRunCoordinator\n"
-    )
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "NIANBAO_HOME": str(home)}
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "webserver.log").read_text()
-                time.sleep(0.5)
-        else:
-            pytest.fail("webserver did not start: " + (tmp_path / "webserver.log").read_text()[-2000:])
+    with running_webserver(tmp_path, home) as port:
         yield port, home
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_office_launches_yearly_report_from_the_web_ui(webserver):

@@ -219,3 +219,17 @@ def test_celery_build_without_a_broker_is_one_chinese_line(tmp_path, monkeypatch
                               capture_output=True, text=True)  # fmt: skip
         assert done.returncode == 2
         assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_broker_without_dagster_celery_is_one_chinese_line(monkeypatch):
+    """A code location told to use celery where dagster-celery is not installed says so in
+    one line (the UI shows it as the location's load error), not an ImportError."""
+    from pipeline.defs.definitions import BROKER_ENV, location_executor
+    from pipeline.home import HomeError
+
+    monkeypatch.setenv(BROKER_ENV, "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(sys.modules, "dagster_celery", None)  # as if not installed
+    with pytest.raises(HomeError, match=r"nianbao\[celery\]"):
+        location_executor()
+    monkeypatch.delenv(BROKER_ENV)
+    assert location_executor() is None

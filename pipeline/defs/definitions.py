@@ -44,7 +44,16 @@ def location_executor():
 
     if not os.environ.get(BROKER_ENV):
         return None
-    from dagster_celery import celery_executor
+    try:
+        from dagster_celery import celery_executor
+    except ImportError:
+        from pipeline.home import HomeError
+
+        # The UI shows this as the code location's load error: one line saying what to do.
+        raise HomeError(
+            f"设置了环境变量 {BROKER_ENV}（由 celery worker 执行编制），但没有安装 dagster-celery："
+            "请运行 pip install 'nianbao[celery]'，或去掉该环境变量改为在本进程内执行。"
+        ) from None
 
     return celery_executor.configured({"broker": {"env": BROKER_ENV}, "backend": {"env": BROKER_ENV}})
 

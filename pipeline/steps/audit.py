@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.home import Home, write_atomic
+from pipeline.ingest.published.labels import TABLE_NUMBERS
 from pipeline.steps.inbox import regular_file_problem
 from schemas import format_for_year, has_form
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
@@ -47,7 +48,6 @@ from schemas.rules.prose import MIN_COPY_CHARS, substance
 AUDIT_VERSION = "2"  # 2: a read keeps the form each table was printed in
 MAX_FILES = 5000  # a province's bodies in one year; more is not one audit
 CACHE = "audit_cache.json"  # data only (JSON), never code; a damaged cache is ignored
-TABLE_NUMBERS = {"proactive": "表二", "applications": "表三", "review_litigation": "表四"}
 _TITLE = re.compile(r"^(.{2,60}?)\s*(?:19|20)\d{2}\s*年度?\s*(?:政府信息公开|政务公开)")
 _REPORT_WORDS = "政府信息公开工作年度报告|政府信息公开年度报告|政府信息公开年报|年度报告|年报"
 _FILE_WORDS = re.compile(

@@ -343,7 +343,7 @@ def write_region_figures(region: Home, data: RegionYear, year: int) -> Path:
 
 
 def _label(fmt: ReportFormat, table: str, row: str, column: str) -> tuple[str, str, str]:
-    from pipeline.ingest.published.files import TABLE_NUMBERS
+    from pipeline.ingest.published.labels import TABLE_NUMBERS
 
     t = fmt.tables[table]
     try:

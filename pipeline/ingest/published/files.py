@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pipeline.ingest.published import html, pdf, word
 from pipeline.ingest.published.core import PublishedRefused, PublishedReport, Unread
+from pipeline.ingest.published.labels import TABLE_NUMBERS
 from schemas import format_for_year
 
 READERS = {"html": html.read_html, "docx": word.read_docx, "pdf": pdf.read_pdf}
 LIMITS = {"html": html.MAX_BYTES, "docx": word.MAX_BYTES, "pdf": pdf.MAX_BYTES}
 NAMES = {"html": "网页", "docx": "Word 文档", "pdf": "PDF 文件"}
-TABLE_NUMBERS = {"proactive": "表二", "applications": "表三", "review_litigation": "表四"}
 
 
 def kind_of(path: Path, head: bytes) -> str:

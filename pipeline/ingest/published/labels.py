@@ -13,6 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# How a published report numbers the official tables it prints (表一 is the section
+# heading of 一, not a table): named in messages about a printed table.
+TABLE_NUMBERS = {"proactive": "表二", "applications": "表三", "review_litigation": "表四"}
+
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans("", "", "“”\"'‘’「」")
 # A leading enumerator: （一） (1) 一、 1. 1、 1．

@@ -5,11 +5,10 @@ district → region lineage, and a member partition launched there reads that me
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
-from test_webserver_e2e import LAUNCH, STATUS, graphql, running_webserver
+from test_webserver_e2e import graphql, launch_and_wait, running_webserver
 
 pytestmark = pytest.mark.e2e
 
@@ -41,24 +40,6 @@ def test_ui_shows_year_by_district_partitions_and_lineage_and_runs_a_member(regi
         "dagster/partition/district": "beiqu",
         "dagster/partition/year": "2025",
     }
-    params = {
-        "selector": {
-            "repositoryLocationName": "nianbao",
-            "repositoryName": "__repository__",
-            "jobName": "region_members",
-        },
-        "runConfigData": {},
-        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
-    }
-    launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    deadline, status = time.monotonic() + 240, None
-    while time.monotonic() < deadline:
-        status = graphql(port, STATUS, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(1)
-    assert status == "SUCCESS"
+    assert launch_and_wait(port, "region_members", tags) == "SUCCESS"
     written = json.loads((home / "warehouse/2025/region/members/beiqu.json").read_text(encoding="utf-8"))
     assert written["state"] == "已报送" and written["source"] == "package"

@@ -92,6 +92,26 @@ def graphql(port: int, query: str, variables: dict) -> dict:
         return json.loads(response.read())["data"]
 
 
+def launch_and_wait(port: int, job: str, tags: dict[str, str], seconds: float = 240) -> str | None:
+    """Launch `job` with `tags` through the webserver's GraphQL API, as the UI's launch
+    button does, and wait for the run to end: its final status (None if it did not end)."""
+    params = {
+        "selector": {"repositoryLocationName": "nianbao", "repositoryName": "__repository__", "jobName": job},
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+    }
+    launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline, status = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        status = graphql(port, STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            return status
+        time.sleep(1)
+    return status
+
+
 @pytest.fixture
 def webserver(tmp_path: Path):
     home = copy_demo(tmp_path / "shifanqu", "shifanqu", [2025]).root  # the year the run builds
@@ -101,26 +121,7 @@ def webserver(tmp_path: Path):
 
 def test_office_launches_yearly_report_from_the_web_ui(webserver):
     port, home = webserver
-    params = {
-        "selector": {
-            "repositoryLocationName": "nianbao",
-            "repositoryName": "__repository__",
-            "jobName": "yearly_report",
-        },
-        "runConfigData": {},
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2025"}]},
-    }
-    launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-
-    deadline, status = time.monotonic() + 240, None
-    while time.monotonic() < deadline:
-        status = graphql(port, STATUS, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(1)
-    assert status == "SUCCESS"
+    assert launch_and_wait(port, "yearly_report", {"dagster/partition": "2025"}) == "SUCCESS"
 
     reports = home / "reports" / "2025"
     assert (reports / "report.html").read_text(encoding="utf-8").count(

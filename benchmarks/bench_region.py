@@ -83,7 +83,7 @@ def floor(province: Home) -> float:
 
     from pipeline.defs.assets.reports import outputs_run_config
     from pipeline.defs.district import build_definitions
-    from pipeline.ops.build import QUIET_DAGSTER
+    from pipeline.defs.runs import QUIET_DAGSTER
     from pipeline.region import region_members
 
     total = 0.0
@@ -113,7 +113,7 @@ def region_step(province: Home) -> float:
     from dagster import DagsterInstance
 
     from pipeline.defs.region import build_region_definitions
-    from pipeline.ops.build import QUIET_DAGSTER
+    from pipeline.defs.runs import QUIET_DAGSTER
 
     job = build_region_definitions(str(province.root)).resolve_job_def("region_year")
 

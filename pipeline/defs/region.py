@@ -31,10 +31,10 @@ from dagster import (
 
 from pipeline.defs.assets.common import OWNER, messages_table, progress, year_of
 from pipeline.defs.resources import NianbaoHome
+from pipeline.defs.runs import QUIET_DAGSTER, step_failures
 
 GROUP = "region"
 YEAR, DISTRICT = "year", "district"
-QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Asset check name -> the region check (pipeline/steps/region.py CHECKS) and its severity.
 CHECKS = {
     "region_equals_members": ("R1", AssetCheckSeverity.ERROR),
@@ -66,17 +66,11 @@ def member_build(formats: list[str] | None = None, run_id: str = ""):
         with DagsterInstance.ephemeral() as instance:
             result = job.execute_in_process(
                 partition_key=str(year), instance=instance, raise_on_error=False,
-                run_config={**QUIET, **outputs_run_config(formats)}, tags={"nianbao/region_run": run_id},
+                run_config={**QUIET_DAGSTER, **outputs_run_config(formats)}, tags={"nianbao/region_run": run_id},
             )  # fmt: skip
             if result.success:
                 return []
-            failures = []
-            for event in result.all_events:
-                if event.is_step_failure:
-                    error = event.step_failure_data.error
-                    while error.cause is not None:  # the office's message is the innermost cause
-                        error = error.cause
-                    failures.append(f"步骤 {event.step_key} 失败：{error.message.strip()}")
+            failures = step_failures(result.all_events)
             return failures or ["编制未完成"]
 
     return build
@@ -141,11 +135,11 @@ def build_region_definitions(
         description="全域合计（各下级地区之和）：warehouse/<年度>/region/figures.parquet，审查结果 checks.json。",
     )  # fmt: skip
     def region_figures(context: AssetExecutionContext, home: NianbaoHome):
-        from pipeline.steps.region import compile_region
+        from pipeline.steps.region import ACCEPTED_STATES, compile_region
 
         region_home, year = home.home(), year_of(context)
         data, found = compile_region(region_home, year)
-        accepted = sum(s["state"] in ("编制完成", "已报送") for s in data.statuses.values())
+        accepted = sum(s["state"] in ACCEPTED_STATES for s in data.statuses.values())
         progress(
             context, f"全域合计：{accepted}/{len(data.members)} 个下级地区计入，{len(data.totals)} 个数字"
         )

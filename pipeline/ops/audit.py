@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.ops.build import QUIET_DAGSTER, step_failures
+from pipeline.defs.runs import QUIET_DAGSTER, step_failures
 from pipeline.steps.audit import MAX_FILES, audit_files
 from pipeline.steps.inbox import regular_file_problem
 

@@ -8,12 +8,9 @@ upload costs about a second, not a new process's start-up).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
-# Dagster's own console stays quiet: the assets' progress lines are printed plainly
-# by the "nianbao.progress" logger (pipeline/defs/assets/common.py).
-QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+from pipeline.defs.runs import QUIET_DAGSTER, step_failures
 
 
 def last_year() -> int:
@@ -30,19 +27,6 @@ class BuildResult:
     success: bool
     run_id: str
     failures: list[str]  # "步骤 X 失败：…" lines, the office's message innermost
-
-
-def step_failures(events) -> list[str]:
-    out = []
-    for event in events:
-        if event.is_step_failure:
-            # Dagster wraps the step's exception: the office's message is the innermost cause.
-            error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            text = re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", error.message.strip())
-            out.append(f"步骤 {event.step_key} 失败：{text}")
-    return out
 
 
 class Builder:

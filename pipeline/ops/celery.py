@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.defs.definitions import BROKER_ENV
-from pipeline.ops.build import QUIET_DAGSTER, BuildResult, step_failures
+from pipeline.defs.runs import QUIET_DAGSTER, step_failures
+from pipeline.ops.build import BuildResult
 
 # The celery app the workers load: dagster-celery's own, configured from the worker YAML.
 WORKER_APP = "dagster_celery.app"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.ops.build import QUIET_DAGSTER, step_failures
+from pipeline.defs.runs import QUIET_DAGSTER, step_failures
 
 
 @dataclass(frozen=True)

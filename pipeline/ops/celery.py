@@ -76,28 +76,14 @@ def build_region_through_celery(
 ):
     """A region home's `year` as `nianbao build` does it (pipeline/ops/region.py): each
     member's partition, then the region's year, every step run by a celery worker."""
-    from dagster import MultiPartitionKey
+    from pipeline.ops.region import members_then_region
 
-    from pipeline.defs.region import DISTRICT, YEAR
-    from pipeline.ops.region import RegionBuild
-    from pipeline.region import region_members
-    from pipeline.steps.region import read_member
-
-    chosen = {"config": {"formats": list(formats)}} if formats else {}
-    failures: list[str] = []
-    members = region_members(region)
-    for member in members:
-        key = MultiPartitionKey({YEAR: str(year), DISTRICT: member.code})
-        config = {"ops": {"member_figures": chosen}} if formats else {}
-        failures += run_through_celery(
-            region, "region_members", key, instance, broker, run_config=config
+    def run(job_name: str, partition_key, run_config: dict) -> list[str]:
+        return run_through_celery(
+            region, job_name, partition_key, instance, broker, run_config=run_config
         ).failures
-    config = {"ops": {"region_report": chosen}} if formats else {}
-    failures += run_through_celery(
-        region, "region_year", str(year), instance, broker, run_config=config
-    ).failures
-    states = {m.code: read_member(region, year, m)[1]["state"] for m in members}
-    return RegionBuild(not failures, states, failures)
+
+    return members_then_region(region, year, run, formats)
 
 
 def celery_problem(broker: str | None) -> str | None:

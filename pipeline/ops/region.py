@@ -56,7 +56,7 @@ def members_then_region(region, year: int, run: RunJob, formats=None, member_for
 
     from pipeline.defs.region import DISTRICT, YEAR
     from pipeline.region import region_members
-    from pipeline.steps.region import read_member
+    from pipeline.steps.region import read_status
 
     chosen = {"config": {"formats": list(formats)}} if formats else {}
     members_chosen = {"config": {"formats": list(member_formats)}} if member_formats else chosen
@@ -69,5 +69,5 @@ def members_then_region(region, year: int, run: RunJob, formats=None, member_for
             "region_members", MultiPartitionKey({YEAR: str(year), DISTRICT: member.code}), members_config
         )
     failures += run("region_year", str(year), year_config)
-    states = {m.code: read_member(region, year, m)[1]["state"] for m in members}
+    states = {m.code: read_status(region, year, m)["state"] for m in members}
     return RegionBuild(not failures, states, failures)

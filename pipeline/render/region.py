@@ -19,7 +19,7 @@ from pipeline.region import REGION_UNIT, SOURCES, Member, deadline, region_membe
 from pipeline.render.outputs import write_district, write_if_changed
 from pipeline.render.reports import build_views, environment
 from pipeline.render.writers import WRITERS, RenderContext
-from pipeline.steps.region import ACCEPTED_STATES, RegionYear, read_checks, read_member, region_dir
+from pipeline.steps.region import ACCEPTED_STATES, RegionYear, member_paths, read_checks, read_status
 
 REGION_FOLDER = "region"
 CHECK_TITLES = {
@@ -94,11 +94,9 @@ def write_region_open_data(region, data: RegionYear, year: int) -> list[Path]:
     )
 
 
-def _cell(region, member: Member, year: int, this_year: int, page: Path) -> dict | None:
-    _figures, s = read_member(region, year, member)
-    if year != this_year and not (region_dir(region, year) / "members" / f"{member.code}.json").is_file():
-        return None
-    checks = read_checks(region, year)
+def _cell(region, member: Member, year: int, checks: dict, page: Path) -> dict:
+    """One member's cell of the page's matrix for `year` (whose region `checks` are given)."""
+    s = read_status(region, year, member)
     differences = sum(
         1 for m in checks.get("R2", []) if m["unit"] == member.code and m["severity"] == "ERROR"
     )
@@ -114,6 +112,12 @@ def _cell(region, member: Member, year: int, this_year: int, page: Path) -> dict
             "warnings": s.get("warnings", 0), "copy_paste": s.get("copy_paste", 0), "differences": differences}  # fmt: skip
 
 
+def _read(region, member: Member, year: int, this_year: int) -> bool:
+    """Whether the page shows `member` in `year`: this year always (缺报 when not read),
+    an earlier year only where its intake ran."""
+    return year == this_year or member_paths(region, year, member.code)[1].is_file()
+
+
 def write_region_page(region, year: int, extra_sections: list[PageSection] = ()) -> Path:
     """reports/<year>/region/index.html: members × the years the region has read, this
     year's checks, then `extra_sections` (the hook for the indicator cards and notices)."""
@@ -126,12 +130,14 @@ def write_region_page(region, year: int, extra_sections: list[PageSection] = ())
     )
     if year not in years:
         years.append(year)
+    checks_by_year = {y: read_checks(region, y) for y in years}
     matrix = [
         {"code": m.code, "name": m.name, "source": SOURCES[m.source],
-         "cells": [_cell(region, m, y, year, page) for y in years]}
+         "cells": [_cell(region, m, y, checks_by_year[y], page) if _read(region, m, y, year) else None
+                   for y in years]}
         for m in members
     ]  # fmt: skip
-    checks = read_checks(region, year)
+    checks = checks_by_year[year]
     config = region.config()
     html = (
         environment()

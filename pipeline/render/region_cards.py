@@ -20,7 +20,7 @@ from pipeline.render.notices import FINDING_KEYS, notice_docx, rectify_deadline
 from pipeline.render.outputs import write_if_changed
 from pipeline.render.region import REGION_FOLDER, PageSection
 from pipeline.steps.indicators import cards, indicator_thresholds
-from pipeline.steps.region import ACCEPTED_STATES, read_checks, read_member
+from pipeline.steps.region import ACCEPTED_STATES, read_checks, read_member, read_status
 from schemas import format_for_year
 
 NOTICES_FOLDER = "notices"
@@ -66,7 +66,7 @@ def write_region_notices(region, year: int, issued: date) -> list[Path]:
     checks = read_checks(region, year)
     written = []
     for member in region_members(region):
-        _figures, status = read_member(region, year, member)
+        status = read_status(region, year, member)
         data = notice_docx(
             fmt,
             district=member.name,

@@ -280,15 +280,19 @@ def intake_member(region: Home, member: Member, year: int, build: BuildHome) -> 
 # --- the region's year ------------------------------------------------------------
 
 
+def read_status(region: Home, year: int, member: Member) -> dict:
+    """A member's status as its intake wrote it; 缺报 when it has not run."""
+    _figures_path, status_path = member_paths(region, year, member.code)
+    if not status_path.is_file():
+        return Intake(member, "缺报", _empty(), reason="本年度还没有读取该地区的数据").status(year)
+    return json.loads(status_path.read_text(encoding="utf-8"))
+
+
 def read_member(region: Home, year: int, member: Member) -> tuple[pd.DataFrame, dict]:
     """A member's figures and status as its intake wrote them; 缺报 when it has not run."""
-    figures_path, status_path = member_paths(region, year, member.code)
-    if not status_path.is_file():
-        none = Intake(member, "缺报", _empty(), reason="本年度还没有读取该地区的数据")
-        return _empty(), none.status(year)
-    status = json.loads(status_path.read_text(encoding="utf-8"))
+    figures_path, _status_path = member_paths(region, year, member.code)
     figures = read_parquet(figures_path).astype("string") if figures_path.is_file() else _empty()
-    return figures, status
+    return figures, read_status(region, year, member)
 
 
 def accepted_frame(figures: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:

@@ -74,6 +74,11 @@ def _home(args):
     return Home.resolve(args.home)
 
 
+def _say_waiting(line: str) -> None:
+    """Whom a build waits for (the year's lock), on stderr at once."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def build_year(
     home,
     year: int,
@@ -106,7 +111,7 @@ def build_year(
             home.root,
             year,
             timeout=DEFAULT_WAIT_SECONDS if wait is None else wait,
-            waiting=lambda line: print(line, file=sys.stderr, flush=True),
+            waiting=_say_waiting,
         ):
             result = builder.run(
                 year,
@@ -238,8 +243,9 @@ def build_region_year(
 
     _show_progress()
     started = time.monotonic()
-    waiting = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    with year_lock(home.root, year, timeout=DEFAULT_WAIT_SECONDS if wait is None else wait, waiting=waiting):
+    with year_lock(
+        home.root, year, timeout=DEFAULT_WAIT_SECONDS if wait is None else wait, waiting=_say_waiting
+    ):
         if broker:
             from pipeline.ops.celery import build_region_through_celery
             from pipeline.ops.instance import open_instance

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import bench_home, set_aside  # noqa: E402
+from benchmarks.generate import bench_home, compile_sources, set_aside  # noqa: E402
 
 KINDS = ("html", "docx", "pdf")
 
@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2023)
     parser.add_argument("--no-one-process", action="store_true", help="不测一个进程的下限（省时间）")
     args = parser.parse_args()
+    compile_sources()
     root = REPO / "build" / "bench" / f"audit-n{args.reports}"
     published = make_reports(root, args.reports, args.year)
     home = root / "home"

@@ -38,7 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import bench_home, generate, generate_years, set_aside, size_arguments  # noqa: E402
+from benchmarks.generate import (  # noqa: E402
+    bench_home,
+    compile_sources,
+    generate,
+    generate_years,
+    set_aside,
+    size_arguments,
+)
 
 
 def timed(command: list[str]) -> float:
@@ -151,6 +158,7 @@ def bench(units: int, repeat: int, year: int = 2025) -> dict:
 
 def main() -> None:
     args = size_arguments(__doc__)
+    compile_sources()
     rows = [bench(n, args.repeat) for n in args.units]
     print(
         f"\n{'N':>5} {'解析下限':>8} {'冷启动(xlsx)':>12} {'比值':>5}   {'CSV下限':>7} {'冷启动(CSV)':>11} {'比值':>5}"

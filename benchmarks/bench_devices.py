@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import BIN, FORMATS  # noqa: E402
-from benchmarks.generate import generate, set_aside  # noqa: E402
+from benchmarks.generate import compile_sources, generate, set_aside  # noqa: E402
 
 # The build as the console script runs it (`run`), after one replacement.
 LAUNCH = "import sys\nfrom pipeline import cli\n{patch}\nsys.argv = ['nianbao', *sys.argv[1:]]\n{start}\n"
@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["xlsx", "csv"], choices=["xlsx", "csv"])
     parser.add_argument("--devices", nargs="+", default=[d for d in DEVICES if d != "none"], choices=DEVICES)
     args = parser.parse_args()
+    compile_sources()
     devices = ["none", *args.devices]
     out = {}
     for units in args.units:

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import generate, set_aside  # noqa: E402
+from benchmarks.generate import compile_sources, generate, set_aside  # noqa: E402
 
 YEAR = 2025
 JUNK_BYTES = 20 * 1024 * 1024 - 1024  # just under the 20 MB limit
@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench-hostile")
     args = parser.parse_args()
+    compile_sources()
     clean = generate(args.out / "clean", args.units, YEAR)
     hostile = generate(args.out / "hostile", args.units, YEAR)
     add_junk_unit(hostile)

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_build import BIN, timed  # noqa: E402
-from benchmarks.generate import generate_years, set_aside, size_arguments  # noqa: E402
+from benchmarks.generate import compile_sources, generate_years, set_aside, size_arguments  # noqa: E402
 
 
 def steps(home_path: Path, year: int = 2025) -> dict[str, float]:
@@ -94,6 +94,7 @@ def bench(units: int, repeat: int) -> dict:
 
 def main() -> None:
     args = size_arguments(__doc__)
+    compile_sources()
     rows = [bench(n, args.repeat) for n in args.units]
     print(
         f"\n{'N':>6} {'解析下限':>8} {'冷启动编制':>9} {'比值':>5} {'与上年比较':>8} {'来源':>6} {'开放数据':>7} {'审阅页':>6}"

@@ -260,6 +260,10 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=50)
     parser.add_argument("--skip", nargs="*", default=[], choices=["queue", "celery"], help="ways not to run")
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.generate import compile_sources
+
+    compile_sources()
     work = Path(tempfile.mkdtemp(prefix="nianbao-bench-region-"))
     try:
         made = time.perf_counter()

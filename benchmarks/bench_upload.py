@@ -34,7 +34,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import compile_sources, generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--in-process", action="store_true", help="the portal in this process, no serve")
     args = parser.parse_args()
+    compile_sources()
     results = [bench(n, args.repeat, serve=not args.in_process) for n in args.units]
     where = "门户在本进程内" if args.in_process else "nianbao serve"
     print(f"\n上传 → 全区报告（{where}，中位数，秒）")

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from pipeline import collector
+from schemas.frames import zip_columns
 
 # Set by `run` (the console script): the command has a process of its own, with no
 # other thread yet (the intake prefetch may fork: pipeline/ops/build.py).
@@ -566,7 +567,7 @@ def _received_elsewhere(home) -> list[tuple[str, str, int, str, str]]:
                 where = f"{folder.name} 年度的编制"
                 expected += [
                     (str(sha), str(unit), int(folder.name), str(name), where)
-                    for unit, name, sha in zip(files["unit"], files["file"], files["sha256"])
+                    for unit, name, sha in zip_columns(files, "unit", "file", "sha256")
                 ]
     if store_path(home).exists():
         expected += [

@@ -17,6 +17,7 @@ from pipeline.home import Home
 from pipeline.ingest.archive import read_manifest
 from pipeline.portal.store import Store, Upload
 from pipeline.warehouse import Warehouse
+from schemas.frames import zip_columns
 from schemas.units import Registry
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -109,7 +110,7 @@ def standings(
     year_sources = _YearSources(
         year, now, build_rows, built_at, uploads, _received_times(home, year) if build_rows else {}
     )
-    return [year_sources.standing(unit, name) for unit, name in zip(expected["code"], expected["name"])]
+    return [year_sources.standing(unit, name) for unit, name in zip_columns(expected, "code", "name")]
 
 
 def _received_times(home: Home, year: int) -> dict[tuple[str, str], str]:

@@ -12,6 +12,7 @@ from pipeline.render.outputs import write_if_changed
 from pipeline.render.reports import environment
 from pipeline.steps.audit import STATUS_TEXT
 from pipeline.tabular import frame_csv
+from schemas.frames import zip_columns
 
 AUDIT_CSV_COLUMNS = ["file", "body", "rule", "severity", "message", "location"]
 SEVERITY_TEXT = {"ERROR": "错误", "WARNING": "提醒"}
@@ -25,7 +26,7 @@ def document_href(year: int, file: str, kind: str = "", page: int = 0) -> str:
 
 def write_audit(out: Path, audit) -> dict[str, Path]:
     """Both files into `out` (reports/<year>/audit/); returns their paths."""
-    kinds = dict(zip(audit.bodies["unit"], audit.bodies["kind"]))
+    kinds = dict(zip_columns(audit.bodies, "unit", "kind"))
     by_unit: dict[str, list[dict]] = {}
     for m in audit.findings:
         page, printed = audit.printed.get(m.unit, {}).get(m.location, (0, ""))
@@ -52,7 +53,7 @@ def write_audit(out: Path, audit) -> dict[str, Path]:
         .render(year=audit.year, format_name=audit.fmt.name, bodies=bodies, counts=counts,
                 status_text=STATUS_TEXT, previous_year=audit.previous_year)
     )  # fmt: skip
-    body_of = dict(zip(audit.bodies["unit"], audit.bodies["body"]))
+    body_of = dict(zip_columns(audit.bodies, "unit", "body"))
     rows = pd.DataFrame(
         [(m.file, body_of.get(m.unit, m.unit), m.rule, SEVERITY_TEXT[m.severity], m.text, m.location)
          for m in audit.findings],

@@ -43,6 +43,7 @@ from pipeline.render.model import (
 from pipeline.steps.sections import DISTRICT, values_for
 from schemas import numbers
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat
+from schemas.frames import zip_columns
 from schemas.legacy.catalogue import VALUE_COLUMN
 from schemas.text import strip_controls
 
@@ -210,7 +211,7 @@ def parse_rendered(text: str) -> tuple[list[Para], list[tuple[str, list[Para]]]]
 
 
 def _state(status: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
-    return dict(zip(status["unit"], status["name"])), dict(zip(status["unit"], status["status"]))
+    return dict(zip_columns(status, "unit", "name")), dict(zip_columns(status, "unit", "status"))
 
 
 def _table_values(fmt: ReportFormat, sections: dict[str, pd.DataFrame], code: str, scope: str) -> dict:
@@ -318,7 +319,7 @@ def build_views(fmt, year, config, sections, status, yoy=None):
     narrative = sections.get(NARRATIVE_TABLE)
     units = {}
     accepted = status[status["status"] == "accepted"]
-    for code, name in zip(accepted["unit"], accepted["name"]):
+    for code, name in zip_columns(accepted, "unit", "name"):
         owned = [t for t, (_, items) in catalogue.tables.items() if any(code in i.owners for i in items)]
         unit_sections = [_indicator_section(fmt, t, _table_values(fmt, sections, t, code)) for t in owned]
         if narrative is not None and not narrative.empty:

@@ -35,6 +35,7 @@ from pipeline.steps.office_texts import office_template_context, office_texts, r
 from pipeline.steps.sections import DISTRICT, values_for
 from pipeline.steps.yoy import district_changes
 from schemas.base import NARRATIVE_TABLE, ReportFormat
+from schemas.frames import zip_columns
 from schemas.text import escape_markdown, escape_markdown_inline, safe_markdown, strip_controls
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -156,7 +157,7 @@ def build_views(
     narrative = sections[NARRATIVE_TABLE]
     units = {}
     final = district.record.final
-    for code, name in zip(accepted["unit"], accepted["name"]):
+    for code, name in zip_columns(accepted, "unit", "name"):
         unit_texts = {row: text for (row, _), text in values_for(narrative, code).items()}
         figures = {t: values_for(sections[t], code) for t in fmt.tables}
         inputs = (name, year, preamble, unit_texts, final, figures)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from pipeline.home import Home, read_parquet, write_atomic, write_parquet
 from pipeline.ingest.archive import ArchivedFile, archive_files
-from pipeline.ingest.cells import CELL_COLUMNS, RAW_CELL_COLUMNS, ParsedFile, empty_cells
+from pipeline.ingest.cells import CELL_COLUMNS, RAW_CELL_COLUMNS, ParsedFile
 from pipeline.steps.check import read_file, unit_problem
 from pipeline.steps.inbox import (
     DISTRICT_FOLDER,
@@ -241,22 +241,24 @@ def _load_cache(paths: tuple[Path, Path]) -> dict[str, tuple]:
         cells = read_parquet(cells_path)
         if list(cells.columns) != ["key", *RAW_CELL_COLUMNS]:
             return {}
-        cells = cells.astype("string")
     except Exception:  # noqa: BLE001 - whatever is wrong with a cache, it is only a cache
         return {}
-    parts = {str(key): frame for key, frame in cells.groupby("key", sort=False)}
     counts = index.get("rows")
     if (
         not isinstance(counts, dict)
-        or counts != {k: len(parts.get(k, ())) for k in problems}
-        or not (parts.keys() <= problems.keys())
+        or counts.keys() != problems.keys()
+        or not all(isinstance(n, int) and n >= 0 for n in counts.values())
     ):
+        return {}
+    # The rows are written in the index's order, each parse's together: cut the table
+    # by the counts (one slice each, no groupby) after checking the keys match.
+    order, sizes = list(counts), list(counts.values())
+    expected = np.repeat(np.array(order, dtype=object), sizes)
+    if len(expected) != len(cells) or not (cells["key"].to_numpy(dtype=object) == expected).all():
         return {}  # the two files are not of one write (e.g. a crash between them)
-    empty = empty_cells()
-    return {
-        key: (parts[key][RAW_CELL_COLUMNS].reset_index(drop=True) if key in parts else empty, found)
-        for key, found in problems.items()
-    }
+    raw = cells[RAW_CELL_COLUMNS].astype("string")  # as the readers make them
+    bounds = np.cumsum([0, *sizes]).tolist()
+    return {key: (raw.iloc[a:b], problems[key]) for key, a, b in zip(order, bounds, bounds[1:])}
 
 
 def _message_fields(stored: object) -> dict[str, str]:

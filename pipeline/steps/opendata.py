@@ -15,6 +15,7 @@ from pipeline.steps.revisions import LOG_COLUMNS
 from pipeline.steps.sections import DISTRICT
 from pipeline.tabular import frame_csv
 from schemas.base import ReportFormat
+from schemas.frames import zip_columns
 
 FIGURE_FIELDS = [
     ("unit", "string", "单位代码", "填报单位的代码；全区合计为 district"),
@@ -60,7 +61,7 @@ def long_form(
         order = {(r, c): i for i, (r, c, _) in enumerate(table.cells())}
         row_labels = {r.code: "·".join(r.path) for r in table.rows}
         column_labels = {c.code: c.label for b in table.blocks for c in b.columns}
-        part = frame.assign(_order=[order.get((r, c), 10**6) for r, c in zip(frame["row"], frame["column"])])
+        part = frame.assign(_order=[order.get((r, c), 10**6) for r, c in zip_columns(frame, "row", "column")])
         part = part.assign(_scope=(part["scope"] != DISTRICT).astype(int))
         for s, r, c, v in part.sort_values(["_scope", "scope", "_order"], kind="stable")[
             ["scope", "row", "column", "value"]

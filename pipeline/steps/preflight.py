@@ -14,6 +14,7 @@ from __future__ import annotations
 from pipeline.home import DamagedHome, Home
 from pipeline.ingest.archive import ArchiveError, read_manifest
 from pipeline.warehouse import TREND_YEARS, Warehouse, check_previous_year
+from schemas.frames import zip_columns
 
 
 class PreflightError(DamagedHome):
@@ -66,7 +67,7 @@ def _check_manifest(home: Home, year: int) -> None:
         return
     recorded = {(r["sha256"], r["unit"], r["original_name"]) for r in rows}
     files = warehouse.read("files")  # small: one row per file
-    for unit, name, sha in zip(files["unit"], files["file"], files["sha256"]):
+    for unit, name, sha in zip_columns(files, "unit", "file", "sha256"):
         if (str(sha), str(unit), str(name)) not in recorded:
             raise ArchiveError(
                 f"归档清单 archive/manifest.sqlite 缺少 {unit} {year} 年度“{name}”的记录"

@@ -29,6 +29,7 @@ from pipeline.steps.sections import DISTRICT, all_sections
 from schemas import format_for_year
 from schemas.base import ReportFormat
 from schemas.catalogue import problem
+from schemas.frames import zip_columns
 from schemas.messages import Message
 
 FIGURE_COLUMNS = ["member", "table", "row", "column", "value"]
@@ -141,10 +142,7 @@ def _from_home(region: Home, member: Member, year: int, fmt: ReportFormat, build
         if section is None:
             continue
         district = section[(section["scope"] == DISTRICT) & (section["table"] == code)]
-        rows += [
-            (member.code, code, r, c, v)
-            for r, c, v in zip(district["row"], district["column"], district["value"])
-        ]
+        rows += [(member.code, code, r, c, v) for r, c, v in zip_columns(district, "row", "column", "value")]
     files = warehouse.read("files")
     in_use = files[files["in_use"]]
     received = max(in_use["received_at"], default="")
@@ -300,7 +298,7 @@ def accepted_frame(figures: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
     kinds = fmt.cell_kinds()
     frame = figures.rename(columns={"member": "unit"}).copy()
     frame["kind"] = [
-        kinds.get((t, r, c), "count") for t, r, c in zip(frame["table"], frame["row"], frame["column"])
+        kinds.get((t, r, c), "count") for t, r, c in zip_columns(frame, "table", "row", "column")
     ]
     frame["number"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     return frame
@@ -309,7 +307,7 @@ def accepted_frame(figures: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
 def member_sums(figures: pd.DataFrame) -> dict[tuple[str, str, str], Decimal]:
     """(table, row, column) -> the exact sum over members, recomputed independently (R1)."""
     sums: dict[tuple[str, str, str], Decimal] = {}
-    for t, r, c, v in zip(figures["table"], figures["row"], figures["column"], figures["value"]):
+    for t, r, c, v in zip_columns(figures, "table", "row", "column", "value"):
         sums[(t, r, c)] = sums.get((t, r, c), Decimal(0)) + Decimal(v)
     return sums
 

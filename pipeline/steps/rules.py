@@ -11,6 +11,7 @@ from pipeline.warehouse import read_previous_year
 from schemas import format_for_year
 from schemas.base import ReportFormat
 from schemas.catalogue import FileOrigin, cap_messages
+from schemas.frames import zip_columns
 from schemas.messages import unit_label
 from schemas.rules import Checked, Settings, check_cells, prepare
 from schemas.rules.registry import LEVELS
@@ -42,7 +43,7 @@ def previous_year(home: Home, year: int) -> tuple[pd.DataFrame | None, ReportFor
         status = last.status
         if "origin" in status.columns:
             imported = status[status["origin"] == "published"]
-            report = dict(zip(imported["unit"], imported["file"]))
+            report = dict(zip_columns(imported, "unit", "file"))
             previous["published_file"] = [str(report.get(u, "")) for u in previous["unit"]]
         rejected = set(status.loc[status["status"] == "rejected", "unit"])
         if rejected and last.cells is not None:

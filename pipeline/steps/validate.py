@@ -13,6 +13,7 @@ from pipeline.steps.rules import ACCEPTED_COLUMNS, check_isolated, home_settings
 from pipeline.warehouse import Warehouse
 from schemas.base import ReportFormat
 from schemas.catalogue import problem
+from schemas.frames import zip_columns
 from schemas.messages import Message, sort_messages
 from schemas.units import Registry
 
@@ -66,8 +67,8 @@ def validate_year(home: Home, year: int, fmt: ReportFormat, registry: Registry, 
     settings = home_settings(home)
     checked = check_isolated(intake.cells, fmt, names, previous, previous_format, settings)
     in_use = intake.files[intake.files["in_use"]]
-    file_of = dict(zip(in_use["unit"], in_use["file"]))
-    origin_of = dict(zip(in_use["unit"], in_use["origin"]))
+    file_of = dict(zip_columns(in_use, "unit", "file"))
+    origin_of = dict(zip_columns(in_use, "unit", "origin"))
     note = carry_over_note(home, year, fmt, previous, previous_format) if not intake.cells.empty else []
     messages = sort_messages(intake.messages + checked.messages + note)
 

@@ -13,6 +13,7 @@ from pipeline.home import Home
 from pipeline.steps.sections import DISTRICT, all_sections
 from schemas.base import NARRATIVE_TABLE, ReportFormat
 from schemas.compare import comparable_cells
+from schemas.frames import zip_columns
 from schemas.numbers import format_number, to_decimal
 from schemas.rules.registry import marked_files, rejected_files, unreadable_cells
 
@@ -81,7 +82,7 @@ def year_over_year(
         now = now.merge(old, on=["scope", "p_table", "p_row", "p_column"], how="left", sort=False)
         comparable = now["p_table"].notna() & now["scope"].isin(on_record)
         if last.unknown:
-            keys = zip(now["scope"], now["p_table"], now["p_row"], now["p_column"])
+            keys = zip_columns(now, "scope", "p_table", "p_row", "p_column")
             comparable &= pd.Series([k not in last.unknown for k in keys], index=now.index)
         now["previous"] = now["previous"].where(now["previous"].notna(), "0").where(comparable, "")
     else:
@@ -91,19 +92,18 @@ def year_over_year(
     basis = [
         ("", "") if p == "" else (rejected[s], REJECTED) if s in rejected
         else (published[s], PUBLISHED) if s in published else ("", "")
-        for s, p in zip(now["scope"], now["previous"])
+        for s, p in zip_columns(now, "scope", "previous")
     ]  # fmt: skip
     now["previous_file"] = [file for file, _ in basis]
     now["previous_origin"] = [origin for _, origin in basis]
     has = now["previous"] != ""
     now["difference"] = ""
     now.loc[has, "difference"] = [
-        format_number(Decimal(v) - Decimal(p))
-        for v, p in zip(now.loc[has, "value"], now.loc[has, "previous"])
+        format_number(Decimal(v) - Decimal(p)) for v, p in zip_columns(now.loc[has], "value", "previous")
     ]
     now["percent"] = ""
     now.loc[has, "percent"] = [
-        percent_change(v, p) for v, p in zip(now.loc[has, "value"], now.loc[has, "previous"])
+        percent_change(v, p) for v, p in zip_columns(now.loc[has], "value", "previous")
     ]
     return now[YOY_COLUMNS].astype("string").reset_index(drop=True)
 
@@ -157,7 +157,7 @@ def last_year_sections(home: Home, year: int, previous: pd.DataFrame | None, fmt
         published[DISTRICT] = report.file
         bad = report.cells[~report.cells["ok"] & (report.cells["kind"] != "")]
         unknown = {k for k in unknown if k[0] != DISTRICT} | set(
-            zip(bad["unit"], bad["table"], bad["row"], bad["column"])
+            zip_columns(bad, "unit", "table", "row", "column")
         )
     return LastYear(sections, fmt, rejected_files(previous), frozenset(unknown), published)
 
@@ -223,9 +223,7 @@ def changes(frame: pd.DataFrame, scope: str = DISTRICT, default_column: str = "t
     """A function for templates: yoy(table, row, column="total", unit="件") -> Change."""
     index = {
         (t, r, c): (v, p)
-        for s, t, r, c, v, p in zip(
-            frame["scope"], frame["table"], frame["row"], frame["column"], frame["value"], frame["previous"]
-        )
+        for s, t, r, c, v, p in zip_columns(frame, "scope", "table", "row", "column", "value", "previous")
         if s == scope
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.base import NARRATIVE_TABLE, Rule
+from schemas.frames import zip_columns
 from schemas.legacy.catalogue import VALUE_COLUMN, Catalogue, Indicator
 from schemas.messages import Message
 from schemas.numbers import format_number, format_share, share_value
@@ -50,7 +51,7 @@ def check_owners(cells, fmt, ctx: RuleContext, rules: list[Rule], inputs: YearIn
     frame = _indicator_frame(cells)
     messages: list[Message] = []
     for rule in rules:
-        for unit, table, row in zip(frame["unit"], frame["table"], frame["row"]):
+        for unit, table, row in zip_columns(frame, "unit", "table", "row"):
             ind = indicators.get(f"{table}.{row}")
             if ind is not None and unit not in ind.owners:
                 messages.append(
@@ -58,7 +59,7 @@ def check_owners(cells, fmt, ctx: RuleContext, rules: list[Rule], inputs: YearIn
                                 indicator=ind.label, owners=_owners_text(ctx, ind.owners))
                 )  # fmt: skip
         texts = cells[cells["table"] == NARRATIVE_TABLE]
-        for unit, row in zip(texts["unit"], texts["row"]):
+        for unit, row in zip_columns(texts, "unit", "row"):
             item = catalogue.texts.get(row)
             if item is not None and unit not in item.owners:
                 messages.append(
@@ -106,7 +107,7 @@ def check_share_values(cells, fmt, ctx: RuleContext, rules: list[Rule], inputs: 
     totals = _totals(frame)
     messages: list[Message] = []
     for rule in rules:
-        for unit, ref, number in zip(frame["unit"], frame["ref"], frame["number"]):
+        for unit, ref, number in zip_columns(frame, "unit", "ref", "number"):
             ind = indicators.get(ref)
             if ind is None or not ind.part or ind.whole not in totals or ind.part not in totals:
                 continue
@@ -137,7 +138,7 @@ def check_share_sums(cells, fmt, ctx: RuleContext, rules: list[Rule], inputs: Ye
     for ind in indicators.values():
         if ind.shares_of:
             groups.setdefault((ind.owners[0], ind.table, ind.shares_of), []).append(ind)
-    values = {(u, r): n for u, r, n in zip(frame["unit"], frame["ref"], frame["number"])}
+    values = {(u, r): n for u, r, n in zip_columns(frame, "unit", "ref", "number")}
     messages: list[Message] = []
     for rule in rules:
         for (unit, table, whole), members in groups.items():

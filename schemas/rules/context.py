@@ -10,6 +10,7 @@ from pandera.typing import Series
 
 from schemas.base import ReportFormat, Rule
 from schemas.catalogue import problem
+from schemas.frames import zip_columns
 from schemas.messages import Message, unit_label
 from schemas.numbers import canonical, parse_number
 
@@ -97,7 +98,7 @@ def prepare(cells: pd.DataFrame, fmt: ReportFormat) -> pd.DataFrame:
     keys = ["raw", "kind", "places"]
     triples = frame[keys].drop_duplicates()
     judged = pd.DataFrame(
-        [_judge(raw, kind, n) for raw, kind, n in zip(triples["raw"], triples["kind"], triples["places"])],
+        [_judge(raw, kind, n) for raw, kind, n in zip_columns(triples, "raw", "kind", "places")],
         columns=["ok", "number", "value", "placeholder", "rounded"],
         index=triples.index,
     )
@@ -118,7 +119,7 @@ def failed_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[str, se
     except pa.errors.SchemaErrors as exc:
         failures: dict[str, set[int]] = {}
         cases = exc.failure_cases.dropna(subset=["index"])
-        for name, index in zip(cases["check"], cases["index"]):
+        for name, index in zip_columns(cases, "check", "index"):
             failures.setdefault(str(name), set()).add(int(index))
         return failures
     return {}
@@ -139,7 +140,7 @@ class RuleContext:
         self._rows_of_unit: dict | None = None
         self._entries: dict[str, dict[tuple[str, str, str], tuple[str, str, str, str]]] = {}
         first = cells.drop_duplicates("unit")
-        self.files = dict(zip(first["unit"], first["file"]))
+        self.files = dict(zip_columns(first, "unit", "file"))
 
     def entry(self, unit: str, table: str, row: str, column: str) -> tuple[str, str, str, str] | None:
         """(file, sheet, location, value) of a cell. Indexed per unit on demand:

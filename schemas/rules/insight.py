@@ -9,6 +9,7 @@ import pandas as pd
 
 from schemas.base import NARRATIVE_TABLE, ReportFormat, Rule
 from schemas.compare import comparable_cells
+from schemas.frames import zip_columns
 from schemas.messages import Message
 from schemas.numbers import format_number
 from schemas.rules.context import RuleContext
@@ -32,7 +33,7 @@ def check_placeholders(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[R
 def _by_unit(cells: pd.DataFrame) -> dict[str, dict[tuple[str, str, str], float]]:
     part = cells[(cells["table"] != NARRATIVE_TABLE) & cells["number"].notna()]
     out: dict[str, dict[tuple[str, str, str], float]] = {}
-    for u, t, r, c, n in zip(part["unit"], part["table"], part["row"], part["column"], part["number"]):
+    for u, t, r, c, n in zip_columns(part, "unit", "table", "row", "column", "number"):
         out.setdefault(u, {})[(t, r, c)] = float(n)
     return out
 

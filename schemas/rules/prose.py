@@ -19,6 +19,7 @@ import pandas as pd
 
 from schemas import phrases
 from schemas.base import NARRATIVE_COLUMN, NARRATIVE_TABLE, ReportFormat, Rule
+from schemas.frames import zip_columns
 from schemas.messages import Message
 from schemas.numbers import format_number, parse_number
 from schemas.phrases import NOTHING
@@ -149,7 +150,7 @@ def states_fee(text: str) -> bool:
 
 def _texts(frame: pd.DataFrame) -> dict[tuple[str, str], str]:
     part = frame[frame["table"] == NARRATIVE_TABLE]
-    return {(u, r): str(v) for u, r, v in zip(part["unit"], part["row"], part["value"])}
+    return {(u, r): str(v) for u, r, v in zip_columns(part, "unit", "row", "value")}
 
 
 def _numbers(frame: pd.DataFrame, fmt: ReportFormat) -> dict[tuple[str, str, str, str], float]:
@@ -159,7 +160,7 @@ def _numbers(frame: pd.DataFrame, fmt: ReportFormat) -> dict[tuple[str, str, str
     part = frame[frame["table"].isin(tables) & frame["column"].isin(columns) & frame["number"].notna()]
     return {
         (u, t, r, c): float(n)
-        for u, t, r, c, n in zip(part["unit"], part["table"], part["row"], part["column"], part["number"])
+        for u, t, r, c, n in zip_columns(part, "unit", "table", "row", "column", "number")
     }
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from schemas.frames import zip_columns
+
 if TYPE_CHECKING:
     from schemas.base import ReportFormat, Rule
     from schemas.messages import Message
@@ -104,7 +106,7 @@ def marked_files(previous: pd.DataFrame | None, column: str) -> dict[str, str]:
     if previous is None or column not in previous.columns:
         return {}
     marked = previous[previous[column].fillna("") != ""]
-    return dict(zip(marked["unit"], marked[column]))
+    return dict(zip_columns(marked, "unit", column))
 
 
 def unreadable_cells(cells: pd.DataFrame | None) -> set[tuple[str, str, str, str]]:
@@ -117,7 +119,7 @@ def unreadable_cells(cells: pd.DataFrame | None) -> set[tuple[str, str, str, str
         part = cells[~cells["ok"] & cells["kind"].isin(["count", "signed", "decimal", "share"])]
     else:
         return set()
-    return set(zip(part["unit"], part["table"], part["row"], part["column"]))
+    return set(zip_columns(part, "unit", "table", "row", "column"))
 
 
 def basis_note(inputs: YearInputs, unit: str) -> str:

@@ -6,6 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.base import ReportFormat, Rule
+from schemas.frames import zip_columns
 from schemas.messages import Message
 from schemas.numbers import format_number
 from schemas.rules.context import RuleContext, failed_rows, numbers_of
@@ -39,7 +40,7 @@ def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rul
         unchecked = _refused_terms(refused, rule, term_key, line_key, set(lines))
         if unchecked:
             blocked = set(unchecked)
-            keep = [(u, at) not in blocked for u, at in zip(wide["unit"], wide[line_key])]
+            keep = [(u, at) not in blocked for u, at in zip_columns(wide, "unit", line_key)]
             wide = wide[keep].reset_index(drop=True)
             for (unit, at), cells in unchecked.items():
                 for term, raw, file, sheet, location in cells:
@@ -136,7 +137,7 @@ def check_ranges(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], 
 
 @rule_kind("blank_table")
 def check_blank_tables(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
-    present = set(zip(frame["unit"], frame["table"]))
+    present = set(zip_columns(frame, "unit", "table"))
     return [
         ctx.message(rule, unit, "blank_table", None, title=table.title)
         for rule in rules

@@ -28,7 +28,7 @@ def _units_on_record(frame: pd.DataFrame, inputs: YearInputs) -> list[str] | Non
     if inputs.previous is None or inputs.previous.empty or inputs.previous_format is None:
         return None
     before = set(inputs.previous["unit"])
-    return [u for u in frame["unit"].unique() if u in before]
+    return [u for u in frame["unit"].unique().tolist() if u in before]
 
 
 # Message of each kind by how last year is on record: a rejected file, or the published

@@ -18,6 +18,7 @@ from pipeline.defs.assets.sections import SECTION_ASSETS
 from pipeline.defs.assets.validation import submission_status, validated_submissions
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
+from schemas.frames import zip_columns
 
 ANOMALY_RULES = ("Y1", "Y2", "G1", "P6")
 
@@ -114,7 +115,7 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
     warehouse = Warehouse.of(data_home, year)
     tables = _tables(warehouse, fmt)
     status = warehouse.read("status")
-    names = dict(zip(status["unit"], status["name"]))
+    names = dict(zip_columns(status, "unit", "name"))
     yoy = warehouse.read("yoy")  # the year_over_year asset's table: last year is not read again here
     anomalies = [m for m in warehouse.read_messages("messages") if m.rule in ANOMALY_RULES]
 
@@ -133,7 +134,7 @@ def insight(context: AssetExecutionContext, home: NianbaoHome):
         if fmt.report_kind != "tables":
             return []
         imported = status[status["origin"] == "published"] if "origin" in status.columns else status.iloc[0:0]
-        published = dict(zip(imported["unit"], imported["file"]))
+        published = dict(zip_columns(imported, "unit", "file"))
         return write_open_data(out, fmt, year, config, tables, names, log, published)
 
     def v(table: str, row: str, column: str) -> str:

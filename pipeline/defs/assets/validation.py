@@ -14,6 +14,7 @@ from pipeline.defs.assets.common import OWNER, frame_table, messages_table, prog
 from pipeline.defs.assets.intake import submissions, unit_registry
 from pipeline.defs.partitions import yearly_partitions
 from pipeline.defs.resources import NianbaoHome
+from schemas.frames import zip_columns
 
 
 @asset(
@@ -55,7 +56,7 @@ def validated_submissions(context: AssetExecutionContext, home: NianbaoHome):
     else:
         warehouse.path("last_year").unlink(missing_ok=True)
 
-    status_of = dict(zip(result.status["unit"], result.status["status"]))
+    status_of = dict(zip_columns(result.status, "unit", "status"))
     record_outcomes(
         data_home.archive,
         {

@@ -21,6 +21,7 @@ _COMMAND_PROCESS = False
 def _load_build_libraries() -> None:
     """What every build's steps import, loaded with the start-up objects (pipeline/collector.py)."""
     import pandas  # noqa: F401
+    import pandera.backends.pandas.builtin_checks  # noqa: F401 - what the first validation loads
     import pandera.pandas  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 

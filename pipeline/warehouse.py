@@ -17,6 +17,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from pipeline.home import DamagedHome, Home, HomeError, PreviousYearNotBuilt, read_parquet, write_parquet
+from schemas.frames import zip_columns
 from schemas.messages import MESSAGE_FIELDS, Message
 from schemas.rules.context import CellFrame
 
@@ -192,8 +193,7 @@ def messages_frame(messages: list[Message]) -> pd.DataFrame:
 
 def frame_messages(frame: pd.DataFrame) -> list[Message]:
     return [
-        Message.from_dict(dict(zip(MESSAGE_FIELDS, values)))
-        for values in frame[list(MESSAGE_FIELDS)].itertuples(index=False)
+        Message.from_dict(dict(zip(MESSAGE_FIELDS, values))) for values in zip_columns(frame, *MESSAGE_FIELDS)
     ]
 
 

@@ -10,8 +10,10 @@ when iterating (nan, or pd.NA for the "string" dtype).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # light: the code location imports this without pandas
+    import pandas as pd
 
 
 def zip_columns(frame: pd.DataFrame, *columns: str) -> Iterator[tuple]:

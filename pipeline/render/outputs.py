@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -143,6 +143,34 @@ class _Reusable:
         return True
 
 
+class Beside:
+    """Work of about `weight` units' reports that a step does besides writing the units'
+    reports (the district report and the validation report): done here while a forked
+    child renders the units that make the two halves about equal (pipeline/forked.py)."""
+
+    def __init__(self, work: Callable[[], object], weight: int):
+        self.work, self.weight = work, weight
+        self.result: object = None
+
+    def run(self, render: Callable[[dict], tuple[list[Path], list[str]]], todo: dict):
+        from pipeline.forked import both
+
+        codes = list(todo)
+        share = min(len(codes), (len(codes) + self.weight + 1) // 2)
+        child = {code: todo[code] for code in codes[:share]}
+        mine = {code: todo[code] for code in codes[share:]}
+
+        def here():
+            return render(mine), self.work()
+
+        if child:
+            (rendered, warnings), ((more, found), self.result) = both(lambda: render(child), here)
+        else:
+            (more, found), self.result = here()
+            rendered, warnings = [], []
+        return rendered + more, warnings + found
+
+
 def _write_set(
     folder: Path,
     fmt: ReportFormat,
@@ -152,6 +180,7 @@ def _write_set(
     *,
     workers: int = 1,
     current: Path | None = None,
+    beside: Beside | None = None,
 ) -> tuple[list[Path], list[Path], list[str]]:
     """Each view's files `<code><suffix>` in `folder` for `writers`; returns (the paths, the
     paths rewritten, the writers' warnings).
@@ -164,11 +193,19 @@ def _write_set(
 
     `current`: a folder of quick outputs written by `write_units` in this run; a file of
     it whose digest matches is linked rather than rendered again (the bundle's HTML is
-    the same page as the report's)."""
+    the same page as the report's)
+
+    `beside`: other work of the step, done in this process while a forked child renders
+    part of `todo` (pipeline/forked.py); its result is set on it."""
     renderer = _renderer_digest(home_root)
     digests, paths, todo = _plan(folder, {w.name for w in writers}, fmt, views, renderer)
     written = _link_current(folder, fmt, views, todo, current) if current is not None else []
-    rendered, warnings = _render(folder, fmt, views, todo, home_root, workers)
+    if beside is None:
+        rendered, warnings = _render(folder, fmt, views, todo, home_root, workers)
+    else:
+        rendered, warnings = beside.run(
+            lambda part: _render(folder, fmt, views, part, home_root, workers), todo
+        )
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / DIGESTS, json.dumps(digests, sort_keys=True))
     _remove_unlisted(folder, views)
@@ -254,12 +291,17 @@ def _remove_unlisted(folder: Path, views) -> None:
 
 
 def write_units(
-    out: Path, fmt: ReportFormat, views: dict[str, ReportView | LazyView], formats=None
+    out: Path,
+    fmt: ReportFormat,
+    views: dict[str, ReportView | LazyView],
+    formats=None,
+    beside: Beside | None = None,
 ) -> list[Path]:
     """Each unit's files of the quick writers of `formats` (default: every one; html and md).
     A unit whose view and templates are unchanged since the last run is not rendered again
-    (a re-run after one file changed stays cheap)."""
-    paths, _, _ = _write_set(out / "units", fmt, views, quick(_chosen(formats)), None)
+    (a re-run after one file changed stays cheap). `beside`: the step's other work, done
+    meanwhile (its result on `beside.result`)."""
+    paths, _, _ = _write_set(out / "units", fmt, views, quick(_chosen(formats)), None, beside=beside)
     return paths
 
 

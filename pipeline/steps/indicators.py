@@ -24,6 +24,7 @@ import pandas as pd
 
 from schemas.base import CellRef, Indicator, ReportFormat
 from schemas.errors import HomeError
+from schemas.frames import zip_columns
 from schemas.national_2021 import INDICATORS  # every indicator any format defines
 from schemas.numbers import canonical, parse_number
 
@@ -135,7 +136,7 @@ def _sums(figures: pd.DataFrame) -> dict[CellRef, Decimal | None]:
     if "member" in figures.columns and figures["member"].nunique() > 1:
         raise ValueError("cards() takes one district's figures")
     out: dict[CellRef, Decimal | None] = {}
-    for table, row, column, value in figures[["table", "row", "column", "value"]].itertuples(index=False):
+    for table, row, column, value in zip_columns(figures, "table", "row", "column", "value"):
         out[(str(table), str(row), str(column))] = parse_number(str(value))
     return out
 

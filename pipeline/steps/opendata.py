@@ -63,9 +63,8 @@ def long_form(
         column_labels = {c.code: c.label for b in table.blocks for c in b.columns}
         part = frame.assign(_order=[order.get((r, c), 10**6) for r, c in zip_columns(frame, "row", "column")])
         part = part.assign(_scope=(part["scope"] != DISTRICT).astype(int))
-        for s, r, c, v in part.sort_values(["_scope", "scope", "_order"], kind="stable")[
-            ["scope", "row", "column", "value"]
-        ].itertuples(index=False):
+        ordered = part.sort_values(["_scope", "scope", "_order"], kind="stable")
+        for s, r, c, v in zip_columns(ordered, "scope", "row", "column", "value"):
             row_label, column_label = row_labels.get(r, r), column_labels.get(c, c)
             unit, name = (total, district) if s == DISTRICT else (s, names.get(s, s))
             rows.append((unit, name, code, table.title, r, row_label, c, column_label, v))
@@ -162,8 +161,7 @@ def write_open_data(
         "format": fmt.code,
         "format_name": fmt.name,
         "figures": [
-            dict(zip(names, (*values[:-1], _number(values[-1]))))
-            for values in figures.itertuples(index=False, name=None)
+            dict(zip(names, (*values[:-1], _number(values[-1])))) for values in zip_columns(figures, *names)
         ],
         "revisions": revisions.to_dict(orient="records"),
     }

@@ -25,12 +25,10 @@ import pandas as pd
 
 from pipeline.home import Home, write_atomic
 from pipeline.ingest.archive import archive_files
-from pipeline.ingest.published_cells import MARK
 from pipeline.steps.inbox import DISTRICT_FOLDER, regular_file_problem, scan_inbox, scan_published
 
 __all__ = [
     "DISTRICT_FOLDER",
-    "MARK",
     "DistrictReport",
     "PublishedRecordRefused",
     "Recorded",
@@ -160,16 +158,16 @@ class DistrictReport:
 def district_report(home: Home, year: int) -> DistrictReport | None:
     """The district's published report recorded for `year` (published/<year>/_district/), read
     through the same reader; None when there is none or it cannot be read in full."""
-    from pipeline.ingest.published_cells import read_published
+    found = [p for u, p in scan_published(home, year) if u == DISTRICT_FOLDER]
+    if not found:
+        return None
+    from pipeline.ingest.published_cells import read_published  # the readers: only when there is one
     from pipeline.steps.sections import DISTRICT
     from schemas import format_for_year
     from schemas.base import NARRATIVE_TABLE
     from schemas.catalogue import FileOrigin
     from schemas.rules import prepare
 
-    found = [p for u, p in scan_published(home, year) if u == DISTRICT_FOLDER]
-    if not found:
-        return None
     path = max(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
     try:
         fmt = format_for_year(year, home.root)

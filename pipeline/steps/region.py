@@ -366,10 +366,7 @@ def _member_label(member: Member) -> str:
 def check_sum(region: Home, data: RegionYear, year: int) -> list[Message]:
     """R1: the totals as written (region/figures.parquet) equal the members' figures summed."""
     written = read_parquet(region_dir(region, year) / "figures.parquet").astype("string")
-    totals = {
-        (t, r, c): Decimal(v)
-        for t, r, c, v in written[["table", "row", "column", "value"]].itertuples(index=False)
-    }
+    totals = {(t, r, c): Decimal(v) for t, r, c, v in zip_columns(written, "table", "row", "column", "value")}
     sums = member_sums(data.figures)
     config = region.config()
     out = []
@@ -404,10 +401,7 @@ def check_published(region: Home, data: RegionYear, year: int) -> list[Message]:
             out.append(problem("R2.unreadable", why=str(exc), **who))
             continue
         compiled = data.figures[data.figures["member"] == member.code]
-        mine = {
-            (t, r, c): v
-            for t, r, c, v in compiled[["table", "row", "column", "value"]].itertuples(index=False)
-        }
+        mine = {(t, r, c): v for t, r, c, v in zip_columns(compiled, "table", "row", "column", "value")}
         for cell in report.cells:
             key = (cell.table, cell.row, cell.column)
             if key[0] not in data.fmt.tables:
@@ -451,7 +445,7 @@ def check_prose(region: Home, data: RegionYear, year: int) -> list[Message]:
     from pipeline.steps.rules import check_settings
 
     config = region.config()
-    totals = {(t, r, c): v for t, r, c, v in data.totals.itertuples(index=False)}
+    totals = {(t, r, c): v for t, r, c, v in zip_columns(data.totals, *data.totals.columns)}
     texts = office_texts(region, year)
     if not texts:
         return []

@@ -139,11 +139,11 @@ def last_year_sections(home: Home, year: int, previous: pd.DataFrame | None, fmt
     marked = previous["rejected_file"].fillna("") != ""
     readable = ~previous["unreadable"].fillna(False).astype(bool)
     sections = all_sections(previous[~marked], fmt)
-    stand_ins = all_sections(previous[marked & readable], fmt)
-    for code, frame in stand_ins.items():
-        units = frame[frame["scope"] != DISTRICT]
-        if len(units):
-            sections[code] = pd.concat([sections[code], units], ignore_index=True)
+    if (marked & readable).any():
+        for code, frame in all_sections(previous[marked & readable], fmt).items():
+            units = frame[frame["scope"] != DISTRICT]
+            if len(units):
+                sections[code] = pd.concat([sections[code], units], ignore_index=True)
     published = marked_files(previous, "published_file")
     unknown = unreadable_cells(previous)
     if report is not None:

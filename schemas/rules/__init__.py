@@ -39,9 +39,11 @@ def check_cells(
     previous: pd.DataFrame | None = None,
     previous_format: ReportFormat | None = None,
     settings: Settings | None = None,
+    kinds: frozenset[str] | None = None,
 ) -> Checked:
     """Every rule of `fmt` on a year's cells (any number of units); `settings` are the
-    office's thresholds (home.toml), defaults without them."""
+    office's thresholds (home.toml), defaults without them; `kinds`: only the rules of
+    these kinds (default all)."""
     frame = prepare(cells, fmt)
     ctx = RuleContext(fmt, frame, unit_names or {})
     valid = frame[frame["ok"] & (frame["kind"] != "")]
@@ -52,7 +54,7 @@ def check_cells(
     require_kinds(fmt)
     messages: list[Message] = []
     for kind in KIND_ORDER:
-        rules = fmt.rules_of(kind)
+        rules = fmt.rules_of(kind) if kinds is None or kind in kinds else []
         if rules:
             # Blank tables are about the official tables, not the units' text.
             cells_for_kind = valid[valid["table"] != NARRATIVE_TABLE] if kind == "blank_table" else valid

@@ -29,6 +29,12 @@ def outputs_run_config(formats=None, unit_documents: bool = False) -> dict:
     return {"ops": {"reports": {"config": chosen}, "publication_bundle": {"config": chosen}}}
 
 
+# The district report and the validation report take about as long as this many units'
+# reports (html and md, measured at 80 and 1,000 units): the units are shared out so that
+# both processes finish together.
+DISTRICT_AND_VALIDATION_AS_UNITS = 40
+
+
 def _paths(paths) -> MetadataValue:
     return MetadataValue.json(sorted(str(p) for p in paths))
 
@@ -51,9 +57,8 @@ def _paths(paths) -> MetadataValue:
     op_tags={"dagster/priority": "1"},
 )  # fmt: skip
 def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsConfig):
-    from pipeline.forked import both
     from pipeline.render.on_demand import load_views
-    from pipeline.render.outputs import write_district, write_units, write_validation
+    from pipeline.render.outputs import Beside, write_district, write_units, write_validation
     from pipeline.warehouse import Warehouse
 
     data_home, year = home.home(), year_of(context)
@@ -71,10 +76,11 @@ def reports(context: AssetExecutionContext, home: NianbaoHome, config: OutputsCo
         )  # fmt: skip
         return write_district(out, fmt, district, config.formats), validation
 
-    # The units' reports (most of the work) in a second process, where there is a core for it.
-    paths, (written, validation) = both(
-        lambda: write_units(out, fmt, units, config.formats), district_and_validation
-    )
+    # Most units' reports in a second process, where there is a core for it, the others
+    # here with the district's and the validation report (pipeline/render/outputs.Beside).
+    beside = Beside(district_and_validation, DISTRICT_AND_VALIDATION_AS_UNITS)
+    paths = write_units(out, fmt, units, config.formats, beside=beside)
+    written, validation = beside.result
     md_path = written.get("md")
     progress(
         context, f"已生成全区报告：{'、'.join(str(p) for p in written.values()) or '（未选择 html、md）'}"

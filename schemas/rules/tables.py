@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -15,53 +17,74 @@ from schemas.rules.registry import YearInputs, rule_kind
 
 @rule_kind("identity")
 def check_identities(frame, fmt: ReportFormat, ctx: RuleContext, rules: list[Rule], inputs: YearInputs):
-    messages: list[Message] = []
-    units = frame["unit"].unique()
+    """Each rule checked for each line across its axis, as pandera dataframe checks. Rules
+    on the same table, axis and lines share one wide frame and one validation."""
+    units = frame["unit"].unique().tolist()
     refused = _refused_cells(inputs.all_cells)
+    found: dict[str, list[Message]] = {rule.id: [] for rule in rules}
+    groups: dict[tuple, list[Rule]] = {}
     for rule in rules:
-        table = fmt.tables[rule.table]
-        numbers = numbers_of(frame, rule.table)
+        groups.setdefault((rule.table, rule.axis, _lines(fmt, rule)), []).append(rule)
+    numbers = {table: numbers_of(frame, table) for table in dict.fromkeys(r.table for r in rules)}
+    for (table, axis, lines), group in groups.items():
         # Terms run along `axis`; the rule is checked for each line across it.
-        term_key, line_key = ("row", "column") if rule.axis == "rows" else ("column", "row")
-        lines = rule.over or tuple(
-            dict.fromkeys(c.code for b in table.blocks for c in b.columns)
-            if rule.axis == "rows"
-            else (r.code for r in table.rows)
-        )
+        term_key, line_key = ("row", "column") if axis == "rows" else ("column", "row")
+        part = numbers[table]
+        terms = list(dict.fromkeys(t for rule in group for t in (*rule.left, *rule.right)))
         # groupby + unstack is pivot_table(aggfunc="sum") without its per-call overhead.
-        wide = numbers.groupby(["unit", line_key, term_key], sort=False)["number"].sum().unstack(term_key)
+        wide = part.groupby(["unit", line_key, term_key], sort=False)["number"].sum().unstack(term_key)
         full = pd.MultiIndex.from_product([units, list(lines)], names=["unit", line_key])
-        wide = wide.reindex(full).reindex(columns=list(dict.fromkeys(rule.left + rule.right))).fillna(0.0)
-        # Units that reported nothing in this table are N9's business, not this rule's.
-        reported = set(numbers["unit"])
+        wide = wide.reindex(full).reindex(columns=terms).fillna(0.0)
+        # Units that reported nothing in this table are N9's business, not these rules'.
+        reported = set(part["unit"].tolist())
         wide = wide[wide.index.get_level_values("unit").isin(reported)].reset_index()
-        # A line using a cell N5 refused cannot be checked: say so, rather than report
-        # a second, derived failure computed as if the cell were 0.
-        unchecked = _refused_terms(refused, rule, term_key, line_key, set(lines))
-        if unchecked:
-            blocked = set(unchecked)
-            keep = [(u, at) not in blocked for u, at in zip_columns(wide, "unit", line_key)]
-            wide = wide[keep].reset_index(drop=True)
-            for (unit, at), cells in unchecked.items():
-                for term, raw, file, sheet, location in cells:
-                    anchor = (rule.table, term, at) if term_key == "row" else (rule.table, at, term)
-                    messages.append(
-                        ctx.at(rule, unit, "identity_unchecked", file, sheet, location,
-                               line=ctx.column_label(rule.table, at) if term_key == "row" else ctx.row_label(rule.table, at),
-                               axis="列" if term_key == "row" else "行", cell=ctx.cell_label(*anchor), raw=raw)
-                    )  # fmt: skip
-        left, right = list(rule.left), list(rule.right)
+        checks = []
+        for rule in group:
+            # A line using a cell N5 refused cannot be checked: say so, rather than report
+            # a second, derived failure computed as if the cell were 0.
+            unchecked = _refused_terms(refused, rule, term_key, line_key, set(lines))
+            found[rule.id] += _unchecked_messages(rule, ctx, unchecked, term_key)
+            blocked = [(u, at) in unchecked for u, at in zip_columns(wide, "unit", line_key)]
+            checks.append(pa.Check(partial(_holds, rule, pd.Series(blocked, index=wide.index, dtype=bool)),
+                                   name=rule.id))  # fmt: skip
+        failed = failed_rows(pa.DataFrameSchema(checks=checks), wide)
+        for rule in group:
+            for pos in sorted(failed.get(rule.id, ())):
+                line = wide.loc[pos]
+                found[rule.id].append(
+                    _identity_message(rule, ctx, line["unit"], line[line_key], line, term_key)
+                )
+    return [m for rule in rules for m in found[rule.id]]
 
-        def holds(df: pd.DataFrame, left=left, right=right, rule=rule) -> pd.Series:
-            lhs, rhs = df[left].sum(axis=1), df[right].sum(axis=1) + rule.constant
-            if rule.op == "<=":
-                return lhs <= rhs + rule.tolerance
-            return (lhs - rhs).abs() <= rule.tolerance + 1e-9
 
-        schema = pa.DataFrameSchema(checks=[pa.Check(holds, name=rule.id)])
-        for pos in sorted(failed_rows(schema, wide).get(rule.id, ())):
-            line = wide.loc[pos]
-            messages.append(_identity_message(rule, ctx, line["unit"], line[line_key], line, term_key))
+def _lines(fmt: ReportFormat, rule: Rule) -> tuple[str, ...]:
+    """The lines a rule is checked on: its `over`, else every column (rows rules) or row."""
+    table = fmt.tables[rule.table]
+    if rule.over:
+        return tuple(rule.over)
+    if rule.axis == "rows":
+        return tuple(dict.fromkeys(c.code for b in table.blocks for c in b.columns))
+    return tuple(r.code for r in table.rows)
+
+
+def _holds(rule: Rule, blocked: pd.Series, df: pd.DataFrame) -> pd.Series:
+    """The rule holds on each line (a blocked line, one using a refused cell, is not judged)."""
+    lhs, rhs = df[list(rule.left)].sum(axis=1), df[list(rule.right)].sum(axis=1) + rule.constant
+    if rule.op == "<=":
+        return (lhs <= rhs + rule.tolerance) | blocked
+    return ((lhs - rhs).abs() <= rule.tolerance + 1e-9) | blocked
+
+
+def _unchecked_messages(rule: Rule, ctx: RuleContext, unchecked: dict, term_key: str) -> list[Message]:
+    messages = []
+    for (unit, at), cells in unchecked.items():
+        for term, raw, file, sheet, location in cells:
+            anchor = (rule.table, term, at) if term_key == "row" else (rule.table, at, term)
+            messages.append(
+                ctx.at(rule, unit, "identity_unchecked", file, sheet, location,
+                       line=ctx.column_label(rule.table, at) if term_key == "row" else ctx.row_label(rule.table, at),
+                       axis="列" if term_key == "row" else "行", cell=ctx.cell_label(*anchor), raw=raw)
+            )  # fmt: skip
     return messages
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.base import NARRATIVE_TABLE
+from schemas.frames import zip_columns
 
 PROVENANCE_COLUMNS = [
     "table",
@@ -39,12 +40,20 @@ def preview(frame: pd.DataFrame, table: str, limit: int = 5) -> str:
     if part.empty:
         return "（本表没有已采用的数字）"
     lines = ["| 行 | 列 | 单位 | 值 | 文件 | 位置 | SHA-256 |", "|---|---|---|---|---|---|---|"]
-    for (row, column), group in list(part.groupby(["row", "column"], sort=False))[:limit]:
-        for r in group.head(3).itertuples(index=False):
-            where = "，".join(p for p in (r.sheet, r.location) if p)
-            lines.append(
-                f"| {row} | {column} | {r.unit} | {r.value} | {r.file} | {where} | {r.sha256[:12]} |"
-            )
-        if len(group) > 3:
-            lines.append(f"| {row} | {column} | …另 {len(group) - 3} 个单位 | | | | |")
+    shown: dict[tuple[str, str], list[tuple]] = {}  # the first `limit` cells, in order
+    counts: dict[tuple[str, str], int] = {}
+    columns = ("row", "column", "unit", "value", "file", "sheet", "location", "sha256")
+    for row, column, *rest in zip_columns(part, *columns):
+        key = (row, column)
+        if key not in shown and len(shown) == limit:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        if len(shown.setdefault(key, [])) < 3:
+            shown[key].append(rest)
+    for (row, column), found in shown.items():
+        for unit, value, file, sheet, location, sha256 in found:
+            where = "，".join(p for p in (sheet, location) if p)
+            lines.append(f"| {row} | {column} | {unit} | {value} | {file} | {where} | {sha256[:12]} |")
+        if counts[(row, column)] > 3:
+            lines.append(f"| {row} | {column} | …另 {counts[(row, column)] - 3} 个单位 | | | | |")
     return "\n".join(lines)

@@ -90,7 +90,15 @@ def test_documents_are_byte_identical_across_two_homes(two_homes):
     _, _, (a, b) = two_homes
     assert a.keys() == b.keys()
     for name in a:
-        assert a[name] == b[name], f"{name} differs between two builds of the same inputs"
+        assert a[name] == b[name], (
+            f"{name} differs between two builds of the same inputs: {_first_difference(a[name], b[name])}"
+        )
+
+
+def _first_difference(one: bytes, two: bytes) -> str:
+    """Where two outputs part, with the bytes around it (what varies tells the cause)."""
+    at = next((i for i, (x, y) in enumerate(zip(one, two)) if x != y), min(len(one), len(two)))
+    return f"at byte {at} of {len(one)}/{len(two)}: {one[max(0, at - 40) : at + 40]!r} vs {two[max(0, at - 40) : at + 40]!r}"
 
 
 @needs_fonts
